@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import type { SpawnSpec } from '../codec/envelope.js';
+import type { ActorId } from '../lane/directory.js';
+import type { ActorContext, HostName, SpawnOptions } from './context.js';
+import type { ActorDefinition } from './define-actor.js';
+import { Mailbox } from './mailbox.js';
+import type { ActorRef, AskOptions } from './ref.js';
+
+/**
+ * `pending`: messages arrived before the spawn record (buffered);
+ * `starting`: module loading / init running; `running`; `restarting`;
+ * `stopping`: children and onStop running; `stopped`: gone.
+ */
+export type CellStatus = 'pending' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
+
+/** @internal What a cell needs from its host. */
+export interface CellHost {
+  readonly hostName: HostName;
+  readonly log: Logger;
+  refFor(id: number, name: string | undefined): ActorRef;
+  reply(cell: Cell, value: unknown): void;
+  spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef>;
+  stopActor(id: number, reason: string): Promise<void>;
+  watch(watcher: number, target: number): void;
+  unwatch(watcher: number, target: number): void;
+}
+
+/** One actor: behaviour, state, mailbox and lifecycle bookkeeping. */
+export class Cell {
+  readonly id: ActorId;
+  name: string | undefined = undefined;
+  spec: SpawnSpec | undefined = undefined;
+  def: ActorDefinition | undefined = undefined;
+  state: unknown = undefined;
+  status: CellStatus = 'pending';
+  /** An async handler of this actor is awaiting; later messages wait. */
+  busy = false;
+  /** In the host's run queue. */
+  scheduled = false;
+  mailbox: Mailbox | undefined = undefined;
+  parent = 0;
+  children: Set<number> | undefined = undefined;
+  watchers: Set<number> | undefined = undefined;
+  ctx: Context | undefined = undefined;
+  // The message being handled; ctx.reply and ctx.sender read these, also after an await.
+  curKindWord = 0;
+  curSender = 0;
+  curCorr = 0;
+  curMessage: unknown = undefined;
+  replied = false;
+  stopping: Promise<void> | undefined = undefined;
+  #idleWaiters: (() => void)[] | undefined = undefined;
+
+  constructor(id: ActorId) {
+    this.id = id;
+  }
+
+  get label(): string {
+    return this.name === undefined ? `#${this.id}` : `#${this.id}(${this.name})`;
+  }
+
+  enqueue(kindWord: number, sender: number, corr: number, msg: unknown): void {
+    (this.mailbox ??= new Mailbox()).push(kindWord, sender, corr, msg);
+  }
+
+  get queued(): number {
+    return this.mailbox === undefined ? 0 : this.mailbox.length;
+  }
+
+  /** Resolves once no handler of this actor is running. */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
+  }
+
+  markIdle(): void {
+    this.busy = false;
+    const waiters = this.#idleWaiters;
+    if (waiters !== undefined) {
+      this.#idleWaiters = undefined;
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
+
+/** The `ctx` handed to an actor's handlers. */
+export class Context implements ActorContext {
+  readonly #host: CellHost;
+  readonly #cell: Cell;
+  #self: ActorRef | undefined;
+  #log: Logger | undefined;
+
+  constructor(host: CellHost, cell: Cell) {
+    this.#host = host;
+    this.#cell = cell;
+  }
+
+  get self(): ActorRef {
+    return (this.#self ??= this.#host.refFor(this.#cell.id, this.#cell.name));
+  }
+
+  get sender(): ActorRef | undefined {
+    const sender = this.#cell.curSender;
+    return sender === 0 ? undefined : this.#host.refFor(sender, undefined);
+  }
+
+  get host(): HostName {
+    return this.#host.hostName;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#host.log.child(this.#cell.name === undefined ? { actor: this.#cell.id } : { actor: this.#cell.id, actorName: this.#cell.name }));
+  }
+
+  reply(value: unknown): void {
+    this.#host.reply(this.#cell, value);
+  }
+
+  tell(ref: ActorRef, msg: unknown): boolean {
+    return ref.tellAs(msg, this.#cell.id);
+  }
+
+  ask<TReply = any>(ref: ActorRef, msg: unknown, options?: AskOptions): Promise<TReply> {
+    return ref.askAs(msg, this.#cell.id, options) as Promise<TReply>;
+  }
+
+  spawn<TChildMsg = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TChildMsg>> {
+    return this.#host.spawnChild(this.#cell, moduleUrl, options);
+  }
+
+  stop(ref?: ActorRef): Promise<void> {
+    return this.#host.stopActor(ref === undefined ? this.#cell.id : ref.id, ref === undefined ? 'stopped-itself' : 'stopped');
+  }
+
+  watch(ref: ActorRef): void {
+    this.#host.watch(this.#cell.id, ref.id);
+  }
+
+  unwatch(ref: ActorRef): void {
+    this.#host.unwatch(this.#cell.id, ref.id);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { ActorRef, AskOptions } from './ref.js';
+
+/** Where an actor runs: `'main'` or the index of a worker. */
+export type HostName = 'main' | number;
+
+export interface SpawnOptions<TArgs = unknown> {
+  /** A name unique in the system, for `system.lookup`. */
+  name?: string;
+  /** Passed to the actor's `init`; must be encodable like any message. */
+  args?: TArgs;
+  /**
+   * Where to run: a worker index, `'main'`, or `'local'` (the spawner's own
+   * host). Default: the next worker in round-robin order.
+   */
+  host?: HostName | 'local';
+  /** Which export of the module holds the definition. @default 'default' */
+  export?: string;
+}
+
+/** What a handler sees besides its state and message. */
+export interface ActorContext<TMsg = any> {
+  readonly self: ActorRef<TMsg>;
+  /** The actor that sent the current message, if an actor sent it. */
+  readonly sender: ActorRef | undefined;
+  /** The host this actor runs on. */
+  readonly host: HostName;
+  /** pino logger bound to system, host and actor. */
+  readonly log: Logger;
+  /**
+   * Answers the current message: resolves the caller's `ask`, or, for a `tell`
+   * from an actor, tells the sender. Works after an `await` too, while the
+   * handler is still running. Without anyone to answer, the value is a dead letter.
+   */
+  reply(value: unknown): void;
+  /** `ref.tell(msg)` with this actor as the sender (safe after an `await`). */
+  tell(ref: ActorRef, msg: unknown): boolean;
+  /** `ref.ask(msg)` with this actor as the sender (safe after an `await`). */
+  ask<TReply = any>(ref: ActorRef, msg: unknown, options?: AskOptions): Promise<TReply>;
+  /** Starts a child of this actor; it stops when this actor stops or restarts. */
+  spawn<TChildMsg = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TChildMsg>>;
+  /** Stops `ref` (default: this actor) after its current message; resolves when it has stopped. */
+  stop(ref?: ActorRef): Promise<void>;
+  /** Delivers `{ type: 'down', ref, reason }` to this actor when `ref` terminates (at once if it already has). */
+  watch(ref: ActorRef): void;
+  unwatch(ref: ActorRef): void;
+}
+
+/** The message a watcher receives when a watched actor terminates. */
+export interface DownMessage {
+  type: 'down';
+  ref: ActorRef;
+  reason: string;
+}

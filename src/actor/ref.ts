@@ -1,0 +1,75 @@
+import { kRefMarker } from '../codec/validate.js';
+import type { ActorId } from '../lane/directory.js';
+
+export interface AskOptions {
+  /** Reject with `TROUPE_ERR_ASK_TIMEOUT` after this long. @default 5000 (the system's askTimeoutMs) */
+  timeoutMs?: number;
+}
+
+/** @internal What a ref forwards to: the host of the thread that holds it. */
+export interface RefHost {
+  tellFrom(target: ActorRef, msg: unknown, sender: number): boolean;
+  askFrom(target: ActorRef, msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown>;
+  currentSender(): number;
+}
+
+/**
+ * The address of an actor. Plain data underneath (id and name): it can travel
+ * inside messages and replies to any host, where it arrives as a live ref.
+ * A restart keeps the ref: messages reach the new incarnation.
+ */
+export class ActorRef<TMsg = any, TReply = any> {
+  readonly id: ActorId;
+  readonly name: string | undefined;
+  readonly #host: RefHost;
+
+  /** @internal */
+  constructor(host: RefHost, id: ActorId, name: string | undefined) {
+    this.#host = host;
+    this.id = id;
+    this.name = name;
+  }
+
+  /**
+   * Fire and forget. Returns `true` when the message went straight into the
+   * target's lane or mailbox, `false` when the lane was full and the message
+   * waits in this host's bounded overflow (accepted; slow down). Throws
+   * `TROUPE_ERR_MAILBOX_FULL` when the overflow is full too (not accepted),
+   * `TROUPE_ERR_UNENCODABLE` / `TROUPE_ERR_PAYLOAD_TOO_LARGE` for bad messages.
+   * A message to a stopped actor is a dead letter.
+   */
+  tell(msg: TMsg): boolean {
+    return this.#host.tellFrom(this, msg, this.#host.currentSender());
+  }
+
+  /** Request/response. Rejects at once if the actor is known to be dead. */
+  ask<TAnswer = TReply>(msg: TMsg, options?: AskOptions): Promise<TAnswer> {
+    return this.#host.askFrom(this, msg, this.#host.currentSender(), options) as Promise<TAnswer>;
+  }
+
+  /** @internal */
+  tellAs(msg: unknown, sender: number): boolean {
+    return this.#host.tellFrom(this, msg, sender);
+  }
+
+  /** @internal */
+  askAs(msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown> {
+    return this.#host.askFrom(this, msg, sender, options);
+  }
+
+  get [kRefMarker](): true {
+    return true;
+  }
+
+  toString(): string {
+    return this.name === undefined ? `actor#${this.id}` : `actor#${this.id}(${this.name})`;
+  }
+
+  toJSON(): { id: number; name?: string } {
+    return this.name === undefined ? { id: this.id } : { id: this.id, name: this.name };
+  }
+}
+
+export function isActorRef(value: unknown): value is ActorRef {
+  return typeof value === 'object' && value !== null && (value as { [kRefMarker]?: unknown })[kRefMarker] === true;
+}

@@ -1,0 +1,168 @@
+/**
+ * One error family. Every failure troupe reports is a `TroupeError` with a
+ * stable `code`; callers match on `code`, never on `instanceof` alone, because
+ * errors cross threads as data (see {@link errorToWire}).
+ */
+export class TroupeError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidOptionError extends TroupeError {
+  readonly option: string;
+  constructor(option: string, expected: string, received: unknown) {
+    super('TROUPE_ERR_INVALID_OPTION', `option "${option}" must be ${expected}, received ${describe(received)}`);
+    this.option = option;
+  }
+}
+
+export class InvalidArgumentError extends TroupeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TROUPE_ERR_INVALID_ARGUMENT', message, options);
+  }
+}
+
+export class AskTimeoutError extends TroupeError {
+  constructor(target: string, timeoutMs: number) {
+    super('TROUPE_ERR_ASK_TIMEOUT', `ask to ${target} got no reply within ${timeoutMs} ms`);
+  }
+}
+
+export class ActorNotFoundError extends TroupeError {
+  constructor(target: string) {
+    super('TROUPE_ERR_ACTOR_NOT_FOUND', `actor ${target} does not exist or has stopped`);
+  }
+}
+
+export class ActorStoppedError extends TroupeError {
+  constructor(target: string, reason: string) {
+    super('TROUPE_ERR_ACTOR_STOPPED', `actor ${target} stopped (${reason}) before it replied`);
+  }
+}
+
+export class ActorCrashedError extends TroupeError {
+  constructor(target: string, cause: unknown) {
+    super('TROUPE_ERR_ACTOR_CRASHED', `actor ${target} crashed while handling the message: ${messageOf(cause)}`, { cause });
+  }
+}
+
+export class ActorInitError extends TroupeError {
+  constructor(target: string, cause: unknown) {
+    super('TROUPE_ERR_ACTOR_INIT', `init of actor ${target} failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
+export class ModuleLoadError extends TroupeError {
+  constructor(url: string, cause: unknown) {
+    const hint = /ERR_UNKNOWN_FILE_EXTENSION/.test(String((cause as { code?: string })?.code))
+      ? ' (a .ts actor module needs a loader: run node with --import tsx, or pass workerExecArgv)'
+      : '';
+    super('TROUPE_ERR_MODULE_LOAD', `actor module ${url} failed to load: ${messageOf(cause)}${hint}`, { cause });
+  }
+}
+
+export class NotAnActorError extends TroupeError {
+  constructor(url: string, exportName: string) {
+    super('TROUPE_ERR_NOT_AN_ACTOR', `export "${exportName}" of ${url} is not an actor definition made by defineActor()`);
+  }
+}
+
+export class NameTakenError extends TroupeError {
+  constructor(name: string) {
+    super('TROUPE_ERR_NAME_TAKEN', `an actor named "${name}" is already running`);
+  }
+}
+
+export class UnencodableMessageError extends TroupeError {
+  constructor(path: string, what: string, options?: { cause?: unknown }) {
+    super('TROUPE_ERR_UNENCODABLE', `message cannot be sent: ${what} at ${path}`, options);
+  }
+}
+
+export class PayloadTooLargeError extends TroupeError {
+  constructor(bytes: number, limit: number) {
+    super('TROUPE_ERR_PAYLOAD_TOO_LARGE', `encoded message is ${bytes} bytes; a lane holds at most ${limit} (raise laneBytes)`);
+  }
+}
+
+export class MailboxFullError extends TroupeError {
+  constructor(target: string, bound: number) {
+    super('TROUPE_ERR_MAILBOX_FULL', `lane to ${target} is full and its overflow holds ${bound} records already`);
+  }
+}
+
+export class DecodeError extends TroupeError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('TROUPE_ERR_DECODE', `record rejected: ${reason}`, options);
+  }
+}
+
+export class SystemStoppedError extends TroupeError {
+  constructor() {
+    super('TROUPE_ERR_SYSTEM_STOPPED', 'the actor system is shutting down or has stopped');
+  }
+}
+
+export class WorkerExitedError extends TroupeError {
+  constructor(host: string, detail: string) {
+    super('TROUPE_ERR_WORKER_EXITED', `worker ${host} exited (${detail})`);
+  }
+}
+
+export class TooManyActorsError extends TroupeError {
+  constructor(limit: number) {
+    super('TROUPE_ERR_TOO_MANY_ACTORS', `no actor slot left (limit ${limit} live actors)`);
+  }
+}
+
+/** The form an error takes inside a record; plain data, safe to msgpack. */
+export interface WireError {
+  code: string;
+  name: string;
+  message: string;
+  stack?: string;
+  cause?: WireError;
+}
+
+export function errorToWire(error: unknown, depth = 0): WireError {
+  if (error instanceof Error) {
+    const wire: WireError = {
+      code: typeof (error as { code?: unknown }).code === 'string' ? String((error as { code?: unknown }).code) : 'TROUPE_ERR_HANDLER',
+      name: error.name,
+      message: error.message,
+    };
+    if (error.stack !== undefined) wire.stack = error.stack;
+    if (error.cause !== undefined && depth < 4) wire.cause = errorToWire(error.cause, depth + 1);
+    return wire;
+  }
+  return { code: 'TROUPE_ERR_HANDLER', name: 'Error', message: messageOf(error) };
+}
+
+/** Rebuilds an error received from another thread; the code survives, the class is `TroupeError`. */
+export function errorFromWire(wire: WireError): TroupeError {
+  const cause = wire.cause === undefined ? undefined : errorFromWire(wire.cause);
+  const error = new TroupeError(String(wire.code), String(wire.message), cause === undefined ? undefined : { cause });
+  error.name = String(wire.name);
+  if (typeof wire.stack === 'string') error.stack = wire.stack;
+  return error;
+}
+
+export function messageOf(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : `an object`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,20 @@
+import type { HostOptions } from '../options.js';
+
+/** What a worker thread receives in `workerData`: shared blocks are passed by reference. */
+export interface WorkerBoot {
+  systemId: string;
+  index: number;
+  lanes: (SharedArrayBuffer | undefined)[][];
+  hostBlocks: SharedArrayBuffer[];
+  directory: SharedArrayBuffer;
+  options: HostOptions;
+  freeSlots: number[];
+}
+
+/** Main → worker control messages (the ref'd control port that keeps a parked worker alive). */
+export type ControlMessage =
+  | { type: 'host-down'; host: number; detail: string }
+  | { type: 'close' };
+
+/** Worker → main. */
+export type WorkerReport = { type: 'ready' } | { type: 'closed' };

@@ -1,0 +1,1125 @@
+/**
+ * A host: one thread's scheduler. The main thread and every worker run one.
+ * It reads the lanes addressed to it, runs the actors placed on it (M actors
+ * on this one thread), writes records to other hosts, and parks on its
+ * doorbell when there is nothing to do so its event loop stays free.
+ */
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { Cell, Context, type CellHost } from '../actor/cell.js';
+import type { HostName, SpawnOptions } from '../actor/context.js';
+import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.js';
+import { ActorRef, type AskOptions, type RefHost } from '../actor/ref.js';
+import { Codec } from '../codec/codec.js';
+import { Kind, kindOf, makeKindWord, srcHostOf, type SpawnSpec } from '../codec/envelope.js';
+import { assertEncodable } from '../codec/validate.js';
+import {
+  ActorCrashedError,
+  ActorInitError,
+  ActorNotFoundError,
+  ActorStoppedError,
+  DecodeError,
+  InvalidArgumentError,
+  MailboxFullError,
+  ModuleLoadError,
+  NameTakenError,
+  NotAnActorError,
+  PayloadTooLargeError,
+  SystemStoppedError,
+  TooManyActorsError,
+  TroupeError,
+  WorkerExitedError,
+  errorFromWire,
+  errorToWire,
+  type WireError,
+} from '../errors.js';
+import { Directory, slotOf, type ActorId } from '../lane/directory.js';
+import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, HostState, MAX_SLOTS, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { LaneReader, LaneWriter, beat, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
+import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
+import type { HostOptions } from '../options.js';
+import { kEventBits, type SystemEvent, type SystemEventType } from '../system/events.js';
+import { Outbox } from './outbox.js';
+import { PendingTable } from './pending.js';
+
+export interface HostInit {
+  index: number;
+  /** lanes[from][to]; undefined where from === to. */
+  lanes: (SharedArrayBuffer | undefined)[][];
+  hostBlocks: SharedArrayBuffer[];
+  directory: SharedArrayBuffer;
+  options: HostOptions;
+  freeSlots: number[];
+  logger: Logger;
+}
+
+/** Duties only the main thread performs; worker hosts reach them through records to host 0. */
+export interface MainDuties {
+  onEvent(event: SystemEvent): void;
+  claimName(name: string, id: ActorId): boolean;
+  releaseName(name: string, id: number): void;
+}
+
+/** Host of worker `i` is `i + 1`; host 0 is the main thread. */
+export const hostNameOf = (index: number): HostName => (index === 0 ? 'main' : index - 1);
+
+const kLaneBudget = 4096;
+const kStatsEveryMs = 250;
+
+export class Host implements RefHost, CellHost {
+  readonly index: number;
+  readonly hostName: HostName;
+  readonly hostCount: number;
+  readonly log: Logger;
+  readonly directory: Directory;
+  readonly #options: HostOptions;
+  readonly #codec: Codec;
+  readonly #block: Int32Array;
+  readonly #stats: Float64Array;
+  readonly #histogram: HistogramWriter;
+  readonly #outboxes: (Outbox | undefined)[] = [];
+  readonly #readers: LaneReader[] = [];
+  readonly #readerHosts: number[] = [];
+  readonly #dirty: Outbox[] = [];
+  readonly #holding = new Set<Outbox>();
+  readonly #cells = new Map<number, Cell>();
+  readonly #pending = new PendingTable();
+  readonly #freeSlots: number[];
+  readonly #definitions = new Map<string, Promise<ActorDefinition>>();
+  readonly #maxPayload: number;
+  #runQueue: Cell[] = [];
+  #runHead = 0;
+  #current: Cell | undefined = undefined;
+  #roundRobin = 0;
+  #main: MainDuties | undefined;
+
+  // scheduling
+  #inPump = false;
+  #pumpScheduled = false;
+  #waitPending = false;
+  #parked = false;
+  #lastTraffic = 0;
+  #sliceStart = 0;
+  #closed = false;
+  /** Shutdown began: messages from outside any actor are refused; actors still talk while lanes drain. */
+  #refusingOutside = false;
+  #statsTimer: NodeJS.Timeout | undefined;
+  #lastHeapAt = 0;
+  #elu = performance.eventLoopUtilization();
+
+  // counters, published to shared memory at the end of each turn
+  #messagesIn = 0;
+  #messagesOut = 0;
+  #deadLetters = 0;
+  #errors = 0;
+  #restarts = 0;
+  #backpressure = 0;
+  #spawned = 0;
+  #stopped = 0;
+  #decodeErrors = 0;
+  #eventsDropped = 0;
+  #busyMs = 0;
+  #busyActors = 0;
+  #turns = 0;
+  #sampleCountdown: number;
+
+  constructor(init: HostInit) {
+    this.index = init.index;
+    this.hostName = hostNameOf(init.index);
+    this.hostCount = init.hostBlocks.length;
+    this.#options = init.options;
+    this.log = init.logger;
+    this.directory = new Directory(init.directory);
+    this.#freeSlots = init.freeSlots;
+    this.#codec = new Codec(init.options.maxMessageDepth, (id, name) => this.refFor(id, name));
+    const block = init.hostBlocks[init.index];
+    this.#block = new Int32Array(block, 0, HOST_STATS_OFFSET / 4);
+    this.#stats = new Float64Array(block, HOST_STATS_OFFSET, STAT_SLOTS);
+    this.#histogram = new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength()));
+    this.#sampleCountdown = init.options.statsSampleEvery;
+    this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
+    for (let other = 0; other < this.hostCount; other++) {
+      if (other === this.index) {
+        this.#outboxes.push(undefined);
+        continue;
+      }
+      this.#outboxes.push(new Outbox(new LaneWriter(init.lanes[this.index][other]!, init.hostBlocks[other]), other));
+      this.#readers.push(new LaneReader(init.lanes[other][this.index]!, init.hostBlocks[other]));
+      this.#readerHosts.push(other);
+    }
+  }
+
+  /** @internal main thread only */
+  attachMain(main: MainDuties): void {
+    this.#main = main;
+  }
+
+  start(): void {
+    setHostState(this.#block, HostState.running);
+    this.#statsTimer = setInterval(() => this.#publishStats(true), kStatsEveryMs);
+    this.#statsTimer.unref();
+    this.#wake();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // ---------------------------------------------------------------- refs ---
+
+  refFor(id: number, name: string | undefined): ActorRef {
+    return new ActorRef(this, id as ActorId, name);
+  }
+
+  currentSender(): number {
+    return this.#current === undefined ? 0 : this.#current.id;
+  }
+
+  tellFrom(target: ActorRef, msg: unknown, sender: number): boolean {
+    if (this.#closed || (sender === 0 && this.#refusingOutside)) throw new SystemStoppedError();
+    assertEncodable(msg, this.#options.maxMessageDepth);
+    return this.#send(Kind.tell, target.id, sender, 0, msg, true);
+  }
+
+  askFrom(target: ActorRef, msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown> {
+    const timeoutMs = askTimeoutOf(options, this.#options.askTimeoutMs);
+    assertEncodable(msg, this.#options.maxMessageDepth);
+    if (this.#closed || (sender === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
+    const host = this.directory.hostOf(target.id);
+    if (host < 0) return Promise.reject(new ActorNotFoundError(String(target)));
+    const { corr, promise } = this.#pending.open(host, String(target), timeoutMs);
+    try {
+      this.#send(Kind.ask, target.id, sender, corr, msg, true);
+    } catch (error) {
+      this.#pending.forget(corr);
+      throw error;
+    }
+    return promise;
+  }
+
+  /**
+   * Routes one message-like record. Same host: straight into the mailbox, no
+   * encoding. Other host: msgpack into the lane. Unknown target: dead letter.
+   */
+  #send(kind: number, target: number, sender: number, corr: number, msg: unknown, bounded: boolean): boolean {
+    const host = this.directory.hostOf(target);
+    if (host === this.index) {
+      const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
+      if (bounded && cell.queued >= this.#options.mailboxLimit) {
+        this.#backpressure++;
+        throw new MailboxFullError(cell.label, this.#options.mailboxLimit);
+      }
+      this.#messagesOut++;
+      this.#accept(cell, makeKindWord(kind, this.index), sender, corr, msg);
+      return true;
+    }
+    if (host < 0) {
+      this.#undeliverable(kind, target, sender, corr, msg, 'no-actor');
+      return true;
+    }
+    return this.#sendRemote(host, kind, target, sender, corr, this.#codec.encode(msg), bounded);
+  }
+
+  #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, payload: Uint8Array, bounded: boolean): boolean {
+    if (payload.length > this.#maxPayload) throw new PayloadTooLargeError(payload.length, this.#maxPayload);
+    const out = this.#outboxes[host]!;
+    const kindWord = makeKindWord(kind, this.index);
+    this.#messagesOut++;
+    if (out.tryWrite(kindWord, target, sender, corr, payload)) {
+      if (out.writer.unpublished >= this.#options.batchRecords) out.writer.publish();
+      else if (!out.dirty) {
+        out.dirty = true;
+        this.#dirty.push(out);
+        this.#wake();
+      }
+      return true;
+    }
+    if (bounded && out.held >= this.#options.overflowLimit) {
+      this.#messagesOut--;
+      this.#backpressure++;
+      if (this.#wants('backpressure')) {
+        this.#emit({ type: 'backpressure', at: now(), host: this.hostName, toHost: hostNameOf(host), target: target as ActorId, held: out.held });
+      }
+      throw new MailboxFullError(`host ${String(hostNameOf(host))}`, this.#options.overflowLimit);
+    }
+    // Publish what is in the ring so the consumer can make room.
+    out.writer.publish();
+    out.hold(kindWord, target, sender, corr, payload);
+    this.#holding.add(out);
+    return false;
+  }
+
+  // ------------------------------------------------------------- delivery ---
+
+  #placeholder(id: ActorId): Cell {
+    const cell = new Cell(id);
+    this.#cells.set(id, cell);
+    return cell;
+  }
+
+  /** Queues a message for a local cell, or runs it now when the cell is free and we are in the pump. */
+  #accept(cell: Cell, kindWord: number, sender: number, corr: number, msg: unknown): void {
+    if (cell.status === 'stopped') {
+      this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, msg, 'stopped', srcHostOf(kindWord));
+      return;
+    }
+    cell.enqueue(kindWord, sender, corr, msg);
+    if (cell.status === 'running' && !cell.busy) this.#schedule(cell);
+  }
+
+  #schedule(cell: Cell): void {
+    if (cell.scheduled) return;
+    cell.scheduled = true;
+    this.#runQueue.push(cell);
+    this.#wake();
+  }
+
+  #invoke(cell: Cell, kindWord: number, sender: number, corr: number, msg: unknown): void {
+    cell.curKindWord = kindWord;
+    cell.curSender = sender;
+    cell.curCorr = corr;
+    cell.curMessage = msg;
+    cell.replied = false;
+    this.#messagesIn++;
+    const sample = --this.#sampleCountdown === 0;
+    let startedAt = 0;
+    if (sample) {
+      this.#sampleCountdown = this.#options.statsSampleEvery;
+      startedAt = performance.now();
+    }
+    const previous = this.#current;
+    this.#current = cell;
+    let result: unknown;
+    try {
+      result = cell.def!.receive(cell.state, msg, cell.ctx!);
+    } catch (error) {
+      this.#current = previous;
+      this.#crashed(cell, error);
+      return;
+    }
+    this.#current = previous;
+    if (result !== undefined && result !== null && typeof (result as PromiseLike<void>).then === 'function') {
+      cell.busy = true;
+      this.#busyActors++;
+      (result as PromiseLike<void>).then(
+        () => this.#settled(cell, startedAt),
+        (error: unknown) => {
+          this.#busyActors--;
+          cell.markIdle();
+          this.#crashed(cell, error);
+        },
+      );
+      return;
+    }
+    if (sample) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
+  }
+
+  #settled(cell: Cell, startedAt: number): void {
+    this.#busyActors--;
+    if (startedAt !== 0) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
+    cell.markIdle();
+    if (cell.status === 'running' && cell.queued > 0) this.#schedule(cell);
+  }
+
+  /** Runs up to `budget` queued messages of one cell. */
+  #drainMailbox(cell: Cell, budget: number): number {
+    const mailbox = cell.mailbox;
+    if (mailbox === undefined) return 0;
+    let handled = 0;
+    while (handled < budget && mailbox.length > 0 && cell.status === 'running' && !cell.busy) {
+      const kindWord = mailbox.headKindWord();
+      const sender = mailbox.headSender();
+      const corr = mailbox.headCorr();
+      const msg = mailbox.headMessage();
+      mailbox.shift();
+      this.#invoke(cell, kindWord, sender, corr, msg);
+      handled++;
+    }
+    return handled;
+  }
+
+  /** A message that reached nobody: a dead letter, and an error reply if someone awaits it. */
+  #undeliverable(kind: number, target: number, sender: number, corr: number, msg: unknown, reason: string, replyHost = this.index): void {
+    if (kind === Kind.ask) {
+      const error = reason === 'no-actor' ? new ActorNotFoundError(`#${target}`) : new ActorStoppedError(`#${target}`, reason);
+      this.#replyErrorTo(replyHost, corr, error);
+    }
+    this.#deadLetter(target, sender, msg, reason, undefined);
+  }
+
+  #deadLetter(target: number, sender: number, msg: unknown, reason: string, error: WireError | undefined): void {
+    this.#deadLetters++;
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ target, sender, reason }, 'dead letter');
+    if (!this.#wants('deadLetter')) return;
+    const event: SystemEvent = { type: 'deadLetter', at: now(), host: this.hostName, target: target as ActorId, reason };
+    if (sender !== 0) event.sender = sender as ActorId;
+    if (msg !== undefined) event.message = msg;
+    if (error !== undefined) event.error = error;
+    this.#emit(event);
+  }
+
+  // --------------------------------------------------------------- replies ---
+
+  reply(cell: Cell, value: unknown): void {
+    const kind = kindOf(cell.curKindWord);
+    if (kind === Kind.ask && !cell.replied) {
+      assertEncodable(value, this.#options.maxMessageDepth);
+      cell.replied = true;
+      this.#replyTo(srcHostOf(cell.curKindWord), cell.curCorr, value);
+      return;
+    }
+    if (kind === Kind.tell && cell.curSender !== 0) {
+      this.refFor(cell.curSender, undefined).tellAs(value, cell.id);
+      return;
+    }
+    this.#deadLetter(cell.curSender, cell.id, value, 'no-reply-target', undefined);
+  }
+
+  #replyTo(host: number, corr: number, value: unknown): void {
+    if (host === this.index) {
+      if (!this.#pending.resolve(corr, value)) this.#deadLetter(0, 0, value, 'reply-expired', undefined);
+      return;
+    }
+    this.#sendRemote(host, Kind.reply, 0, 0, corr, this.#codec.encode(value), false);
+  }
+
+  #replyErrorTo(host: number, corr: number, error: unknown): void {
+    if (corr === 0) return;
+    if (host === this.index) {
+      this.#pending.reject(corr, error);
+      return;
+    }
+    this.#sendRemote(host, Kind.replyError, 0, 0, corr, this.#codec.encode(errorToWire(error)), false);
+  }
+
+  // ---------------------------------------------------------------- spawn ---
+
+  /** system.spawn and ctx.spawn land here. */
+  spawn(moduleUrl: URL | string, options: SpawnOptions | undefined, parent: number): Promise<ActorRef> {
+    const request = this.#spawnRequest(moduleUrl, options, parent);
+    if (this.#closed || (parent === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
+    if (request.spec.n !== undefined && this.index !== 0) {
+      // Names are registered on the main thread, so a named spawn goes through it.
+      const { corr, promise } = this.#pending.open(0, `spawn ${request.spec.u}`, this.#options.spawnTimeoutMs);
+      this.#sendRemote(0, Kind.spawnViaMain, request.host, parent, corr, this.#codec.encode(request.spec), false);
+      return promise.then((id) => this.refFor(id as number, request.spec.n));
+    }
+    return this.#spawnAt(request.spec, request.host);
+  }
+
+  spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef> {
+    return this.spawn(moduleUrl, options, cell.id);
+  }
+
+  #spawnRequest(moduleUrl: URL | string, options: SpawnOptions | undefined, parent: number): { spec: SpawnSpec; host: number } {
+    const url = moduleHref(moduleUrl);
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new InvalidArgumentError('spawn options must be an object');
+    }
+    const name = options?.name;
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) {
+      throw new InvalidArgumentError(`spawn option "name" must be a non-empty string of at most 256 characters, received ${typeof name}`);
+    }
+    const exportName = options?.export ?? 'default';
+    if (typeof exportName !== 'string') throw new InvalidArgumentError('spawn option "export" must be a string');
+    assertEncodable(options?.args, this.#options.maxMessageDepth);
+    const spec: SpawnSpec = { u: url, e: exportName, a: options?.args, p: parent };
+    if (name !== undefined) spec.n = name;
+    return { spec, host: this.#placement(options?.host) };
+  }
+
+  /** -1 means "round robin over workers", decided where the spawn is executed. */
+  #placement(host: SpawnOptions['host']): number {
+    if (host === undefined) return -1;
+    if (host === 'main') return 0;
+    if (host === 'local') return this.index;
+    if (typeof host === 'number' && Number.isInteger(host) && host >= 0 && host < this.hostCount - 1) return host + 1;
+    throw new InvalidArgumentError(`spawn option "host" must be 'main', 'local' or a worker index from 0 to ${this.hostCount - 2}, received ${String(host)}`);
+  }
+
+  #spawnAt(spec: SpawnSpec, requestedHost: number): Promise<ActorRef> {
+    let host = requestedHost;
+    if (host < 0) {
+      host = this.hostCount === 1 ? 0 : 1 + (this.#roundRobin++ % (this.hostCount - 1));
+    }
+    const id = this.directory.allocate(this.#freeSlots);
+    if (id === undefined) return Promise.reject(new TooManyActorsError(MAX_SLOTS - 1));
+    if (spec.n !== undefined && !this.#main!.claimName(spec.n, id)) {
+      this.#freeSlots.push(slotOf(id));
+      return Promise.reject(new NameTakenError(spec.n));
+    }
+    this.directory.place(id, host);
+    if (spec.p !== 0) {
+      const parent = this.#cells.get(spec.p);
+      if (parent !== undefined) (parent.children ??= new Set()).add(id);
+    }
+    const { corr, promise } = this.#pending.open(host, `spawn ${spec.u}`, this.#options.spawnTimeoutMs);
+    if (host === this.index) void this.#startActor(id, spec, corr, this.index);
+    else this.#sendRemote(host, Kind.spawn, id, spec.p, corr, this.#codec.encode(spec), false);
+    return promise.then(
+      () => this.refFor(id, spec.n),
+      (error: unknown) => {
+        if (spec.n !== undefined) this.#main?.releaseName(spec.n, id);
+        this.#cells.get(spec.p)?.children?.delete(id);
+        throw error;
+      },
+    );
+  }
+
+  async #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number): Promise<void> {
+    const cell = this.#cells.get(id) ?? this.#placeholder(id);
+    cell.spec = spec;
+    cell.name = spec.n;
+    cell.parent = spec.p;
+    cell.status = 'starting';
+    cell.ctx = new Context(this, cell);
+    try {
+      cell.def = await this.#definition(spec.u, spec.e);
+      cell.state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, cell.ctx);
+    } catch (error) {
+      const typed = error instanceof TroupeError ? error : new ActorInitError(cell.label, error);
+      if (cell.status === 'starting') this.#terminate(cell, 'spawn-failed');
+      this.#replyErrorTo(replyHost, corr, typed);
+      return;
+    }
+    if (cell.status !== 'starting') {
+      this.#replyErrorTo(replyHost, corr, new ActorStoppedError(cell.label, 'stopped while starting'));
+      return;
+    }
+    cell.status = 'running';
+    this.#spawned++;
+    this.#replyTo(replyHost, corr, null);
+    if (this.#wants('actor.started')) {
+      const event: SystemEvent = { type: 'actor.started', at: now(), host: this.hostName, id };
+      if (cell.name !== undefined) event.name = cell.name;
+      this.#emit(event);
+    }
+    if (cell.queued > 0) this.#schedule(cell);
+  }
+
+  #definition(url: string, exportName: string): Promise<ActorDefinition> {
+    const key = `${exportName}@${url}`;
+    let loading = this.#definitions.get(key);
+    if (loading === undefined) {
+      loading = import(url).then(
+        (module: Record<string, unknown>) => {
+          const definition = module[exportName];
+          if (!isActorDefinition(definition)) throw new NotAnActorError(url, exportName);
+          return definition;
+        },
+        (error: unknown) => {
+          throw new ModuleLoadError(url, error);
+        },
+      );
+      // A failed load is not cached: the file may be fixed and spawned again.
+      loading.catch(() => this.#definitions.delete(key));
+      this.#definitions.set(key, loading);
+    }
+    return loading;
+  }
+
+  // --------------------------------------------------------------- crashes ---
+
+  #crashed(cell: Cell, error: unknown): void {
+    this.#errors++;
+    const wire = errorToWire(error);
+    this.log.warn({ actor: cell.id, actorName: cell.name, err: error }, 'actor crashed; restarting');
+    const kindWord = cell.curKindWord;
+    if (kindOf(kindWord) === Kind.ask && !cell.replied) {
+      cell.replied = true;
+      this.#replyErrorTo(srcHostOf(kindWord), cell.curCorr, new ActorCrashedError(cell.label, error));
+    }
+    this.#deadLetter(cell.id, cell.curSender, cell.curMessage, 'crashed', wire);
+    cell.curMessage = undefined;
+    if (this.#wants('actor.crashed')) {
+      const event: SystemEvent = { type: 'actor.crashed', at: now(), host: this.hostName, id: cell.id, error: wire };
+      if (cell.name !== undefined) event.name = cell.name;
+      this.#emit(event);
+    }
+    if (cell.status === 'running') void this.#restart(cell);
+  }
+
+  /** The default policy until the supervision tree lands: fresh state from init, mailbox kept (as Akka). */
+  async #restart(cell: Cell): Promise<void> {
+    cell.status = 'restarting';
+    this.#restarts++;
+    const previousState = cell.state;
+    await this.#stopChildren(cell, 'parent-restarting');
+    await this.#runOnStop(cell, previousState);
+    try {
+      const state = cell.def!.init === undefined ? undefined : await cell.def!.init(cell.spec!.a, cell.ctx!);
+      if (cell.status !== 'restarting') return;
+      cell.state = state;
+    } catch (error) {
+      this.log.error({ actor: cell.id, err: error }, 'init failed during restart; stopping the actor');
+      if (cell.status === 'restarting') this.#terminate(cell, `init-failed: ${errorToWire(error).message}`);
+      return;
+    }
+    cell.status = 'running';
+    if (this.#wants('actor.restarted')) {
+      const event: SystemEvent = { type: 'actor.restarted', at: now(), host: this.hostName, id: cell.id };
+      if (cell.name !== undefined) event.name = cell.name;
+      this.#emit(event);
+    }
+    if (cell.queued > 0) this.#schedule(cell);
+  }
+
+  async #runOnStop(cell: Cell, state: unknown): Promise<void> {
+    const onStop = cell.def?.onStop;
+    if (onStop === undefined) return;
+    try {
+      await onStop(state, cell.ctx!);
+    } catch (error) {
+      this.log.warn({ actor: cell.id, err: error }, 'onStop threw');
+    }
+  }
+
+  // ------------------------------------------------------------------ stop ---
+
+  stopActor(id: number, reason: string): Promise<void> {
+    const host = this.directory.hostOf(id);
+    if (host < 0) return Promise.resolve();
+    if (host === this.index) return this.#stopLocal(id as ActorId, reason);
+    const { corr, promise } = this.#pending.open(host, `stop #${id}`, this.#options.shutdownTimeoutMs + this.#options.askTimeoutMs);
+    this.#sendRemote(host, Kind.stop, id, 0, corr, this.#codec.encode(reason), false);
+    return promise.then(() => undefined);
+  }
+
+  #stopLocal(id: ActorId, reason: string): Promise<void> {
+    const cell = this.#cells.get(id);
+    if (cell === undefined) {
+      if (this.directory.release(id)) this.#freeSlots.push(slotOf(id));
+      return Promise.resolve();
+    }
+    if (cell.stopping !== undefined) return cell.stopping;
+    if (cell.status === 'stopped') return Promise.resolve();
+    const wasRunning = cell.status === 'running' || cell.status === 'restarting';
+    cell.status = 'stopping';
+    cell.stopping = (async () => {
+      await this.#stopChildren(cell, 'parent-stopped');
+      if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
+      if (wasRunning) await this.#runOnStop(cell, cell.state);
+      this.#terminate(cell, reason);
+    })();
+    return cell.stopping;
+  }
+
+  async #stopChildren(cell: Cell, reason: string): Promise<void> {
+    const children = cell.children;
+    if (children === undefined || children.size === 0) return;
+    // Reverse start order, as OTP stops a supervisor's children.
+    const ids = [...children].reverse();
+    for (const child of ids) {
+      try {
+        await this.stopActor(child, reason);
+      } catch (error) {
+        this.log.warn({ actor: cell.id, child, err: error }, 'child did not stop cleanly');
+      }
+      children.delete(child);
+    }
+  }
+
+  /** The end of an actor: slot freed, queued messages dead-lettered, watchers and parent told. */
+  #terminate(cell: Cell, reason: string): void {
+    if (cell.status === 'stopped') return;
+    const wasLive = cell.status !== 'pending';
+    cell.status = 'stopped';
+    this.#cells.delete(cell.id);
+    if (this.directory.release(cell.id)) this.#freeSlots.push(slotOf(cell.id));
+    if (wasLive) this.#stopped++;
+    const mailbox = cell.mailbox;
+    if (mailbox !== undefined) {
+      while (mailbox.length > 0) {
+        const kindWord = mailbox.headKindWord();
+        const sender = mailbox.headSender();
+        const corr = mailbox.headCorr();
+        const msg = mailbox.headMessage();
+        mailbox.shift();
+        this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, msg, 'stopped', srcHostOf(kindWord));
+      }
+    }
+    if (cell.watchers !== undefined) {
+      for (const watcher of cell.watchers) this.#sendDown(watcher, cell.id, cell.name, reason);
+    }
+    if (cell.parent !== 0) {
+      const parentHost = this.directory.hostOf(cell.parent);
+      if (parentHost === this.index) this.#cells.get(cell.parent)?.children?.delete(cell.id);
+      else if (parentHost >= 0) this.#sendRemote(parentHost, Kind.childDown, cell.parent, cell.id, 0, kEmpty, false);
+    }
+    if (cell.name !== undefined && this.index === 0) this.#main!.releaseName(cell.name, cell.id);
+    if (wasLive && (this.#wants('actor.stopped') || (cell.name !== undefined && this.index !== 0))) {
+      const event: SystemEvent = { type: 'actor.stopped', at: now(), host: this.hostName, id: cell.id, reason };
+      if (cell.name !== undefined) event.name = cell.name;
+      this.#emit(event);
+    }
+  }
+
+  // ----------------------------------------------------------------- watch ---
+
+  watch(watcher: number, target: number): void {
+    const host = this.directory.hostOf(target);
+    if (host < 0) {
+      this.#sendDown(watcher, target, undefined, 'noproc');
+      return;
+    }
+    if (host === this.index) {
+      const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
+      (cell.watchers ??= new Set()).add(watcher);
+      return;
+    }
+    this.#sendRemote(host, Kind.watch, target, watcher, 0, kEmpty, false);
+  }
+
+  unwatch(watcher: number, target: number): void {
+    const host = this.directory.hostOf(target);
+    if (host === this.index) this.#cells.get(target)?.watchers?.delete(watcher);
+    else if (host >= 0) this.#sendRemote(host, Kind.unwatch, target, watcher, 0, kEmpty, false);
+  }
+
+  #sendDown(watcher: number, target: number, name: string | undefined, reason: string): void {
+    const down = { type: 'down', ref: this.refFor(target, name), reason };
+    this.#send(Kind.tell, watcher, target, 0, down, false);
+  }
+
+  // ---------------------------------------------------------------- events ---
+
+  #wants(type: SystemEventType): boolean {
+    return (this.directory.eventInterest & kEventBits[type]) !== 0;
+  }
+
+  #emit(event: SystemEvent): void {
+    if (this.index === 0) {
+      this.#main!.onEvent(event);
+      return;
+    }
+    try {
+      this.#sendRemote(0, Kind.event, 0, 0, 0, this.#codec.encode(event), false);
+    } catch (error) {
+      this.#eventsDropped++;
+      this.log.warn({ err: error, event: event.type }, 'event could not be sent to the main thread');
+    }
+  }
+
+  // -------------------------------------------------------------- records ---
+
+  #readLanes(): number {
+    let handled = 0;
+    const readers = this.#readers;
+    for (let i = 0; i < readers.length; i++) {
+      const reader = readers[i];
+      if (!reader.refresh()) continue;
+      let budget = kLaneBudget;
+      while (budget-- > 0 && reader.next()) {
+        this.#dispatch(reader);
+        handled++;
+      }
+      if (reader.discardedBytes !== 0) {
+        this.#decodeErrors++;
+        this.#deadLetter(0, 0, undefined, 'lane-corrupt', errorToWire(new DecodeError(`${reader.discardedBytes} bytes of a corrupt lane from host ${String(hostNameOf(this.#readerHosts[i]))} discarded`)));
+        reader.discardedBytes = 0;
+      }
+      reader.commit();
+    }
+    return handled;
+  }
+
+  #dispatch(reader: LaneReader): void {
+    const kindWord = reader.kindWord;
+    const kind = kindOf(kindWord);
+    const target = reader.target;
+    const sender = reader.sender;
+    const corr = reader.corr;
+    const src = srcHostOf(kindWord);
+    if (kind === Kind.tell || kind === Kind.ask) {
+      const host = this.directory.hostOf(target);
+      if (host !== this.index) {
+        if (host >= 0) {
+          this.#forward(host, reader);
+          return;
+        }
+        this.#undeliverable(kind, target, sender, corr, this.#tryDecode(reader), 'no-actor', src);
+        return;
+      }
+      let msg: unknown;
+      try {
+        msg = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+      } catch (error) {
+        this.#rejectRecord(kind, target, sender, corr, src, error);
+        return;
+      }
+      const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
+      if (cell.status === 'running' && !cell.busy && !cell.scheduled && cell.queued === 0) {
+        this.#invoke(cell, kindWord, sender, corr, msg);
+      } else if (cell.queued >= this.#options.mailboxLimit) {
+        this.#backpressure++;
+        this.#undeliverable(kind, target, sender, corr, msg, 'mailbox-full', src);
+      } else {
+        this.#accept(cell, kindWord, sender, corr, msg);
+      }
+      return;
+    }
+    switch (kind) {
+      case Kind.reply:
+      case Kind.replyError: {
+        if (!this.#pending.has(corr)) {
+          this.#deadLetter(0, 0, this.#tryDecode(reader), 'reply-expired', undefined);
+          return;
+        }
+        let value: unknown;
+        try {
+          value = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+        } catch (error) {
+          this.#decodeErrors++;
+          this.#pending.reject(corr, error);
+          return;
+        }
+        if (kind === Kind.reply) this.#pending.resolve(corr, value);
+        else this.#pending.reject(corr, errorFromWire(value as WireError));
+        return;
+      }
+      case Kind.spawn: {
+        let spec: SpawnSpec;
+        try {
+          spec = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd) as SpawnSpec;
+        } catch (error) {
+          this.#decodeErrors++;
+          this.#replyErrorTo(src, corr, error);
+          return;
+        }
+        void this.#startActor(target as ActorId, spec, corr, src);
+        return;
+      }
+      case Kind.stop: {
+        const reason = this.#tryDecode(reader);
+        this.#stopLocal(target as ActorId, typeof reason === 'string' ? reason : 'stopped').then(
+          () => this.#replyTo(src, corr, null),
+          (error: unknown) => this.#replyErrorTo(src, corr, error),
+        );
+        return;
+      }
+      case Kind.watch:
+        this.watch(sender, target);
+        return;
+      case Kind.unwatch:
+        this.#cells.get(target)?.watchers?.delete(sender);
+        return;
+      case Kind.childDown:
+        this.#cells.get(target)?.children?.delete(sender);
+        return;
+      case Kind.event: {
+        const event = this.#tryDecode(reader);
+        if (this.index === 0 && event !== undefined) this.#main!.onEvent(event as SystemEvent);
+        return;
+      }
+      case Kind.spawnViaMain: {
+        let spec: SpawnSpec;
+        try {
+          spec = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd) as SpawnSpec;
+        } catch (error) {
+          this.#replyErrorTo(src, corr, error);
+          return;
+        }
+        this.#spawnAt(spec, target === 0xffffffff ? -1 : target).then(
+          (ref) => this.#replyTo(src, corr, ref.id),
+          (error: unknown) => this.#replyErrorTo(src, corr, error),
+        );
+        return;
+      }
+      default:
+        this.#decodeErrors++;
+        this.#deadLetter(target, sender, undefined, 'decode-failed', errorToWire(new DecodeError(`unknown record kind ${kind}`)));
+    }
+  }
+
+  #rejectRecord(kind: number, target: number, sender: number, corr: number, src: number, error: unknown): void {
+    this.#decodeErrors++;
+    this.#errors++;
+    if (kind === Kind.ask) this.#replyErrorTo(src, corr, error);
+    this.#deadLetter(target, sender, undefined, 'decode-failed', errorToWire(error));
+  }
+
+  /** Decodes a payload only for reporting; undefined when it is empty or broken. */
+  #tryDecode(reader: LaneReader): unknown {
+    if (reader.payloadEnd === reader.payloadStart) return undefined;
+    try {
+      return this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The actor moved (restarted elsewhere): pass the record on unchanged, keeping its order. */
+  #forward(host: number, reader: LaneReader): void {
+    const payload = reader.bytes.subarray(reader.payloadStart, reader.payloadEnd);
+    const out = this.#outboxes[host]!;
+    if (!out.tryWrite(reader.kindWord, reader.target, reader.sender, reader.corr, payload)) {
+      out.hold(reader.kindWord, reader.target, reader.sender, reader.corr, payload);
+      this.#holding.add(out);
+    } else if (!out.dirty) {
+      out.dirty = true;
+      this.#dirty.push(out);
+    }
+  }
+
+  // ------------------------------------------------------------- the pump ---
+
+  #wake(): void {
+    if (this.#pumpScheduled || this.#inPump || this.#closed) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(this.#pumpTask);
+  }
+
+  readonly #pumpTask = (): void => {
+    this.#pumpScheduled = false;
+    this.#pump();
+  };
+
+  readonly #onDoorbell = (): void => {
+    this.#waitPending = false;
+    if (this.#parked) this.#wake();
+  };
+
+  #pump(): void {
+    if (this.#inPump || this.#closed) return;
+    this.#inPump = true;
+    if (this.#parked) {
+      markAwake(this.#block);
+      this.#parked = false;
+    }
+    beat(this.#block);
+    const startedAt = performance.now();
+    if (this.#sliceStart === 0) this.#sliceStart = startedAt;
+    let handled: number;
+    try {
+      handled = this.#round();
+    } finally {
+      this.#inPump = false;
+    }
+    const endedAt = performance.now();
+    if (handled > 0) {
+      this.#busyMs += endedAt - startedAt;
+      this.#lastTraffic = endedAt;
+      this.#turns++;
+      this.#publishStats(false);
+      if (endedAt - this.#sliceStart < this.#options.sliceMs) {
+        // Another round as a microtask: continuations of awaiting handlers and
+        // callers run first, in order, without a trip through the event loop.
+        this.#wake();
+      } else {
+        this.#sliceStart = 0;
+        this.#pumpScheduled = true;
+        setImmediate(this.#pumpTask);
+      }
+      return;
+    }
+    this.#sliceStart = 0;
+    this.#idle();
+  }
+
+  /** One pass: lanes in, ready actors, overflow, publish. Returns messages handled. */
+  #round(): number {
+    let handled = this.#readLanes();
+    const queue = this.#runQueue;
+    const end = queue.length;
+    const throughput = this.#options.throughput;
+    while (this.#runHead < end) {
+      const cell = queue[this.#runHead];
+      queue[this.#runHead++] = undefined as unknown as Cell;
+      cell.scheduled = false;
+      handled += this.#drainMailbox(cell, throughput);
+      if (cell.queued > 0 && cell.status === 'running' && !cell.busy) this.#schedule(cell);
+    }
+    if (this.#runHead === queue.length) {
+      this.#runQueue = [];
+      this.#runHead = 0;
+    } else if (this.#runHead > 4096) {
+      this.#runQueue = queue.slice(this.#runHead);
+      this.#runHead = 0;
+    }
+    if (this.#holding.size > 0) {
+      for (const out of this.#holding) {
+        out.drainHeld();
+        if (out.held === 0) this.#holding.delete(out);
+        if (out.writer.unpublished > 0 && !out.dirty) {
+          out.dirty = true;
+          this.#dirty.push(out);
+        }
+      }
+    }
+    this.#flush();
+    return handled;
+  }
+
+  #flush(): void {
+    const dirty = this.#dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      dirty[i].dirty = false;
+      dirty[i].writer.publish();
+    }
+    dirty.length = 0;
+  }
+
+  #hasInput(): boolean {
+    if (this.#runHead < this.#runQueue.length) return true;
+    const readers = this.#readers;
+    for (let i = 0; i < readers.length; i++) if (readers[i].hasData()) return true;
+    return false;
+  }
+
+  #idle(): void {
+    const spinMicros = this.#options.spinMicros;
+    if (spinMicros > 0 && performance.now() - this.#lastTraffic < this.#options.spinWindowMs) {
+      // Waking a parked thread costs ~30-40 µs; while traffic is recent, poll
+      // briefly instead. Bounded, and never while idle.
+      const deadline = performance.now() + spinMicros / 1000;
+      for (let i = 1; ; i++) {
+        if (this.#hasInput()) {
+          this.#wake();
+          return;
+        }
+        if ((i & 31) === 0 && performance.now() > deadline) break;
+      }
+    }
+    this.#park();
+  }
+
+  #park(): void {
+    if (this.#closed) return;
+    const seen = markParked(this.#block);
+    this.#parked = true;
+    if (this.#hasInput()) {
+      this.#wake();
+      return;
+    }
+    this.#publishStats(false);
+    if (this.#waitPending) return;
+    const wait = waitDoorbell(this.#block, seen);
+    if (wait === undefined) {
+      this.#wake();
+      return;
+    }
+    this.#waitPending = true;
+    void wait.then(this.#onDoorbell);
+  }
+
+  // ----------------------------------------------------------------- stats ---
+
+  #publishStats(withHeap: boolean): void {
+    const stats = this.#stats;
+    stats[Stat.messagesIn] = this.#messagesIn;
+    stats[Stat.messagesOut] = this.#messagesOut;
+    stats[Stat.deadLetters] = this.#deadLetters;
+    stats[Stat.errors] = this.#errors;
+    stats[Stat.restarts] = this.#restarts;
+    stats[Stat.actors] = this.#spawned - this.#stopped;
+    stats[Stat.busyMs] = this.#busyMs;
+    stats[Stat.backpressure] = this.#backpressure;
+    stats[Stat.busyActors] = this.#busyActors;
+    stats[Stat.turns] = this.#turns;
+    stats[Stat.spawned] = this.#spawned;
+    stats[Stat.stopped] = this.#stopped;
+    stats[Stat.decodeErrors] = this.#decodeErrors;
+    stats[Stat.eventsDropped] = this.#eventsDropped;
+    stats[Stat.pendingAsks] = this.#pending.size;
+    stats[Stat.updatedAt] = now();
+    let held = 0;
+    for (const out of this.#holding) held += out.held;
+    stats[Stat.overflowQueued] = held;
+    if (withHeap) {
+      let queued = 0;
+      for (const cell of this.#cells.values()) queued += cell.queued;
+      stats[Stat.mailboxQueued] = queued;
+      const t = performance.now();
+      if (t - this.#lastHeapAt >= kStatsEveryMs) {
+        this.#lastHeapAt = t;
+        const heap = getHeapStatistics();
+        stats[Stat.heapUsed] = heap.used_heap_size;
+        stats[Stat.heapTotal] = heap.total_heap_size;
+        const elu = performance.eventLoopUtilization(this.#elu);
+        this.#elu = performance.eventLoopUtilization();
+        stats[Stat.elu] = elu.utilization;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------- lifecycle ---
+
+  /** Another host died: nothing it would have answered will be answered. */
+  hostDown(host: number, detail: string): void {
+    this.#pending.rejectHost(host, (label) => new WorkerExitedError(String(hostNameOf(host)), `${detail}; pending: ${label}`));
+  }
+
+  /** Top-level actors living here, for shutdown. */
+  topLevelActors(): number[] {
+    const ids: number[] = [];
+    for (const cell of this.#cells.values()) if (cell.parent === 0 && cell.status !== 'pending') ids.push(cell.id);
+    return ids;
+  }
+
+  /** Whether this host has no work: nothing queued, held, running or unpublished. */
+  isQuiet(): boolean {
+    if (this.#busyActors > 0 || this.#holding.size > 0 || this.#dirty.length > 0) return false;
+    if (this.#runHead < this.#runQueue.length) return false;
+    for (const reader of this.#readers) if (reader.hasData()) return false;
+    return true;
+  }
+
+  refuseOutsideMessages(): void {
+    this.#refusingOutside = true;
+  }
+
+  /** Stops scheduling and settles everything still pending. */
+  close(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
+    this.#publishStats(true);
+    setHostState(this.#block, HostState.exited);
+    this.#pending.rejectAll(() => new SystemStoppedError());
+  }
+
+  /** Makes sure a pump runs soon (after a control message, for instance). */
+  nudge(): void {
+    this.#wake();
+  }
+}
+
+const kEmpty = new Uint8Array(0);
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function askTimeoutOf(options: AskOptions | undefined, fallback: number): number {
+  if (options === undefined) return fallback;
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('ask options must be an object');
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs === undefined) return fallback;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2 ** 31 - 1) {
+    throw new InvalidArgumentError(`ask option "timeoutMs" must be a positive number of milliseconds, received ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+function moduleHref(moduleUrl: URL | string): string {
+  if (moduleUrl instanceof URL) return moduleUrl.href;
+  if (typeof moduleUrl !== 'string' || moduleUrl.length === 0) {
+    throw new InvalidArgumentError('spawn needs the actor module as a URL or an absolute path');
+  }
+  if (isAbsolute(moduleUrl)) return pathToFileURL(moduleUrl).href;
+  try {
+    return new URL(moduleUrl).href;
+  } catch {
+    throw new InvalidArgumentError(`actor module "${moduleUrl}" is neither a URL nor an absolute path (resolve it with new URL('./x.js', import.meta.url))`);
+  }
+}
+
+async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

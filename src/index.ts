@@ -1,0 +1,49 @@
+export { ActorSystem } from './system/actor-system.js';
+export { defineActor, isActorDefinition } from './actor/define-actor.js';
+export type { ActorDefinition, ActorBehavior } from './actor/define-actor.js';
+export { ActorRef, isActorRef } from './actor/ref.js';
+export type { AskOptions } from './actor/ref.js';
+export type { ActorContext, SpawnOptions, HostName, DownMessage } from './actor/context.js';
+export type { ActorId } from './lane/directory.js';
+export type { SystemOptions } from './options.js';
+export { kDefaults as defaults } from './options.js';
+export { SystemEvents, kEventBits as eventBits } from './system/events.js';
+export type {
+  SystemEvent,
+  SystemEventType,
+  EventOf,
+  ActorStartedEvent,
+  ActorCrashedEvent,
+  ActorRestartedEvent,
+  ActorStoppedEvent,
+  WorkerExitedEvent,
+  WorkerReplacedEvent,
+  WorkerStalledEvent,
+  DeadLetterEvent,
+  BackpressureEvent,
+  SystemStoppedEvent,
+  WaitForOptions,
+} from './system/events.js';
+export type { SystemStats, HostStats, LaneStats } from './metrics/stats.js';
+export type { Percentiles } from './metrics/shared-histogram.js';
+export {
+  TroupeError,
+  InvalidOptionError,
+  InvalidArgumentError,
+  AskTimeoutError,
+  ActorNotFoundError,
+  ActorStoppedError,
+  ActorCrashedError,
+  ActorInitError,
+  ModuleLoadError,
+  NotAnActorError,
+  NameTakenError,
+  UnencodableMessageError,
+  PayloadTooLargeError,
+  MailboxFullError,
+  DecodeError,
+  SystemStoppedError,
+  WorkerExitedError,
+  TooManyActorsError,
+} from './errors.js';
+export type { WireError } from './errors.js';

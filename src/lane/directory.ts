@@ -1,0 +1,101 @@
+/**
+ * Where every live actor runs, readable by every host without a message.
+ *
+ * Slots come from a shared bump counter (`Atomics.add`) and, once freed, from
+ * the free list of the host that freed them, so no two hosts ever hand out the
+ * same slot and no CAS is needed. The generation in an id makes a stale ref to
+ * a reused slot miss instead of reaching a stranger.
+ */
+import {
+  DIRECTORY_HEADER_INTS,
+  DIR_EVENT_INTEREST,
+  DIR_NEXT_SLOT,
+  DIR_SHUTTING_DOWN,
+  GENERATION_MASK,
+  MAX_SLOTS,
+  SLOT_BITS,
+  SLOT_MASK,
+} from './layout.js';
+
+export type ActorId = number & { readonly __brand: 'ActorId' };
+
+export const slotOf = (id: number): number => id & SLOT_MASK;
+export const generationOf = (id: number): number => id >>> SLOT_BITS;
+export const makeId = (slot: number, generation: number): ActorId => (((generation << SLOT_BITS) | slot) >>> 0) as ActorId;
+
+export class Directory {
+  readonly #words: Int32Array;
+
+  static allocate(): SharedArrayBuffer {
+    const sab = new SharedArrayBuffer((DIRECTORY_HEADER_INTS + MAX_SLOTS) * 4);
+    new Int32Array(sab)[DIR_NEXT_SLOT] = 1;
+    return sab;
+  }
+
+  constructor(sab: SharedArrayBuffer) {
+    this.#words = new Int32Array(sab);
+  }
+
+  /** A fresh id for a new actor, or undefined when every slot is taken. */
+  allocate(freeSlots: number[]): ActorId | undefined {
+    const reused = freeSlots.pop();
+    if (reused !== undefined) {
+      const previous = Atomics.load(this.#words, DIRECTORY_HEADER_INTS + reused) >>> 8;
+      return makeId(reused, (previous + 1) & GENERATION_MASK);
+    }
+    const slot = Atomics.add(this.#words, DIR_NEXT_SLOT, 1);
+    if (slot >= MAX_SLOTS) {
+      Atomics.sub(this.#words, DIR_NEXT_SLOT, 1);
+      return undefined;
+    }
+    return makeId(slot, 0);
+  }
+
+  /** Marks `id` as running on `host` (0 = main). */
+  place(id: number, host: number): void {
+    Atomics.store(this.#words, DIRECTORY_HEADER_INTS + slotOf(id), (generationOf(id) << 8) | (host + 1));
+  }
+
+  /** The host running `id`, or -1 when no live actor has this id. */
+  hostOf(id: number): number {
+    const entry = Atomics.load(this.#words, DIRECTORY_HEADER_INTS + (id & SLOT_MASK));
+    if (entry >>> 8 !== id >>> SLOT_BITS) return -1;
+    return (entry & 0xff) - 1;
+  }
+
+  /** Frees `id`'s slot if it still belongs to `id`; returns whether it did. */
+  release(id: number): boolean {
+    const index = DIRECTORY_HEADER_INTS + slotOf(id);
+    const entry = Atomics.load(this.#words, index);
+    if (entry >>> 8 !== generationOf(id) || (entry & 0xff) === 0) return false;
+    Atomics.store(this.#words, index, generationOf(id) << 8);
+    return true;
+  }
+
+  /** Every live id placed on `host`; a linear scan, for the rare worker-death path. */
+  idsOn(host: number): ActorId[] {
+    const ids: ActorId[] = [];
+    const end = DIRECTORY_HEADER_INTS + Math.min(Atomics.load(this.#words, DIR_NEXT_SLOT), MAX_SLOTS);
+    for (let i = DIRECTORY_HEADER_INTS + 1; i < end; i++) {
+      const entry = this.#words[i];
+      if ((entry & 0xff) === host + 1) ids.push(makeId(i - DIRECTORY_HEADER_INTS, entry >>> 8));
+    }
+    return ids;
+  }
+
+  get eventInterest(): number {
+    return Atomics.load(this.#words, DIR_EVENT_INTEREST);
+  }
+
+  set eventInterest(mask: number) {
+    Atomics.store(this.#words, DIR_EVENT_INTEREST, mask);
+  }
+
+  get shuttingDown(): boolean {
+    return Atomics.load(this.#words, DIR_SHUTTING_DOWN) !== 0;
+  }
+
+  beginShutdown(): void {
+    Atomics.store(this.#words, DIR_SHUTTING_DOWN, 1);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The one home of every SharedArrayBuffer layout. Three kinds of shared block:
+ *
+ * - a **lane** (one per ordered pair of hosts): an SPSC ring of records;
+ * - a **host block** (one per host): doorbell, parked flag, heartbeat, stats
+ *   and the processing-time histogram's counts;
+ * - the **directory** (one per system): where every live actor runs.
+ *
+ * All of them are allocated by the main thread and outlive any worker, so a
+ * replacement worker finds what its predecessor left.
+ */
+
+// ---- lane -----------------------------------------------------------------
+// Producer and consumer words sit on separate 64-byte lines so the two threads
+// do not false-share.
+export const LANE_HEADER_BYTES = 256;
+/** Producer-owned: free-running byte counter of published writes (uint32, wraps). */
+export const LANE_WRITE_POS = 0;
+/** Producer-owned: records published, free-running. */
+export const LANE_RECORDS_WRITTEN = 1;
+/** Producer-owned: deepest the lane has been, in bytes. */
+export const LANE_HIGH_WATER = 2;
+/** Set by a producer that is holding records in overflow; the consumer rings it when space returns. */
+export const LANE_WANTS_SPACE = 3;
+/** Consumer-owned: free-running byte counter of consumed bytes. */
+export const LANE_READ_POS = 16;
+/** Consumer-owned: records consumed, free-running. */
+export const LANE_RECORDS_READ = 17;
+/** Fault-injection word (reserved for the chaos harness): non-zero means the lane is cut. */
+export const LANE_CUT = 32;
+
+// ---- record ---------------------------------------------------------------
+// [u32 length][u8 kind | u8 flags | u16 srcHost][u32 target][u32 sender][u32 corr] payload...
+// `length` covers header + payload; records start 8-byte aligned.
+export const RECORD_HEADER_BYTES = 20;
+export const RECORD_ALIGN = 8;
+/** A length word of this value marks padding up to the end of the ring (wrap-around). */
+export const RECORD_PAD = 0xffffffff;
+
+// ---- host block -----------------------------------------------------------
+export const HOST_DOORBELL = 0;
+export const HOST_PARKED = 1;
+export const HOST_HEARTBEAT = 2;
+export const HOST_STATE = 3;
+export const HOST_INT_SLOTS = 16;
+/** Float64 stats start after the int words. */
+export const HOST_STATS_OFFSET = HOST_INT_SLOTS * 4;
+
+export const HostState = { starting: 0, running: 1, stopping: 2, exited: 3 } as const;
+
+/** Float64 slots of a host's stats, written by the host at the end of each turn. */
+export const Stat = {
+  messagesIn: 0,
+  messagesOut: 1,
+  deadLetters: 2,
+  errors: 3,
+  restarts: 4,
+  actors: 5,
+  busyMs: 6,
+  heapUsed: 7,
+  heapTotal: 8,
+  backpressure: 9,
+  overflowQueued: 10,
+  mailboxQueued: 11,
+  busyActors: 12,
+  turns: 13,
+  updatedAt: 14,
+  spawned: 15,
+  stopped: 16,
+  decodeErrors: 17,
+  eventsDropped: 18,
+  pendingAsks: 19,
+  elu: 20,
+} as const;
+export const STAT_SLOTS = 32;
+export const HOST_HISTOGRAM_OFFSET = HOST_STATS_OFFSET + STAT_SLOTS * 8;
+
+// ---- directory ------------------------------------------------------------
+// An actor id is (generation << SLOT_BITS) | slot. A directory entry is
+// (generation << 8) | (host + 1); host bits 0 mean "no live actor in this slot".
+// Slot 0 is never handed out, so id 0 means "nobody".
+export const SLOT_BITS = 21;
+export const MAX_SLOTS = 1 << SLOT_BITS;
+export const SLOT_MASK = MAX_SLOTS - 1;
+export const GENERATION_MASK = (1 << (32 - SLOT_BITS)) - 1;
+export const DIRECTORY_HEADER_INTS = 16;
+export const DIR_NEXT_SLOT = 0;
+/** Bit mask of event types someone listens to on the main thread; hosts skip the rest. */
+export const DIR_EVENT_INTEREST = 1;
+/** Non-zero once shutdown began. */
+export const DIR_SHUTTING_DOWN = 2;

@@ -1,0 +1,315 @@
+/**
+ * The single-producer/single-consumer ring that carries records between two
+ * hosts, and the doorbell a producer rings when the consumer is parked.
+ *
+ * No locks and no CAS: the producer owns LANE_WRITE_POS, the consumer owns
+ * LANE_READ_POS. Positions are free-running uint32 byte counters; `pos & mask`
+ * is the offset in the data region. Records are published in batches: writes
+ * land in the ring at once but become visible only when `publish()` stores the
+ * write position (a release), which the consumer reads with `Atomics.load`
+ * (an acquire).
+ */
+import {
+  HOST_DOORBELL,
+  HOST_HEARTBEAT,
+  HOST_PARKED,
+  HOST_STATE,
+  LANE_CUT,
+  LANE_HEADER_BYTES,
+  LANE_HIGH_WATER,
+  LANE_READ_POS,
+  LANE_RECORDS_READ,
+  LANE_RECORDS_WRITTEN,
+  LANE_WANTS_SPACE,
+  LANE_WRITE_POS,
+  RECORD_ALIGN,
+  RECORD_HEADER_BYTES,
+  RECORD_PAD,
+} from './layout.js';
+
+export function allocateLane(capacityBytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(LANE_HEADER_BYTES + capacityBytes);
+}
+
+export function laneCapacity(lane: SharedArrayBuffer): number {
+  return lane.byteLength - LANE_HEADER_BYTES;
+}
+
+/** Largest payload a lane of this capacity accepts: half the ring, so a record always fits after one wrap. */
+export function maxPayloadBytes(capacityBytes: number): number {
+  return capacityBytes / 2 - RECORD_HEADER_BYTES;
+}
+
+const align = (n: number): number => (n + (RECORD_ALIGN - 1)) & ~(RECORD_ALIGN - 1);
+
+export class LaneWriter {
+  readonly #header: Int32Array;
+  readonly #words: Uint32Array;
+  readonly bytes: Uint8Array;
+  readonly capacity: number;
+  readonly #mask: number;
+  readonly #consumerBlock: Int32Array;
+  #write: number;
+  #knownRead: number;
+  #unpublishedRecords = 0;
+  #highWater: number;
+
+  constructor(lane: SharedArrayBuffer, consumerHostBlock: SharedArrayBuffer) {
+    this.#header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
+    this.capacity = laneCapacity(lane);
+    this.#words = new Uint32Array(lane, LANE_HEADER_BYTES, this.capacity / 4);
+    this.bytes = new Uint8Array(lane, LANE_HEADER_BYTES, this.capacity);
+    this.#mask = this.capacity - 1;
+    this.#consumerBlock = new Int32Array(consumerHostBlock);
+    // A replacement producer continues where the dead one published; anything
+    // it wrote but never published is gone with it, by design.
+    this.#write = Atomics.load(this.#header, LANE_WRITE_POS) >>> 0;
+    this.#knownRead = Atomics.load(this.#header, LANE_READ_POS) >>> 0;
+    this.#highWater = this.#header[LANE_HIGH_WATER];
+  }
+
+  get unpublished(): number {
+    return this.#unpublishedRecords;
+  }
+
+  /**
+   * Reserves room for a record with `payloadLength` payload bytes, writes its
+   * header, and returns the byte offset (in `bytes`) where the payload goes,
+   * or -1 when the ring has no room now.
+   */
+  reserve(kindWord: number, target: number, sender: number, corr: number, payloadLength: number): number {
+    const length = RECORD_HEADER_BYTES + payloadLength;
+    const need = align(length);
+    let write = this.#write;
+    let offset = write & this.#mask;
+    const tail = this.capacity - offset;
+    const wrap = need > tail;
+    const want = wrap ? tail + need : need;
+    if (want > this.capacity - ((write - this.#knownRead) >>> 0)) {
+      this.#knownRead = Atomics.load(this.#header, LANE_READ_POS) >>> 0;
+      if (want > this.capacity - ((write - this.#knownRead) >>> 0)) return -1;
+    }
+    if (wrap) {
+      this.#words[offset >>> 2] = RECORD_PAD;
+      write = (write + tail) >>> 0;
+      offset = 0;
+    }
+    const w = offset >>> 2;
+    const words = this.#words;
+    words[w] = length;
+    words[w + 1] = kindWord;
+    words[w + 2] = target;
+    words[w + 3] = sender;
+    words[w + 4] = corr;
+    this.#write = (write + need) >>> 0;
+    this.#unpublishedRecords++;
+    return offset + RECORD_HEADER_BYTES;
+  }
+
+  /** Copies a whole record read from another lane (forwarding), header included. */
+  reserveCopy(source: Uint8Array, start: number, end: number): boolean {
+    const payloadLength = end - start - RECORD_HEADER_BYTES;
+    const at = this.reserve(0, 0, 0, 0, payloadLength);
+    if (at < 0) return false;
+    this.bytes.set(source.subarray(start, end), at - RECORD_HEADER_BYTES);
+    return true;
+  }
+
+  /** Makes reserved records visible; returns whether the consumer was parked and needed its doorbell rung. */
+  publish(): boolean {
+    if (this.#unpublishedRecords === 0) return false;
+    Atomics.add(this.#header, LANE_RECORDS_WRITTEN, this.#unpublishedRecords);
+    this.#unpublishedRecords = 0;
+    Atomics.store(this.#header, LANE_WRITE_POS, this.#write | 0);
+    this.#knownRead = Atomics.load(this.#header, LANE_READ_POS) >>> 0;
+    const depth = (this.#write - this.#knownRead) >>> 0;
+    if (depth > this.#highWater) {
+      this.#highWater = depth;
+      this.#header[LANE_HIGH_WATER] = depth;
+    }
+    return ringDoorbell(this.#consumerBlock);
+  }
+
+  /** Asks the consumer to ring this producer's doorbell when it frees space. */
+  requestSpace(): void {
+    Atomics.store(this.#header, LANE_WANTS_SPACE, 1);
+  }
+
+  isCut(): boolean {
+    return this.#header[LANE_CUT] !== 0;
+  }
+}
+
+/**
+ * Consumer side. A cursor: `next()` loads the next record's header into the
+ * public fields; the payload is `bytes[payloadStart, payloadEnd)` and stays
+ * valid until `commit()`.
+ */
+export class LaneReader {
+  readonly #header: Int32Array;
+  readonly #words: Uint32Array;
+  readonly bytes: Uint8Array;
+  readonly capacity: number;
+  readonly #mask: number;
+  readonly #producerBlock: Int32Array;
+  #read: number;
+  #limit: number;
+  #consumedRecords = 0;
+  kindWord = 0;
+  target = 0;
+  sender = 0;
+  corr = 0;
+  recordStart = 0;
+  payloadStart = 0;
+  payloadEnd = 0;
+  /** Bytes skipped because a record's frame was invalid; reset by the caller. */
+  discardedBytes = 0;
+
+  constructor(lane: SharedArrayBuffer, producerHostBlock: SharedArrayBuffer) {
+    this.#header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
+    this.capacity = laneCapacity(lane);
+    this.#words = new Uint32Array(lane, LANE_HEADER_BYTES, this.capacity / 4);
+    this.bytes = new Uint8Array(lane, LANE_HEADER_BYTES, this.capacity);
+    this.#mask = this.capacity - 1;
+    this.#producerBlock = new Int32Array(producerHostBlock);
+    this.#read = Atomics.load(this.#header, LANE_READ_POS) >>> 0;
+    this.#limit = this.#read;
+  }
+
+  /** Whether published records wait to be read (an acquire load of the write position). */
+  hasData(): boolean {
+    return (Atomics.load(this.#header, LANE_WRITE_POS) >>> 0) !== this.#read;
+  }
+
+  /** Bytes published and not yet consumed. */
+  depthBytes(): number {
+    return ((Atomics.load(this.#header, LANE_WRITE_POS) >>> 0) - (Atomics.load(this.#header, LANE_READ_POS) >>> 0)) >>> 0;
+  }
+
+  /** Snapshot the published write position; `next()` reads up to it. */
+  refresh(): boolean {
+    this.#limit = Atomics.load(this.#header, LANE_WRITE_POS) >>> 0;
+    return this.#limit !== this.#read;
+  }
+
+  next(): boolean {
+    for (;;) {
+      const read = this.#read;
+      const available = (this.#limit - read) >>> 0;
+      if (available === 0) return false;
+      const offset = read & this.#mask;
+      const w = offset >>> 2;
+      const length = this.#words[w];
+      const tail = this.capacity - offset;
+      if (length === RECORD_PAD) {
+        if (tail > available) return this.#discard(available);
+        this.#read = (read + tail) >>> 0;
+        continue;
+      }
+      const size = align(length);
+      if (length < RECORD_HEADER_BYTES || size > tail || size > available || (offset & (RECORD_ALIGN - 1)) !== 0) {
+        // The frame is corrupt: no later boundary can be trusted, so drop what
+        // is published (the caller reports it) and resynchronise at the end.
+        return this.#discard(available);
+      }
+      this.kindWord = this.#words[w + 1];
+      this.target = this.#words[w + 2];
+      this.sender = this.#words[w + 3];
+      this.corr = this.#words[w + 4];
+      this.recordStart = offset;
+      this.payloadStart = offset + RECORD_HEADER_BYTES;
+      this.payloadEnd = offset + length;
+      this.#read = (read + size) >>> 0;
+      this.#consumedRecords++;
+      return true;
+    }
+  }
+
+  #discard(available: number): false {
+    this.discardedBytes += available;
+    this.#read = this.#limit;
+    return false;
+  }
+
+  /** Frees what was read for the producer; rings it if it asked for space. */
+  commit(): void {
+    if (this.#consumedRecords !== 0) {
+      Atomics.add(this.#header, LANE_RECORDS_READ, this.#consumedRecords);
+      this.#consumedRecords = 0;
+    }
+    Atomics.store(this.#header, LANE_READ_POS, this.#read | 0);
+    if (this.#header[LANE_WANTS_SPACE] !== 0 && Atomics.exchange(this.#header, LANE_WANTS_SPACE, 0) !== 0) {
+      forceDoorbell(this.#producerBlock);
+    }
+  }
+}
+
+/** Rings a host's doorbell only if it is parked; an unconditional notify costs the producer ~10 µs. */
+export function ringDoorbell(hostBlock: Int32Array): boolean {
+  if (Atomics.load(hostBlock, HOST_PARKED) === 0) return false;
+  forceDoorbell(hostBlock);
+  return true;
+}
+
+export function forceDoorbell(hostBlock: Int32Array): void {
+  Atomics.add(hostBlock, HOST_DOORBELL, 1);
+  Atomics.notify(hostBlock, HOST_DOORBELL);
+}
+
+/**
+ * Parking protocol (Dekker-style): the consumer stores PARKED=1, then checks
+ * its lanes; a producer publishes, then loads PARKED. With sequentially
+ * consistent atomics one of the two always sees the other, so no wake-up is
+ * lost. The doorbell value is read before the check so a ring in between makes
+ * the wait return at once.
+ */
+export function markParked(hostBlock: Int32Array): number {
+  Atomics.store(hostBlock, HOST_PARKED, 1);
+  return Atomics.load(hostBlock, HOST_DOORBELL);
+}
+
+export function markAwake(hostBlock: Int32Array): void {
+  Atomics.store(hostBlock, HOST_PARKED, 0);
+}
+
+export function isParked(hostBlock: Int32Array): boolean {
+  return Atomics.load(hostBlock, HOST_PARKED) !== 0;
+}
+
+/** Resolves when the doorbell moves away from `seen` (or at once if it already has). */
+export function waitDoorbell(hostBlock: Int32Array, seen: number): Promise<unknown> | undefined {
+  const result = Atomics.waitAsync(hostBlock, HOST_DOORBELL, seen);
+  return result.async ? result.value : undefined;
+}
+
+export function beat(hostBlock: Int32Array): void {
+  Atomics.add(hostBlock, HOST_HEARTBEAT, 1);
+}
+
+export function readHeartbeat(hostBlock: Int32Array): number {
+  return Atomics.load(hostBlock, HOST_HEARTBEAT);
+}
+
+export function setHostState(hostBlock: Int32Array, state: number): void {
+  Atomics.store(hostBlock, HOST_STATE, state);
+}
+
+export function hostState(hostBlock: Int32Array): number {
+  return Atomics.load(hostBlock, HOST_STATE);
+}
+
+/** Read-only view of one lane's counters, for stats. */
+export function laneCounters(lane: SharedArrayBuffer): { depthBytes: number; highWaterBytes: number; records: number; written: number; read: number } {
+  const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
+  const write = Atomics.load(header, LANE_WRITE_POS) >>> 0;
+  const read = Atomics.load(header, LANE_READ_POS) >>> 0;
+  const written = Atomics.load(header, LANE_RECORDS_WRITTEN) >>> 0;
+  const consumed = Atomics.load(header, LANE_RECORDS_READ) >>> 0;
+  return {
+    depthBytes: (write - read) >>> 0,
+    highWaterBytes: header[LANE_HIGH_WATER] >>> 0,
+    records: (written - consumed) >>> 0,
+    written,
+    read: consumed,
+  };
+}

@@ -1,0 +1,166 @@
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { InvalidOptionError } from './errors.js';
+
+/** Options of {@link ActorSystem.start}. Every field is optional; defaults live in {@link kDefaults}. */
+export interface SystemOptions {
+  /** Worker threads besides the main thread. `0` runs every actor on the main thread. @default os.availableParallelism() */
+  workers?: number;
+  /** Bytes of each lane (one per ordered pair of hosts); a power of two. Half a lane is the largest message. @default 262144 */
+  laneBytes?: number;
+  /** Records a sender holds per lane while the lane is full, before `tell` throws `TROUPE_ERR_MAILBOX_FULL`. @default 65536 */
+  overflowLimit?: number;
+  /** Messages queued in one actor's mailbox before a same-host `tell` throws `TROUPE_ERR_MAILBOX_FULL` and records from other hosts become dead letters. @default 1048576 */
+  mailboxLimit?: number;
+  /** How long a spawn may take (module load plus `init`) before it rejects. @default 30000 */
+  spawnTimeoutMs?: number;
+  /** Messages one actor handles before the host moves to the next ready actor (fairness). @default 64 */
+  throughput?: number;
+  /** How long an idle host polls its lanes before parking, while traffic is recent. `0` parks at once. @default 50 */
+  spinMicros?: number;
+  /** How long after the last message a host still spins before parking; past it, an idle host parks at once. @default 20 */
+  spinWindowMs?: number;
+  /** Records written to a lane before they are published to the consumer without waiting for the end of the turn. @default 64 */
+  batchRecords?: number;
+  /** Longest stretch a host runs messages before it yields to its event loop (timers, I/O). @default 4 */
+  sliceMs?: number;
+  /** A worker whose heartbeat stops this long while it is not parked is reported stalled. @default 10000 */
+  stallTimeoutMs?: number;
+  /** Default `ask` timeout (OTP's `gen_server:call` default). @default 5000 */
+  askTimeoutMs?: number;
+  /** How long `shutdown()` waits for lanes to drain and actors to stop before forcing. @default 5000 */
+  shutdownTimeoutMs?: number;
+  /** Deepest nesting a message may have; deeper (or cyclic) messages are refused. @default 64 */
+  maxMessageDepth?: number;
+  /** Time one message in N (per host) to build the processing-time histogram; 1 times every message. @default 16 */
+  statsSampleEvery?: number;
+  /** pino logger for the main thread; workers log with the same level to stdout. */
+  logger?: Logger;
+  /** Level of the default logger (main and workers). @default 'warn' */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `execArgv` of worker threads; e.g. `['--import', 'tsx']` to load `.ts` actor modules. @default process.execArgv */
+  workerExecArgv?: string[];
+  /** V8 heap limits of each worker (a worker that exceeds them exits and is reported). */
+  workerResourceLimits?: ResourceLimits;
+}
+
+export interface ResolvedOptions {
+  workers: number;
+  laneBytes: number;
+  overflowLimit: number;
+  mailboxLimit: number;
+  spawnTimeoutMs: number;
+  throughput: number;
+  spinMicros: number;
+  spinWindowMs: number;
+  batchRecords: number;
+  sliceMs: number;
+  stallTimeoutMs: number;
+  askTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  maxMessageDepth: number;
+  statsSampleEvery: number;
+  logLevel: NonNullable<SystemOptions['logLevel']>;
+  workerExecArgv: string[] | undefined;
+  workerResourceLimits: ResourceLimits | undefined;
+}
+
+/** The options a worker thread needs; plain data so it crosses `workerData`. */
+export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits'>;
+
+export const kDefaults = Object.freeze({
+  laneBytes: 256 * 1024,
+  overflowLimit: 65_536,
+  mailboxLimit: 1 << 20,
+  spawnTimeoutMs: 30_000,
+  throughput: 64,
+  spinMicros: 50,
+  spinWindowMs: 20,
+  batchRecords: 64,
+  sliceMs: 4,
+  stallTimeoutMs: 10_000,
+  askTimeoutMs: 5_000,
+  shutdownTimeoutMs: 5_000,
+  maxMessageDepth: 64,
+  statsSampleEvery: 16,
+  logLevel: 'warn' as const,
+});
+
+const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const kKnownOptions = new Set([
+  'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'spinWindowMs', 'batchRecords', 'sliceMs',
+  'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'statsSampleEvery', 'logger', 'logLevel',
+  'workerExecArgv', 'workerResourceLimits',
+]);
+
+export const kMaxWorkers = 254;
+
+export function resolveOptions(options: SystemOptions | undefined): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionError('options', 'an object', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!kKnownOptions.has(key)) throw new InvalidOptionError(key, `one of ${[...kKnownOptions].join(', ')} (unknown option)`, key);
+  }
+  const resolved: ResolvedOptions = {
+    workers: integer(options, 'workers', availableParallelism(), 0, kMaxWorkers),
+    laneBytes: integer(options, 'laneBytes', kDefaults.laneBytes, 4096, 2 ** 30),
+    overflowLimit: integer(options, 'overflowLimit', kDefaults.overflowLimit, 0, 2 ** 30),
+    mailboxLimit: integer(options, 'mailboxLimit', kDefaults.mailboxLimit, 1, 2 ** 30),
+    spawnTimeoutMs: integer(options, 'spawnTimeoutMs', kDefaults.spawnTimeoutMs, 1, 2 ** 31 - 1),
+    throughput: integer(options, 'throughput', kDefaults.throughput, 1, 1_000_000),
+    spinMicros: integer(options, 'spinMicros', kDefaults.spinMicros, 0, 1_000_000),
+    spinWindowMs: integer(options, 'spinWindowMs', kDefaults.spinWindowMs, 0, 60_000),
+    batchRecords: integer(options, 'batchRecords', kDefaults.batchRecords, 1, 1_000_000),
+    sliceMs: integer(options, 'sliceMs', kDefaults.sliceMs, 1, 60_000),
+    stallTimeoutMs: integer(options, 'stallTimeoutMs', kDefaults.stallTimeoutMs, 10, 86_400_000),
+    askTimeoutMs: integer(options, 'askTimeoutMs', kDefaults.askTimeoutMs, 1, 2 ** 31 - 1),
+    shutdownTimeoutMs: integer(options, 'shutdownTimeoutMs', kDefaults.shutdownTimeoutMs, 0, 2 ** 31 - 1),
+    maxMessageDepth: integer(options, 'maxMessageDepth', kDefaults.maxMessageDepth, 1, 1000),
+    statsSampleEvery: integer(options, 'statsSampleEvery', kDefaults.statsSampleEvery, 1, 1 << 20),
+    logLevel: kDefaults.logLevel,
+    workerExecArgv: undefined,
+    workerResourceLimits: undefined,
+  };
+  if ((resolved.laneBytes & (resolved.laneBytes - 1)) !== 0) {
+    throw new InvalidOptionError('laneBytes', 'a power of two between 4096 and 2^30', options.laneBytes);
+  }
+  if (options.logLevel !== undefined) {
+    if (!kLogLevels.has(options.logLevel)) throw new InvalidOptionError('logLevel', `one of ${[...kLogLevels].join(', ')}`, options.logLevel);
+    resolved.logLevel = options.logLevel;
+  } else if (options.logger !== undefined && kLogLevels.has(options.logger.level)) {
+    resolved.logLevel = options.logger.level as ResolvedOptions['logLevel'];
+  }
+  if (options.logger !== undefined && (options.logger === null || typeof options.logger.child !== 'function')) {
+    throw new InvalidOptionError('logger', 'a pino logger', options.logger);
+  }
+  if (options.workerExecArgv !== undefined) {
+    if (!Array.isArray(options.workerExecArgv) || !options.workerExecArgv.every((a) => typeof a === 'string')) {
+      throw new InvalidOptionError('workerExecArgv', 'an array of strings', options.workerExecArgv);
+    }
+    resolved.workerExecArgv = [...options.workerExecArgv];
+  }
+  if (options.workerResourceLimits !== undefined) {
+    if (options.workerResourceLimits === null || typeof options.workerResourceLimits !== 'object') {
+      throw new InvalidOptionError('workerResourceLimits', 'an object of worker_threads ResourceLimits', options.workerResourceLimits);
+    }
+    resolved.workerResourceLimits = { ...options.workerResourceLimits };
+  }
+  return resolved;
+}
+
+function integer(options: SystemOptions, key: keyof SystemOptions, fallback: number, min: number, max: number): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(key, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+export function hostOptionsOf(options: ResolvedOptions): HostOptions {
+  const { workerExecArgv: _argv, workerResourceLimits: _limits, ...rest } = options;
+  return rest;
+}

@@ -1,0 +1,86 @@
+import type { HostName, SpawnOptions } from '../actor/context.js';
+import type { ActorRef } from '../actor/ref.js';
+import type { SystemStats } from '../metrics/stats.js';
+import type { SystemOptions } from '../options.js';
+import { Engine } from './engine.js';
+import type { SystemEvents } from './events.js';
+
+/**
+ * One runtime instance: the main thread plus `workers` worker threads, the
+ * shared-memory lanes between every pair of them, and the actors they run.
+ *
+ * @example
+ * const system = await ActorSystem.start({ workers: 2 });
+ * const counter = await system.spawn(new URL('./actors/counter.js', import.meta.url), { name: 'counter', args: { start: 0 } });
+ * counter.tell({ type: 'inc' });
+ * console.log(await counter.ask({ type: 'get' }, { timeoutMs: 1000 })); // 1
+ * await system.shutdown();
+ */
+export class ActorSystem {
+  readonly #engine: Engine;
+
+  private constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /** Starts the threads; rejects with `TROUPE_ERR_INVALID_OPTION` naming a bad option. */
+  static async start(options?: SystemOptions): Promise<ActorSystem> {
+    return new ActorSystem(await Engine.start(options));
+  }
+
+  /** A random id of this system, bound into its logs. */
+  get id(): string {
+    return this.#engine.systemId;
+  }
+
+  get workers(): number {
+    return this.#engine.workers;
+  }
+
+  /** Lifecycle events: actors started, crashed, restarted, stopped; workers exited, replaced, stalled; dead letters; backpressure. */
+  get events(): SystemEvents {
+    return this.#engine.events;
+  }
+
+  /**
+   * Starts a top-level actor from a module whose export (default: `default`)
+   * is made by `defineActor`. Resolves once its `init` has run.
+   */
+  spawn<TMsg = any, TReply = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TMsg, TReply>> {
+    return this.#engine.spawn(moduleUrl, options);
+  }
+
+  /** The running actor registered under `name`, if any. */
+  lookup<TMsg = any, TReply = any>(name: string): ActorRef<TMsg, TReply> | undefined {
+    return this.#engine.lookup(name);
+  }
+
+  /** Where an actor runs now, or undefined if it is not running. */
+  hostOf(ref: ActorRef): HostName | undefined {
+    return this.#engine.hostOf(ref);
+  }
+
+  /** Stops an actor (its children first); resolves when it has stopped. */
+  stop(ref: ActorRef): Promise<void> {
+    return this.#engine.stop(ref);
+  }
+
+  /** Per host and total counters, read from shared memory. */
+  stats(): SystemStats {
+    return this.#engine.stats();
+  }
+
+  /**
+   * Graceful stop: refuses new messages from outside actors, waits for the
+   * lanes and mailboxes to drain, stops actors (children first), then ends the
+   * worker threads. Bounded by `shutdownTimeoutMs`, after which it forces.
+   */
+  shutdown(): Promise<void> {
+    return this.#engine.shutdown();
+  }
+
+  /** `await using system = await ActorSystem.start()` shuts down at scope end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+}

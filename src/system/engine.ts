@@ -1,0 +1,291 @@
+/**
+ * The private engine behind `ActorSystem`: owns the shared blocks, the main
+ * thread's host, the worker pool, the name registry and the event stream.
+ */
+import { randomBytes } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import type { HostName, SpawnOptions } from '../actor/context.js';
+import type { ActorRef } from '../actor/ref.js';
+import { InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
+import type { WorkerBoot } from '../host/boot.js';
+import { Host, hostNameOf, type MainDuties } from '../host/host.js';
+import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
+import { Directory, slotOf, type ActorId } from '../lane/directory.js';
+import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { allocateLane, hostState, isParked, laneCounters, readHeartbeat } from '../lane/ring.js';
+import { histogramCountsLength } from '../metrics/shared-histogram.js';
+import { StatsReader, type SystemStats } from '../metrics/stats.js';
+import { hostOptionsOf, resolveOptions, type ResolvedOptions, type SystemOptions } from '../options.js';
+import { SystemEvents, type SystemEvent } from './events.js';
+
+const kStatsTickMs = 1000;
+
+export class Engine implements MainDuties {
+  readonly systemId = randomBytes(4).toString('hex');
+  readonly options: ResolvedOptions;
+  readonly log: Logger;
+  readonly events: SystemEvents;
+  readonly host: Host;
+  readonly #lanes: (SharedArrayBuffer | undefined)[][];
+  readonly #hostBlocks: SharedArrayBuffer[];
+  readonly #directorySab: SharedArrayBuffer;
+  readonly #directory: Directory;
+  readonly #pool: WorkerPool;
+  readonly #names = new Map<string, number>();
+  readonly #topLevel = new Set<number>();
+  readonly #stats: StatsReader;
+  readonly #heartbeats = new Map<number, { beat: number; since: number; reported: boolean }>();
+  #state: 'running' | 'stopping' | 'stopped' = 'running';
+  #shutdown: Promise<void> | undefined;
+  #ticker: NodeJS.Timeout | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+
+  private constructor(options: ResolvedOptions, logger: Logger | undefined) {
+    this.options = options;
+    this.log = (logger ?? pino({ level: options.logLevel })).child({ system: this.systemId, host: 'main' });
+    const hostCount = options.workers + 1;
+    this.#lanes = [];
+    for (let from = 0; from < hostCount; from++) {
+      const row: (SharedArrayBuffer | undefined)[] = [];
+      for (let to = 0; to < hostCount; to++) row.push(from === to ? undefined : allocateLane(options.laneBytes));
+      this.#lanes.push(row);
+    }
+    const blockBytes = HOST_HISTOGRAM_OFFSET + histogramCountsLength() * 4;
+    this.#hostBlocks = Array.from({ length: hostCount }, () => new SharedArrayBuffer(blockBytes));
+    this.#directorySab = Directory.allocate();
+    this.#directory = new Directory(this.#directorySab);
+    this.events = new SystemEvents((mask) => (this.#directory.eventInterest = mask));
+    this.host = new Host({
+      index: 0,
+      lanes: this.#lanes,
+      hostBlocks: this.#hostBlocks,
+      directory: this.#directorySab,
+      options: hostOptionsOf(options),
+      freeSlots: [],
+      logger: this.log,
+    });
+    this.host.attachMain(this);
+    this.#pool = new WorkerPool(options.workerExecArgv, options.workerResourceLimits, (exit) => this.#onWorkerExit(exit));
+    this.#stats = new StatsReader({ hostBlocks: this.#hostBlocks, lanes: this.#lanes, hostName: hostNameOf });
+  }
+
+  static async start(input: SystemOptions | undefined): Promise<Engine> {
+    const options = resolveOptions(input);
+    const engine = new Engine(options, input?.logger);
+    engine.host.start();
+    try {
+      await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#startWorker(i + 1, [])));
+    } catch (error) {
+      await engine.shutdown();
+      throw error;
+    }
+    engine.#stats.sample();
+    engine.#ticker = setInterval(() => {
+      engine.#stats.sample();
+      // diagnostics_channel subscribers appear without telling us; refresh the mask.
+      engine.#directory.eventInterest = engine.events.interestMask();
+    }, kStatsTickMs);
+    engine.#ticker.unref();
+    const stallCheckMs = Math.max(5, Math.min(1000, Math.floor(options.stallTimeoutMs / 4)));
+    engine.#stallTimer = setInterval(() => engine.#checkStalls(), stallCheckMs);
+    engine.#stallTimer.unref();
+    return engine;
+  }
+
+  #startWorker(index: number, freeSlots: number[]): Promise<void> {
+    const boot: WorkerBoot = {
+      systemId: this.systemId,
+      index,
+      lanes: this.#lanes,
+      hostBlocks: this.#hostBlocks,
+      directory: this.#directorySab,
+      options: hostOptionsOf(this.options),
+      freeSlots,
+    };
+    this.#heartbeats.delete(index);
+    return this.#pool.start(boot);
+  }
+
+  // ------------------------------------------------------------- main duties
+
+  claimName(name: string, id: ActorId): boolean {
+    const holder = this.#names.get(name);
+    if (holder !== undefined && this.#directory.hostOf(holder) >= 0) return false;
+    this.#names.set(name, id);
+    return true;
+  }
+
+  releaseName(name: string, id: number): void {
+    if (this.#names.get(name) === id) this.#names.delete(name);
+  }
+
+  onEvent(event: SystemEvent): void {
+    if (event.type === 'actor.stopped' && event.name !== undefined) this.releaseName(event.name, event.id);
+    this.events.emit(event);
+  }
+
+  // ------------------------------------------------------------- user calls
+
+  spawn(moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.host.spawn(moduleUrl, options, 0).then((ref) => {
+      this.#topLevel.add(ref.id);
+      return ref;
+    });
+  }
+
+  lookup(name: string): ActorRef | undefined {
+    if (typeof name !== 'string') throw new InvalidArgumentError('lookup(name) takes a string');
+    const id = this.#names.get(name);
+    if (id === undefined || this.#directory.hostOf(id) < 0) return undefined;
+    return this.host.refFor(id, name);
+  }
+
+  stop(ref: ActorRef): Promise<void> {
+    if (ref === null || typeof ref !== 'object' || typeof ref.id !== 'number') {
+      return Promise.reject(new InvalidArgumentError('stop(ref) takes an ActorRef'));
+    }
+    this.#topLevel.delete(ref.id);
+    return this.host.stopActor(ref.id, 'stopped');
+  }
+
+  stats(): SystemStats {
+    return this.#stats.read();
+  }
+
+  hostOf(ref: ActorRef): HostName | undefined {
+    const host = this.#directory.hostOf(ref.id);
+    return host < 0 ? undefined : hostNameOf(host);
+  }
+
+  // --------------------------------------------------------- worker faults
+
+  #onWorkerExit(exit: WorkerExit): void {
+    if (exit.expected || this.#state === 'stopped') return;
+    const host = hostNameOf(exit.index);
+    const detail = exit.error === undefined ? `exit code ${exit.exitCode}` : `${exit.error.message} (exit code ${exit.exitCode})`;
+    this.log.error({ worker: host, exitCode: exit.exitCode, err: exit.error === undefined ? undefined : errorFromWire(exit.error) }, 'worker exited');
+    const event: SystemEvent = { type: 'worker.exited', at: now(), host, exitCode: exit.exitCode };
+    if (exit.error !== undefined) event.error = exit.error;
+    this.events.emit(event);
+    // Its actors are gone (the supervision tree will restart them); asks
+    // waiting on them fail now instead of at their timeouts.
+    const freed: number[] = [];
+    for (const id of this.#directory.idsOn(exit.index)) {
+      if (this.#directory.release(id)) freed.push(slotOf(id));
+      for (const [name, holder] of this.#names) if (holder === id) this.#names.delete(name);
+    }
+    this.host.hostDown(exit.index, detail);
+    this.#pool.broadcast({ type: 'host-down', host: exit.index, detail }, exit.index);
+    if (this.#state !== 'running') return;
+    // The lanes outlive the thread: the replacement serves the same host index.
+    this.#startWorker(exit.index, freed).then(
+      () => this.events.emit({ type: 'worker.replaced', at: now(), host }),
+      (error: unknown) => this.log.error({ worker: host, err: error }, 'replacement worker failed to start'),
+    );
+  }
+
+  #checkStalls(): void {
+    const at = performance.now();
+    for (let index = 1; index < this.#hostBlocks.length; index++) {
+      const block = new Int32Array(this.#hostBlocks[index], 0, HOST_STATS_OFFSET / 4);
+      if (hostState(block) !== HostState.running) continue;
+      const beat = readHeartbeat(block);
+      const seen = this.#heartbeats.get(index);
+      if (seen === undefined || seen.beat !== beat || isParked(block)) {
+        this.#heartbeats.set(index, { beat, since: at, reported: false });
+        continue;
+      }
+      const stalledForMs = at - seen.since;
+      if (stalledForMs < this.options.stallTimeoutMs || seen.reported) continue;
+      seen.reported = true;
+      this.log.error({ worker: index - 1, stalledForMs }, 'worker stalled; terminating it');
+      this.events.emit({
+        type: 'worker.stalled',
+        at: now(),
+        host: hostNameOf(index),
+        stalledForMs: Math.round(stalledForMs),
+        stallTimeoutMs: this.options.stallTimeoutMs,
+      });
+      void this.#pool.terminate(index);
+    }
+  }
+
+  // --------------------------------------------------------------- shutdown
+
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  async #doShutdown(): Promise<void> {
+    this.#state = 'stopping';
+    this.host.refuseOutsideMessages();
+    this.#directory.beginShutdown();
+    const deadline = performance.now() + this.options.shutdownTimeoutMs;
+    let forced = !(await this.#drained(deadline));
+    // Top-level actors in reverse start order; each stops its children first.
+    const stops = [...this.#topLevel].reverse().map((id) => this.host.stopActor(id, 'shutdown'));
+    forced = !(await settleBy(Promise.allSettled(stops), deadline)) || forced;
+    // Whatever is left (orphans of crashed parents, actors started by hand).
+    const rest: Promise<void>[] = [];
+    for (let index = 0; index < this.#hostBlocks.length; index++) {
+      for (const id of this.#directory.idsOn(index)) rest.push(this.host.stopActor(id, 'shutdown'));
+    }
+    forced = !(await settleBy(Promise.allSettled(rest), deadline)) || forced;
+    this.#state = 'stopped';
+    clearInterval(this.#ticker);
+    clearInterval(this.#stallTimer);
+    await this.#pool.closeAll(Math.max(100, deadline - performance.now()));
+    this.host.close();
+    this.events.emit({ type: 'system.stopped', at: now(), host: 'main', forced });
+    this.log.flush();
+  }
+
+  /** Waits until no lane holds a record and every host is idle, twice in a row, or the deadline. */
+  async #drained(deadline: number): Promise<boolean> {
+    let quietChecks = 0;
+    while (performance.now() < deadline) {
+      if (this.#quiet()) {
+        if (++quietChecks >= 2) return true;
+      } else {
+        quietChecks = 0;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return false;
+  }
+
+  #quiet(): boolean {
+    if (!this.host.isQuiet()) return false;
+    for (let index = 1; index < this.#hostBlocks.length; index++) {
+      const block = new Int32Array(this.#hostBlocks[index], 0, HOST_STATS_OFFSET / 4);
+      if (hostState(block) === HostState.running && !isParked(block)) return false;
+      const stats = new Float64Array(this.#hostBlocks[index], HOST_STATS_OFFSET, STAT_SLOTS);
+      if (stats[Stat.busyActors] > 0 || stats[Stat.overflowQueued] > 0) return false;
+    }
+    for (const row of this.#lanes) for (const lane of row) if (lane !== undefined && laneCounters(lane).depthBytes > 0) return false;
+    return true;
+  }
+
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+}
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+async function settleBy(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  const remaining = deadline - performance.now();
+  if (remaining <= 0) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), remaining)))]);
+  clearTimeout(timer);
+  return result;
+}
