@@ -3,7 +3,7 @@ export { defineActor, isActorDefinition } from './actor/define-actor.js';
 export type { ActorDefinition, ActorBehavior } from './actor/define-actor.js';
 export { ActorRef, isActorRef } from './actor/ref.js';
 export type { AskOptions } from './actor/ref.js';
-export type { ActorContext, SpawnOptions, HostName, DownMessage } from './actor/context.js';
+export type { ActorContext, SpawnOptions, HostName, DownMessage, ReplyHandle } from './actor/context.js';
 export type { ActorId } from './lane/directory.js';
 export type { SystemOptions } from './options.js';
 export { kDefaults as defaults } from './options.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SpawnSpec } from '../codec/envelope.js';
 import type { ActorId } from '../lane/directory.js';
-import type { ActorContext, HostName, SpawnOptions } from './context.js';
+import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
 import type { ActorDefinition } from './define-actor.js';
 import { Mailbox } from './mailbox.js';
 import type { ActorRef, AskOptions } from './ref.js';
@@ -19,6 +19,8 @@ export interface CellHost {
   readonly log: Logger;
   refFor(id: number, name: string | undefined): ActorRef;
   reply(cell: Cell, value: unknown): void;
+  deferReply(cell: Cell): ReplyHandle<any>;
+  forward(cell: Cell, target: ActorRef, msg: unknown): boolean;
   spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef>;
   stopActor(id: number, reason: string): Promise<void>;
   watch(watcher: number, target: number): void;
@@ -114,6 +116,14 @@ export class Context implements ActorContext {
 
   reply(value: unknown): void {
     this.#host.reply(this.#cell, value);
+  }
+
+  deferReply<TReply = unknown>(): ReplyHandle<TReply> {
+    return this.#host.deferReply(this.#cell);
+  }
+
+  forward(ref: ActorRef, msg?: unknown): boolean {
+    return this.#host.forward(this.#cell, ref, arguments.length < 2 ? this.#cell.curMessage : msg);
   }
 
   tell(ref: ActorRef, msg: unknown): boolean {

@@ -33,6 +33,17 @@ export interface ActorContext<TMsg = any> {
    * handler is still running. Without anyone to answer, the value is a dead letter.
    */
   reply(value: unknown): void;
+  /**
+   * Takes over the reply to the current message, to answer it later (after
+   * other messages have been handled). The handle works once; it is local to
+   * this actor and cannot be sent to another.
+   */
+  deferReply<TReply = unknown>(): ReplyHandle<TReply>;
+  /**
+   * Passes the current message (or `msg` instead) to `ref`, keeping the
+   * original sender; if the message is an ask, `ref`'s reply answers it.
+   */
+  forward(ref: ActorRef, msg?: unknown): boolean;
   /** `ref.tell(msg)` with this actor as the sender (safe after an `await`). */
   tell(ref: ActorRef, msg: unknown): boolean;
   /** `ref.ask(msg)` with this actor as the sender (safe after an `await`). */
@@ -44,6 +55,13 @@ export interface ActorContext<TMsg = any> {
   /** Delivers `{ type: 'down', ref, reason }` to this actor when `ref` terminates (at once if it already has). */
   watch(ref: ActorRef): void;
   unwatch(ref: ActorRef): void;
+}
+
+export interface ReplyHandle<TReply = unknown> {
+  /** Answers with a value (resolves the caller's ask). */
+  send(value: TReply): void;
+  /** Answers with an error (rejects the caller's ask; the code survives, as `TroupeError`). */
+  fail(error: unknown): void;
 }
 
 /** The message a watcher receives when a watched actor terminates. */

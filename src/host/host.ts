@@ -10,7 +10,7 @@ import { getHeapStatistics } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Cell, Context, type CellHost } from '../actor/cell.js';
-import type { HostName, SpawnOptions } from '../actor/context.js';
+import type { HostName, ReplyHandle, SpawnOptions } from '../actor/context.js';
 import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.js';
 import { ActorRef, type AskOptions, type RefHost } from '../actor/ref.js';
 import { Codec } from '../codec/codec.js';
@@ -204,7 +204,7 @@ export class Host implements RefHost, CellHost {
    * Routes one message-like record. Same host: straight into the mailbox, no
    * encoding. Other host: msgpack into the lane. Unknown target: dead letter.
    */
-  #send(kind: number, target: number, sender: number, corr: number, msg: unknown, bounded: boolean): boolean {
+  #send(kind: number, target: number, sender: number, corr: number, msg: unknown, bounded: boolean, replyHost = this.index): boolean {
     const host = this.directory.hostOf(target);
     if (host === this.index) {
       const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
@@ -213,20 +213,20 @@ export class Host implements RefHost, CellHost {
         throw new MailboxFullError(cell.label, this.#options.mailboxLimit);
       }
       this.#messagesOut++;
-      this.#accept(cell, makeKindWord(kind, this.index), sender, corr, msg);
+      this.#accept(cell, makeKindWord(kind, replyHost), sender, corr, msg);
       return true;
     }
     if (host < 0) {
-      this.#undeliverable(kind, target, sender, corr, msg, 'no-actor');
+      this.#undeliverable(kind, target, sender, corr, msg, 'no-actor', replyHost);
       return true;
     }
-    return this.#sendRemote(host, kind, target, sender, corr, this.#codec.encode(msg), bounded);
+    return this.#sendRemote(host, kind, target, sender, corr, this.#codec.encode(msg), bounded, replyHost);
   }
 
-  #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, payload: Uint8Array, bounded: boolean): boolean {
+  #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, payload: Uint8Array, bounded: boolean, replyHost = this.index): boolean {
     if (payload.length > this.#maxPayload) throw new PayloadTooLargeError(payload.length, this.#maxPayload);
     const out = this.#outboxes[host]!;
-    const kindWord = makeKindWord(kind, this.index);
+    const kindWord = makeKindWord(kind, replyHost);
     this.#messagesOut++;
     if (out.tryWrite(kindWord, target, sender, corr, payload)) {
       if (out.writer.unpublished >= this.#options.batchRecords) out.writer.publish();
@@ -378,6 +378,45 @@ export class Host implements RefHost, CellHost {
     this.#deadLetter(cell.curSender, cell.id, value, 'no-reply-target', undefined);
   }
 
+  deferReply(cell: Cell): ReplyHandle<any> {
+    const kindWord = cell.curKindWord;
+    const sender = cell.curSender;
+    const corr = cell.curCorr;
+    const wasReplied = cell.replied;
+    cell.replied = true;
+    let used = wasReplied || kindOf(kindWord) !== Kind.ask;
+    const take = (): boolean => {
+      if (used) return false;
+      used = true;
+      return true;
+    };
+    return {
+      send: (value: unknown) => {
+        if (kindOf(kindWord) === Kind.tell && sender !== 0 && !wasReplied) {
+          this.refFor(sender, undefined).tellAs(value, cell.id);
+          return;
+        }
+        if (!take()) return;
+        assertEncodable(value, this.#options.maxMessageDepth);
+        this.#replyTo(srcHostOf(kindWord), corr, value);
+      },
+      fail: (error: unknown) => {
+        if (take()) this.#replyErrorTo(srcHostOf(kindWord), corr, error);
+      },
+    };
+  }
+
+  /** Passes the current message on, keeping its original sender and, for an ask, who awaits the reply. */
+  forward(cell: Cell, target: ActorRef, msg: unknown): boolean {
+    assertEncodable(msg, this.#options.maxMessageDepth);
+    const kind = kindOf(cell.curKindWord);
+    if (kind === Kind.ask && !cell.replied) {
+      cell.replied = true;
+      return this.#send(Kind.ask, target.id, cell.curSender, cell.curCorr, msg, true, srcHostOf(cell.curKindWord));
+    }
+    return this.#send(Kind.tell, target.id, cell.curSender, 0, msg, true);
+  }
+
   #replyTo(host: number, corr: number, value: unknown): void {
     if (host === this.index) {
       if (!this.#pending.resolve(corr, value)) this.#deadLetter(0, 0, value, 'reply-expired', undefined);
@@ -399,7 +438,12 @@ export class Host implements RefHost, CellHost {
 
   /** system.spawn and ctx.spawn land here. */
   spawn(moduleUrl: URL | string, options: SpawnOptions | undefined, parent: number): Promise<ActorRef> {
-    const request = this.#spawnRequest(moduleUrl, options, parent);
+    let request: { spec: SpawnSpec; host: number };
+    try {
+      request = this.#spawnRequest(moduleUrl, options, parent);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#closed || (parent === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
     if (request.spec.n !== undefined && this.index !== 0) {
       // Names are registered on the main thread, so a named spawn goes through it.
