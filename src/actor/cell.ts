@@ -51,6 +51,8 @@ export class Cell {
   curMessage: unknown = undefined;
   replied = false;
   stopping: Promise<void> | undefined = undefined;
+  /** Reached `running` at least once (counted as spawned). */
+  started = false;
   #idleWaiters: (() => void)[] | undefined = undefined;
 
   constructor(id: ActorId) {

@@ -534,6 +534,7 @@ export class Host implements RefHost, CellHost {
       return;
     }
     cell.status = 'running';
+    cell.started = true;
     this.#spawned++;
     this.#replyTo(replyHost, corr, null);
     if (this.#wants('actor.started')) {
@@ -669,7 +670,7 @@ export class Host implements RefHost, CellHost {
   /** The end of an actor: slot freed, queued messages dead-lettered, watchers and parent told. */
   #terminate(cell: Cell, reason: string): void {
     if (cell.status === 'stopped') return;
-    const wasLive = cell.status !== 'pending';
+    const wasLive = cell.started;
     cell.status = 'stopped';
     this.#cells.delete(cell.id);
     if (this.directory.release(cell.id)) this.#freeSlots.push(slotOf(cell.id));
