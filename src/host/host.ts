@@ -37,7 +37,7 @@ import {
   type WireError,
 } from '../errors.js';
 import { Directory, slotOf, type ActorId } from '../lane/directory.js';
-import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, HostState, MAX_SLOTS, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, HostState, MAX_SLOTS, RECORD_HEADER_BYTES, STAT_SLOTS, Stat } from '../lane/layout.js';
 import { LaneReader, LaneWriter, beat, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
 import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
 import type { HostOptions } from '../options.js';
@@ -1011,6 +1011,8 @@ export class Host implements RefHost, CellHost {
     if (this.#runHead < this.#runQueue.length) return true;
     const readers = this.#readers;
     for (let i = 0; i < readers.length; i++) if (readers[i].hasData()) return true;
+    // A consumer may have freed space (and rung) between our last drain and now.
+    if (this.#holding.size > 0) for (const out of this.#holding) if (out.canDrain()) return true;
     return false;
   }
 
@@ -1125,6 +1127,22 @@ export class Host implements RefHost, CellHost {
     this.#publishStats(true);
     setHostState(this.#block, HostState.exited);
     this.#pending.rejectAll(() => new SystemStoppedError());
+  }
+
+  /**
+   * Writes a record with raw payload bytes straight into the lane to `host`,
+   * bypassing validation and encoding: how tests and the chaos harness put
+   * hostile bytes where a real peer's would be. `corruptFrame` also breaks the
+   * record's length word.
+   */
+  injectRecord(host: number, kind: number, target: number, payload: Uint8Array, corruptFrame: boolean): void {
+    const out = this.#outboxes[host];
+    if (out === undefined) throw new InvalidArgumentError(`no lane from host ${this.index} to host ${host}`);
+    const at = out.writer.reserve(makeKindWord(kind, this.index), target, 0, 0, payload.length);
+    if (at < 0) throw new MailboxFullError(`host ${String(hostNameOf(host))}`, 0);
+    out.writer.bytes.set(payload, at);
+    if (corruptFrame) new DataView(out.writer.bytes.buffer, out.writer.bytes.byteOffset).setUint32(at - RECORD_HEADER_BYTES, 3, true);
+    out.writer.publish();
   }
 
   /** Makes sure a pump runs soon (after a control message, for instance). */

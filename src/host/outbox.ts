@@ -43,6 +43,12 @@ export class Outbox {
     this.writer.requestSpace();
   }
 
+  /** Whether the oldest held record would fit in the ring now. */
+  canDrain(): boolean {
+    const next = this.#held[this.#heldHead];
+    return next !== undefined && this.writer.fits(next.payload.length);
+  }
+
   /** Moves held records into the ring while it has room; returns how many moved. */
   drainHeld(): number {
     let moved = 0;

@@ -130,6 +130,15 @@ export class LaneWriter {
     return ringDoorbell(this.#consumerBlock);
   }
 
+  /** Whether a record with this payload would fit now (reloads the consumer's position). */
+  fits(payloadLength: number): boolean {
+    this.#knownRead = Atomics.load(this.#header, LANE_READ_POS) >>> 0;
+    const need = align(RECORD_HEADER_BYTES + payloadLength);
+    const free = this.capacity - ((this.#write - this.#knownRead) >>> 0);
+    const tail = this.capacity - (this.#write & this.#mask);
+    return (need > tail ? tail + need : need) <= free;
+  }
+
   /** Asks the consumer to ring this producer's doorbell when it frees space. */
   requestSpace(): void {
     Atomics.store(this.#header, LANE_WANTS_SPACE, 1);

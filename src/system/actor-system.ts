@@ -2,7 +2,10 @@ import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import type { SystemStats } from '../metrics/stats.js';
 import type { SystemOptions } from '../options.js';
-import { Engine } from './engine.js';
+import { Engine, type SystemInternals } from './engine.js';
+
+/** @internal Key of the hooks the chaos harness and tests use; `Symbol.for` so any copy of troupe finds them. */
+export const kInternals = Symbol.for('troupe.internals');
 import type { SystemEvents } from './events.js';
 
 /**
@@ -77,6 +80,11 @@ export class ActorSystem {
    */
   shutdown(): Promise<void> {
     return this.#engine.shutdown();
+  }
+
+  /** @internal */
+  get [kInternals](): SystemInternals {
+    return this.#engine.internals();
   }
 
   /** `await using system = await ActorSystem.start()` shuts down at scope end. */

@@ -20,6 +20,12 @@ import { SystemEvents, type SystemEvent } from './events.js';
 
 const kStatsTickMs = 1000;
 
+export interface SystemInternals {
+  injectRecord(to: HostName, kind: number, target: number, payload: Uint8Array, corruptFrame?: boolean): void;
+  terminateWorker(worker: number): Promise<number> | undefined;
+  threadIds(): Map<number, number>;
+}
+
 export class Engine implements MainDuties {
   readonly systemId = randomBytes(4).toString('hex');
   readonly options: ResolvedOptions;
@@ -266,6 +272,19 @@ export class Engine implements MainDuties {
     }
     for (const row of this.#lanes) for (const lane of row) if (lane !== undefined && laneCounters(lane).depthBytes > 0) return false;
     return true;
+  }
+
+  /** Hooks for tests and the chaos harness; not part of the public contract. */
+  internals(): SystemInternals {
+    return {
+      injectRecord: (to, kind, target, payload, corruptFrame = false) => {
+        const index = to === 'main' ? 0 : to + 1;
+        if (index === 0 || index >= this.#hostBlocks.length) throw new InvalidArgumentError(`no worker ${String(to)}`);
+        this.host.injectRecord(index, kind, target, payload, corruptFrame);
+      },
+      terminateWorker: (worker) => this.#pool.terminate(worker + 1),
+      threadIds: () => this.#pool.threadIds(),
+    };
   }
 
   get workers(): number {
