@@ -1,0 +1,28 @@
+import { defineActor, type ActorRef } from 'troupe';
+import { ping, produce, type ProduceReport } from '../lib.js';
+
+export type ProducerMessage = { type: 'run'; sink: ActorRef; n: number; burst: number };
+
+export interface ProducerReport extends ProduceReport {
+  /** From the first send to the sink's answer that all `n` arrived. */
+  ms: number;
+}
+
+/**
+ * Sends `n` pings to a sink (actors/sink) with backpressure, then waits for
+ * the sink to confirm it counted them all, and replies with the elapsed time.
+ * Placement decides what is measured: sink on another worker (lanes) or on
+ * this host (mailbox fast path).
+ */
+export default defineActor({
+  async receive(_state, msg: ProducerMessage, ctx) {
+    const { sink, n, burst } = msg;
+    // Same sender, same lane as the pings: the sink resets before counting them.
+    ctx.tell(sink, { type: 'reset' });
+    const start = performance.now();
+    const report = await produce((i) => ctx.tell(sink, ping(i)), n, burst);
+    await ctx.ask(sink, { type: 'expect', n }, { timeoutMs: 120_000 });
+    const result: ProducerReport = { ms: performance.now() - start, ...report };
+    ctx.reply(result);
+  },
+});

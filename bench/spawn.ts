@@ -1,0 +1,103 @@
+/**
+ * Spawn rate and heap per idle actor: spawn N idle counters (actors/counter)
+ * over the workers from the main thread, time it, then compare each worker's
+ * heap (as `system.stats()` publishes it) before and after, garbage collected.
+ * Each run uses a fresh system.
+ *
+ *   node dist/bench/spawn.js [--quick] [--actors N] [--window N] [--runs N]
+ */
+import { setFlagsFromString } from 'node:v8';
+import { ActorSystem, type ActorRef } from 'troupe';
+import type { HeapProbeReport } from './actors/heap-probe.js';
+import { emit, intFlag, median, medianOf, parseFlags, progress, repeat, round, sleep } from './lib.js';
+
+// V8 flags are per process: set before the workers start, every worker gets a
+// global gc() that the heap probe calls (execArgv refuses --expose-gc).
+setFlagsFromString('--expose-gc');
+
+const flags = parseFlags();
+const actors = intFlag(flags, 'actors', flags.quick ? 10_000 : 100_000);
+const windowSize = intFlag(flags, 'window', 10_000);
+const runs = intFlag(flags, 'runs', 3);
+const workers = 2;
+/** Hosts publish heap every 250 ms; wait for a sample taken after the collection. */
+const kFreshSampleMs = 600;
+
+const counterUrl = new URL('../actors/counter.js', import.meta.url);
+const probeUrl = new URL('./actors/heap-probe.js', import.meta.url);
+
+interface Run extends Record<string, number> {
+  actorsPerSec: number;
+  ms: number;
+  bytesPerActor: number;
+  /** The same difference without collecting garbage first: what a live system carries right after a burst of spawns. */
+  bytesPerActorNoGc: number;
+}
+
+async function workerHeaps(system: ActorSystem, probes: ActorRef[] | undefined): Promise<number[]> {
+  if (probes !== undefined) {
+    const reports = await Promise.all(probes.map((probe) => probe.ask<HeapProbeReport>({ type: 'gc' })));
+    if (!reports.every((r) => r.gc)) progress('warning: gc() is not available in the workers; heap figures include garbage');
+  }
+  await sleep(kFreshSampleMs);
+  return system.stats().hosts.slice(1).map((h) => h.heapUsedBytes);
+}
+
+/** Spawns `count` counters with at most `windowSize` spawns in flight; resolves when all have started. */
+async function spawnMany(system: ActorSystem, count: number): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      await system.spawn(counterUrl, { args: { start: 0 } });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(windowSize, count) }, lane));
+}
+
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+let perHost: { before: number[]; after: number[]; afterNoGc: number[] } | undefined;
+
+const series = await repeat(`spawn ${actors} counters`, runs, 0, async (): Promise<Run> => {
+  const system = await ActorSystem.start({ workers, logLevel: 'silent' });
+  const probes = await Promise.all(Array.from({ length: workers }, (_, host) => system.spawn(probeUrl, { host })));
+  // Load the counter module on every worker first: the rate is of spawns, not of one import().
+  await Promise.all(Array.from({ length: workers }, (_, host) => system.spawn(counterUrl, { host })));
+  const before = await workerHeaps(system, probes);
+  const start = performance.now();
+  await spawnMany(system, actors);
+  const ms = performance.now() - start;
+  const afterNoGc = await workerHeaps(system, undefined);
+  const after = await workerHeaps(system, probes);
+  const live = system.stats().total.actors;
+  if (live < actors) progress(`warning: ${live} actors live after spawning ${actors}`);
+  perHost = { before, after, afterNoGc };
+  const shutdownStart = performance.now();
+  await system.shutdown();
+  progress(`shutdown with ${live} actors took ${Math.round(performance.now() - shutdownStart)} ms`);
+  return {
+    actorsPerSec: Math.round(actors / (ms / 1000)),
+    ms: round(ms, 1),
+    bytesPerActor: Math.round((sum(after) - sum(before)) / actors),
+    bytesPerActorNoGc: Math.round((sum(afterNoGc) - sum(before)) / actors),
+  };
+}, (r) => `${Math.round(r.actorsPerSec).toLocaleString('en')} actors/s, ${r.bytesPerActor} B/actor (${r.bytesPerActorNoGc} B before gc)`);
+
+const rate = Math.round(median(series.map((r) => r.actorsPerSec)));
+const bytes = Math.round(median(series.map((r) => r.bytesPerActor)));
+const msFor100k = round((100_000 / rate) * 1000, 0);
+
+emit({
+  name: 'spawn',
+  params: { actors, window: windowSize, runs, workers, module: 'actors/counter', freshSampleMs: kFreshSampleMs },
+  summary: [
+    { metric: `spawn ${actors.toLocaleString('en')} idle actors`, value: rate, unit: 'actors/s', target: '100k in < 1 s' },
+    { metric: 'heap per idle actor (after gc)', value: bytes, unit: 'bytes', target: '< 1024 bytes' },
+  ],
+  results: {
+    median: medianOf(series),
+    runs: series,
+    projectedMsFor100k: msFor100k,
+    lastRunHeapPerWorkerBytes: perHost,
+  },
+});
