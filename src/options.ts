@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { InvalidOptionError } from './errors.js';
@@ -41,6 +43,13 @@ export interface SystemOptions {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `execArgv` of worker threads; e.g. `['--import', 'tsx']` to load `.ts` actor modules. @default process.execArgv */
   workerExecArgv?: string[];
+  /**
+   * Modules each worker imports before it serves (URLs, absolute paths or
+   * specifiers resolvable from troupe), e.g. a loader for `.ts` actor modules:
+   * `['troupe/tsx']`. Added automatically when the app runs under
+   * `node --import tsx` on Node < 22, whose tsx hooks do not reach workers.
+   */
+  workerPreload?: (string | URL)[];
   /** V8 heap limits of each worker (a worker that exceeds them exits and is reported). */
   workerResourceLimits?: ResourceLimits;
 }
@@ -63,11 +72,12 @@ export interface ResolvedOptions {
   statsSampleEvery: number;
   logLevel: NonNullable<SystemOptions['logLevel']>;
   workerExecArgv: string[] | undefined;
+  workerPreload: string[];
   workerResourceLimits: ResourceLimits | undefined;
 }
 
 /** The options a worker thread needs; plain data so it crosses `workerData`. */
-export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits'>;
+export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload'>;
 
 export const kDefaults = Object.freeze({
   laneBytes: 256 * 1024,
@@ -91,7 +101,7 @@ const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 const kKnownOptions = new Set([
   'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'spinWindowMs', 'batchRecords', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'statsSampleEvery', 'logger', 'logLevel',
-  'workerExecArgv', 'workerResourceLimits',
+  'workerExecArgv', 'workerPreload', 'workerResourceLimits',
 ]);
 
 export const kMaxWorkers = 254;
@@ -122,6 +132,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     statsSampleEvery: integer(options, 'statsSampleEvery', kDefaults.statsSampleEvery, 1, 1 << 20),
     logLevel: kDefaults.logLevel,
     workerExecArgv: undefined,
+    workerPreload: [],
     workerResourceLimits: undefined,
   };
   if ((resolved.laneBytes & (resolved.laneBytes - 1)) !== 0) {
@@ -142,6 +153,14 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     }
     resolved.workerExecArgv = [...options.workerExecArgv];
   }
+  if (options.workerPreload !== undefined) {
+    if (!Array.isArray(options.workerPreload)) throw new InvalidOptionError('workerPreload', 'an array of module URLs or specifiers', options.workerPreload);
+    resolved.workerPreload = options.workerPreload.map((entry) => resolvePreload(entry));
+  }
+  if (usesTsxWithoutWorkerHooks(resolved.workerExecArgv ?? process.execArgv)) {
+    const tsx = resolvePreload('troupe/tsx');
+    if (!resolved.workerPreload.includes(tsx)) resolved.workerPreload.unshift(tsx);
+  }
   if (options.workerResourceLimits !== undefined) {
     if (options.workerResourceLimits === null || typeof options.workerResourceLimits !== 'object') {
       throw new InvalidOptionError('workerResourceLimits', 'an object of worker_threads ResourceLimits', options.workerResourceLimits);
@@ -161,6 +180,32 @@ function integer(options: SystemOptions, key: keyof SystemOptions, fallback: num
 }
 
 export function hostOptionsOf(options: ResolvedOptions): HostOptions {
-  const { workerExecArgv: _argv, workerResourceLimits: _limits, ...rest } = options;
+  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, ...rest } = options;
   return rest;
+}
+
+function resolvePreload(entry: unknown): string {
+  if (entry instanceof URL) return entry.href;
+  if (typeof entry !== 'string' || entry.length === 0) throw new InvalidOptionError('workerPreload', 'an array of module URLs or specifiers', entry);
+  if (isAbsolute(entry)) return pathToFileURL(entry).href;
+  try {
+    return new URL(entry).href;
+  } catch {
+    try {
+      return import.meta.resolve(entry);
+    } catch {
+      throw new InvalidOptionError('workerPreload', 'modules that resolve (an absolute path, a URL, or a package specifier)', entry);
+    }
+  }
+}
+
+/** tsx registers its hooks only on the main thread before Node 22 (it checks isMainThread). */
+function usesTsxWithoutWorkerHooks(execArgv: string[]): boolean {
+  if (Number(process.versions.node.split('.')[0]) >= 22) return false;
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i];
+    const value = arg === '--import' ? execArgv[i + 1] : arg.startsWith('--import=') ? arg.slice('--import='.length) : undefined;
+    if (value === 'tsx' || value === 'tsx/esm') return true;
+  }
+  return false;
 }

@@ -9,6 +9,8 @@ export interface WorkerBoot {
   directory: SharedArrayBuffer;
   options: HostOptions;
   freeSlots: number[];
+  /** Module URLs imported before the host serves (loaders, instrumentation). */
+  preload: string[];
 }
 
 /** Main → worker control messages (the ref'd control port that keeps a parked worker alive). */

@@ -159,6 +159,7 @@ export class Host implements RefHost, CellHost {
 
   start(): void {
     setHostState(this.#block, HostState.running);
+    this.#publishStats(true);
     this.#statsTimer = setInterval(() => this.#publishStats(true), kStatsEveryMs);
     this.#statsTimer.unref();
     this.#wake();

@@ -9,6 +9,7 @@ import { Host } from './host.js';
 
 const boot = workerData as WorkerBoot;
 const port = parentPort!;
+for (const url of boot.preload) await import(url);
 const logger = pino({ level: boot.options.logLevel, base: { system: boot.systemId, host: boot.index - 1 } });
 const host = new Host({ ...boot, logger });
 

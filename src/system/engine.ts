@@ -107,6 +107,7 @@ export class Engine implements MainDuties {
       directory: this.#directorySab,
       options: hostOptionsOf(this.options),
       freeSlots,
+      preload: this.options.workerPreload,
     };
     this.#heartbeats.delete(index);
     return this.#pool.start(boot);
