@@ -1,4 +1,5 @@
-export { ActorSystem } from './system/actor-system.js';
+export { ActorSystem, kInternals } from './system/actor-system.js';
+export type { SystemInternals } from './system/engine.js';
 export { defineActor, isActorDefinition } from './actor/define-actor.js';
 export type { ActorDefinition, ActorBehavior } from './actor/define-actor.js';
 export { ActorRef, isActorRef } from './actor/ref.js';

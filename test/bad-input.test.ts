@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ActorSystem, InvalidOptionError, type DeadLetterEvent } from 'troupe';
-import { Kind } from '../dist/src/codec/envelope.js';
-import { kInternals } from '../dist/src/system/actor-system.js';
+import { ActorSystem, InvalidOptionError, kInternals, type DeadLetterEvent } from 'troupe';
 import { actor, fixture, startSystem } from './helpers.js';
 
 describe('bad options', () => {
@@ -89,7 +87,7 @@ describe('hostile records on a lane', () => {
     const counter = await system.spawn(actor('counter'), { host: 0 });
     counter.tell({ type: 'inc' });
     const dead = system.events.waitFor('deadLetter', (e) => e.reason === 'decode-failed');
-    system[kInternals].injectRecord(0, Kind.tell, counter.id, payload);
+    system[kInternals].injectRecord(0, 'tell', counter.id, payload);
     expect(await dead).toMatchObject({ target: counter.id, error: { code: 'TROUPE_ERR_DECODE' } });
     counter.tell({ type: 'inc' });
     expect(await counter.ask({ type: 'get' })).toBe(2);
@@ -100,7 +98,7 @@ describe('hostile records on a lane', () => {
     await using system = await startSystem();
     const counter = await system.spawn(actor('counter'), { host: 1 });
     const dead = system.events.waitFor('deadLetter', (e) => e.reason === 'lane-corrupt');
-    system[kInternals].injectRecord(1, Kind.tell, counter.id, hex('81a474797065a3696e63'), true);
+    system[kInternals].injectRecord(1, 'tell', counter.id, hex('81a474797065a3696e63'), true);
     expect(await dead).toMatchObject({ error: { code: 'TROUPE_ERR_DECODE' } });
     counter.tell({ type: 'inc' });
     expect(await counter.ask({ type: 'get' })).toBe(1);
@@ -110,7 +108,7 @@ describe('hostile records on a lane', () => {
     await using system = await startSystem();
     const counter = await system.spawn(actor('counter'), { host: 0 });
     const dead = system.events.waitFor('deadLetter', (e: DeadLetterEvent) => e.reason === 'no-actor');
-    system[kInternals].injectRecord(0, Kind.tell, 0x7fff_0000, hex('a568656c6c6f'));
+    system[kInternals].injectRecord(0, 'tell', 0x7fff_0000, hex('a568656c6c6f'));
     expect(await dead).toMatchObject({ target: 0x7fff_0000, message: 'hello' });
     expect(await counter.ask({ type: 'get' })).toBe(0);
   });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
+import { Kind } from '../codec/envelope.js';
 import { InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
 import type { WorkerBoot } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
@@ -21,7 +22,8 @@ import { SystemEvents, type SystemEvent } from './events.js';
 const kStatsTickMs = 1000;
 
 export interface SystemInternals {
-  injectRecord(to: HostName, kind: number, target: number, payload: Uint8Array, corruptFrame?: boolean): void;
+  /** Writes raw payload bytes as a record of `kind` from main to worker `to`, past all validation. */
+  injectRecord(to: number, kind: 'tell' | 'ask', target: number, payload: Uint8Array, corruptFrame?: boolean): void;
   terminateWorker(worker: number): Promise<number> | undefined;
   threadIds(): Map<number, number>;
 }
@@ -279,9 +281,9 @@ export class Engine implements MainDuties {
   internals(): SystemInternals {
     return {
       injectRecord: (to, kind, target, payload, corruptFrame = false) => {
-        const index = to === 'main' ? 0 : to + 1;
-        if (index === 0 || index >= this.#hostBlocks.length) throw new InvalidArgumentError(`no worker ${String(to)}`);
-        this.host.injectRecord(index, kind, target, payload, corruptFrame);
+        const index = to + 1;
+        if (!Number.isInteger(to) || index < 1 || index >= this.#hostBlocks.length) throw new InvalidArgumentError(`no worker ${String(to)}`);
+        this.host.injectRecord(index, Kind[kind], target, payload, corruptFrame);
       },
       terminateWorker: (worker) => this.#pool.terminate(worker + 1),
       threadIds: () => this.#pool.threadIds(),
