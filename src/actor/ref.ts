@@ -11,6 +11,7 @@ export interface RefHost {
   tellFrom(target: ActorRef, msg: unknown, sender: number): boolean;
   askFrom(target: ActorRef, msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown>;
   currentSender(): number;
+  whenWritable(target: ActorRef): Promise<void>;
 }
 
 /**
@@ -33,13 +34,23 @@ export class ActorRef<TMsg = any, TReply = any> {
   /**
    * Fire and forget. Returns `true` when the message went straight into the
    * target's lane or mailbox, `false` when the lane was full and the message
-   * waits in this host's bounded overflow (accepted; slow down). Throws
+   * waits in this host's bounded overflow (accepted; slow down, e.g.
+   * `await ref.whenWritable()`). Throws
    * `TROUPE_ERR_MAILBOX_FULL` when the overflow is full too (not accepted),
    * `TROUPE_ERR_UNENCODABLE` / `TROUPE_ERR_PAYLOAD_TOO_LARGE` for bad messages.
    * A message to a stopped actor is a dead letter.
    */
   tell(msg: TMsg): boolean {
     return this.#host.tellFrom(this, msg, this.#host.currentSender());
+  }
+
+  /**
+   * Resolves when a `tell` to this actor would go straight into its lane
+   * again (this host's overflow towards it is empty): await it after `tell`
+   * returned `false`, as with a stream's 'drain'.
+   */
+  whenWritable(): Promise<void> {
+    return this.#host.whenWritable(this);
   }
 
   /** Request/response. Rejects at once if the actor is known to be dead. */

@@ -2,7 +2,7 @@
  * msgpack payloads of records. Encoding trusts what `assertEncodable` let
  * through; decoding trusts nothing (see scan.ts).
  */
-import { Packr, Unpackr, addExtension } from 'msgpackr';
+import { Packr, REUSE_BUFFER_MODE, Unpackr, addExtension } from 'msgpackr';
 import { DecodeError } from '../errors.js';
 import { scanMsgpack } from './scan.js';
 import { kRefMarker } from './validate.js';
@@ -53,11 +53,29 @@ function installRefExtension(): void {
   });
 }
 
+const kNoBytes = new Uint8Array(0);
+
+/** Copies `source[start, end)` to `target[at...]`; a loop beats a view plus `set` for small payloads. */
+export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+  const length = end - start;
+  if (length <= 64) {
+    for (let i = 0; i < length; i++) target[at + i] = source[start + i];
+  } else {
+    target.set(source.subarray(start, end), at);
+  }
+}
+
 export class Codec {
   readonly #packr: Packr;
   readonly #unpackr: Unpackr;
   readonly #maxDepth: number;
   readonly #refFactory: RefFactory;
+  // Payloads are copied out of the ring into this reused buffer before
+  // decoding: msgpackr's native string extractor is very slow on a view of a
+  // SharedArrayBuffer, and a stable source lets msgpackr reuse the DataView it
+  // caches on it (a subarray per message costs a DataView per message).
+  #scratch = Buffer.allocUnsafeSlow(4096);
+  readonly #range = { start: 0, end: 0 };
 
   constructor(maxDepth: number, refFactory: RefFactory) {
     installRefExtension();
@@ -67,19 +85,46 @@ export class Codec {
     this.#unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
   }
 
-  /** The payload bytes; valid until the next `encode` on this codec. */
-  encode(value: unknown): Uint8Array {
-    return this.#packr.pack(value);
+  /** Where the last `encode` put its bytes: `encoded[encodedStart, encodedEnd)`. */
+  encoded: Uint8Array = kNoBytes;
+  encodedStart = 0;
+  encodedEnd = 0;
+
+  /**
+   * Encodes into msgpackr's own reused buffer (no view allocated per message);
+   * the bytes are `encoded[encodedStart, encodedEnd)` until the next encode.
+   */
+  encode(value: unknown): void {
+    const target = this.#packr.pack(value, REUSE_BUFFER_MODE) as Buffer & { start: number; end: number };
+    this.encoded = target;
+    this.encodedStart = target.start;
+    this.encodedEnd = target.end;
   }
 
-  /** Decodes `bytes[start, end)`; throws DecodeError for anything not a well-formed troupe payload. */
-  decode(bytes: Uint8Array, start: number, end: number): unknown {
-    const reason = scanMsgpack(bytes, start, end, this.#maxDepth, kRefExtType);
+  /** Points `encoded` at bytes that are already msgpack (forwarding, injection). */
+  useEncoded(bytes: Uint8Array, start: number, end: number): void {
+    this.encoded = bytes;
+    this.encodedStart = start;
+    this.encodedEnd = end;
+  }
+
+  /**
+   * Decodes `source[start, end)`; throws DecodeError for anything not a
+   * well-formed troupe payload. `source` is a Buffer over the lane's ring.
+   */
+  decode(source: Uint8Array, start: number, end: number): unknown {
+    const length = end - start;
+    if (length > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(length, this.#scratch.length * 2));
+    const scratch = this.#scratch;
+    copyBytes(source, start, end, scratch, 0);
+    const reason = scanMsgpack(scratch, 0, length, this.#maxDepth, kRefExtType);
     if (reason !== undefined) throw new DecodeError(reason);
     const previous = activeRefFactory;
     activeRefFactory = this.#refFactory;
     try {
-      return this.#unpackr.unpack(bytes.subarray(start, end));
+      this.#range.start = 0;
+      this.#range.end = length;
+      return this.#unpackr.unpack(scratch, this.#range);
     } catch (error) {
       throw error instanceof DecodeError ? error : new DecodeError('msgpack decoding failed', { cause: error });
     } finally {

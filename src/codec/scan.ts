@@ -15,12 +15,13 @@ const kTimestampExt = 0xff;
 
 const kProtoKey = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
 
-let remaining = new Float64Array(65);
+// Values left to read per open container (maps count keys and values).
+let remaining = new Int32Array(65);
 let isMap = new Uint8Array(65);
 
 export function scanMsgpack(bytes: Uint8Array, start: number, end: number, maxDepth: number, refExtType: number): string | undefined {
   if (remaining.length <= maxDepth) {
-    remaining = new Float64Array(maxDepth + 1);
+    remaining = new Int32Array(maxDepth + 1);
     isMap = new Uint8Array(maxDepth + 1);
   }
   let p = start;
@@ -33,7 +34,7 @@ export function scanMsgpack(bytes: Uint8Array, start: number, end: number, maxDe
       depth--;
       continue;
     }
-    const keyTurn = isMap[depth] === 1 && remaining[depth] % 2 === 0;
+    const keyTurn = isMap[depth] === 1 && (remaining[depth] & 1) === 0;
     remaining[depth]--;
     if (p >= end) return 'truncated';
     const token = bytes[p++];

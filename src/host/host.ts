@@ -185,6 +185,12 @@ export class Host implements RefHost, CellHost {
     return this.#send(Kind.tell, target.id, sender, 0, msg, true);
   }
 
+  whenWritable(target: ActorRef): Promise<void> {
+    const host = this.directory.hostOf(target.id);
+    if (host < 0 || host === this.index) return Promise.resolve();
+    return this.#outboxes[host]!.whenWritable();
+  }
+
   askFrom(target: ActorRef, msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown> {
     const timeoutMs = askTimeoutOf(options, this.#options.askTimeoutMs);
     assertEncodable(msg, this.#options.maxMessageDepth);
@@ -221,15 +227,27 @@ export class Host implements RefHost, CellHost {
       this.#undeliverable(kind, target, sender, corr, msg, 'no-actor', replyHost);
       return true;
     }
-    return this.#sendRemote(host, kind, target, sender, corr, this.#codec.encode(msg), bounded, replyHost);
+    this.#codec.encode(msg);
+    return this.#sendRemote(host, kind, target, sender, corr, bounded, replyHost);
   }
 
-  #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, payload: Uint8Array, bounded: boolean, replyHost = this.index): boolean {
-    if (payload.length > this.#maxPayload) throw new PayloadTooLargeError(payload.length, this.#maxPayload);
+  /** A record with no payload (watch, unwatch, child-down). */
+  #sendEmpty(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean): boolean {
+    this.#codec.useEncoded(kEmpty, 0, 0);
+    return this.#sendRemote(host, kind, target, sender, corr, bounded);
+  }
+
+  /** Sends the payload the codec encoded last (see Codec#encode) as a record to `host`. */
+  #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean, replyHost = this.index): boolean {
+    const codec = this.#codec;
+    const bytes = codec.encoded;
+    const start = codec.encodedStart;
+    const end = codec.encodedEnd;
+    if (end - start > this.#maxPayload) throw new PayloadTooLargeError(end - start, this.#maxPayload);
     const out = this.#outboxes[host]!;
     const kindWord = makeKindWord(kind, replyHost);
     this.#messagesOut++;
-    if (out.tryWrite(kindWord, target, sender, corr, payload)) {
+    if (out.tryWrite(kindWord, target, sender, corr, bytes, start, end)) {
       if (out.writer.unpublished >= this.#options.batchRecords) out.writer.publish();
       else if (!out.dirty) {
         out.dirty = true;
@@ -248,7 +266,7 @@ export class Host implements RefHost, CellHost {
     }
     // Publish what is in the ring so the consumer can make room.
     out.writer.publish();
-    out.hold(kindWord, target, sender, corr, payload);
+    out.hold(kindWord, target, sender, corr, bytes, start, end);
     this.#holding.add(out);
     return false;
   }
@@ -423,7 +441,8 @@ export class Host implements RefHost, CellHost {
       if (!this.#pending.resolve(corr, value)) this.#deadLetter(0, 0, value, 'reply-expired', undefined);
       return;
     }
-    this.#sendRemote(host, Kind.reply, 0, 0, corr, this.#codec.encode(value), false);
+    this.#codec.encode(value);
+    this.#sendRemote(host, Kind.reply, 0, 0, corr, false);
   }
 
   #replyErrorTo(host: number, corr: number, error: unknown): void {
@@ -432,7 +451,8 @@ export class Host implements RefHost, CellHost {
       this.#pending.reject(corr, error);
       return;
     }
-    this.#sendRemote(host, Kind.replyError, 0, 0, corr, this.#codec.encode(errorToWire(error)), false);
+    this.#codec.encode(errorToWire(error));
+    this.#sendRemote(host, Kind.replyError, 0, 0, corr, false);
   }
 
   // ---------------------------------------------------------------- spawn ---
@@ -449,7 +469,8 @@ export class Host implements RefHost, CellHost {
     if (request.spec.n !== undefined && this.index !== 0) {
       // Names are registered on the main thread, so a named spawn goes through it.
       const { corr, promise } = this.#pending.open(0, `spawn ${request.spec.u}`, this.#options.spawnTimeoutMs);
-      this.#sendRemote(0, Kind.spawnViaMain, request.host, parent, corr, this.#codec.encode(request.spec), false);
+      this.#codec.encode(request.spec);
+      this.#sendRemote(0, Kind.spawnViaMain, request.host, parent, corr, false);
       return promise.then((id) => this.refFor(id as number, request.spec.n));
     }
     return this.#spawnAt(request.spec, request.host);
@@ -503,7 +524,10 @@ export class Host implements RefHost, CellHost {
     }
     const { corr, promise } = this.#pending.open(host, `spawn ${spec.u}`, this.#options.spawnTimeoutMs);
     if (host === this.index) void this.#startActor(id, spec, corr, this.index);
-    else this.#sendRemote(host, Kind.spawn, id, spec.p, corr, this.#codec.encode(spec), false);
+    else {
+      this.#codec.encode(spec);
+      this.#sendRemote(host, Kind.spawn, id, spec.p, corr, false);
+    }
     return promise.then(
       () => this.refFor(id, spec.n),
       (error: unknown) => {
@@ -630,7 +654,8 @@ export class Host implements RefHost, CellHost {
     if (host < 0) return Promise.resolve();
     if (host === this.index) return this.#stopLocal(id as ActorId, reason);
     const { corr, promise } = this.#pending.open(host, `stop #${id}`, this.#options.shutdownTimeoutMs + this.#options.askTimeoutMs);
-    this.#sendRemote(host, Kind.stop, id, 0, corr, this.#codec.encode(reason), false);
+    this.#codec.encode(reason);
+    this.#sendRemote(host, Kind.stop, id, 0, corr, false);
     return promise.then(() => undefined);
   }
 
@@ -693,7 +718,7 @@ export class Host implements RefHost, CellHost {
     if (cell.parent !== 0) {
       const parentHost = this.directory.hostOf(cell.parent);
       if (parentHost === this.index) this.#cells.get(cell.parent)?.children?.delete(cell.id);
-      else if (parentHost >= 0) this.#sendRemote(parentHost, Kind.childDown, cell.parent, cell.id, 0, kEmpty, false);
+      else if (parentHost >= 0) this.#sendEmpty(parentHost, Kind.childDown, cell.parent, cell.id, 0, false);
     }
     if (cell.name !== undefined && this.index === 0) this.#main!.releaseName(cell.name, cell.id);
     if (wasLive && (this.#wants('actor.stopped') || (cell.name !== undefined && this.index !== 0))) {
@@ -716,13 +741,13 @@ export class Host implements RefHost, CellHost {
       (cell.watchers ??= new Set()).add(watcher);
       return;
     }
-    this.#sendRemote(host, Kind.watch, target, watcher, 0, kEmpty, false);
+    this.#sendEmpty(host, Kind.watch, target, watcher, 0, false);
   }
 
   unwatch(watcher: number, target: number): void {
     const host = this.directory.hostOf(target);
     if (host === this.index) this.#cells.get(target)?.watchers?.delete(watcher);
-    else if (host >= 0) this.#sendRemote(host, Kind.unwatch, target, watcher, 0, kEmpty, false);
+    else if (host >= 0) this.#sendEmpty(host, Kind.unwatch, target, watcher, 0, false);
   }
 
   #sendDown(watcher: number, target: number, name: string | undefined, reason: string): void {
@@ -742,7 +767,8 @@ export class Host implements RefHost, CellHost {
       return;
     }
     try {
-      this.#sendRemote(0, Kind.event, 0, 0, 0, this.#codec.encode(event), false);
+      this.#codec.encode(event);
+      this.#sendRemote(0, Kind.event, 0, 0, 0, false);
     } catch (error) {
       this.#eventsDropped++;
       this.log.warn({ err: error, event: event.type }, 'event could not be sent to the main thread');
@@ -899,10 +925,10 @@ export class Host implements RefHost, CellHost {
 
   /** The actor moved (restarted elsewhere): pass the record on unchanged, keeping its order. */
   #forward(host: number, reader: LaneReader): void {
-    const payload = reader.bytes.subarray(reader.payloadStart, reader.payloadEnd);
+    const { bytes, payloadStart: start, payloadEnd: end } = reader;
     const out = this.#outboxes[host]!;
-    if (!out.tryWrite(reader.kindWord, reader.target, reader.sender, reader.corr, payload)) {
-      out.hold(reader.kindWord, reader.target, reader.sender, reader.corr, payload);
+    if (!out.tryWrite(reader.kindWord, reader.target, reader.sender, reader.corr, bytes, start, end)) {
+      out.hold(reader.kindWord, reader.target, reader.sender, reader.corr, bytes, start, end);
       this.#holding.add(out);
     } else if (!out.dirty) {
       out.dirty = true;
@@ -988,7 +1014,10 @@ export class Host implements RefHost, CellHost {
     if (this.#holding.size > 0) {
       for (const out of this.#holding) {
         out.drainHeld();
-        if (out.held === 0) this.#holding.delete(out);
+        if (out.held === 0) {
+          this.#holding.delete(out);
+          out.notifyWritable();
+        }
         if (out.writer.unpublished > 0 && !out.dirty) {
           out.dirty = true;
           this.#dirty.push(out);

@@ -3,6 +3,7 @@
  * full, records wait here in order (later sends queue behind them, so
  * per-sender order holds) until the consumer frees space and rings us.
  */
+import { copyBytes } from '../codec/codec.js';
 import { LaneWriter } from '../lane/ring.js';
 
 interface HeldRecord {
@@ -19,6 +20,7 @@ export class Outbox {
   #held: HeldRecord[] = [];
   #heldHead = 0;
   dirty = false;
+  #writableWaiters: (() => void)[] = [];
 
   constructor(writer: LaneWriter, toHost: number) {
     this.writer = writer;
@@ -29,24 +31,23 @@ export class Outbox {
     return this.#held.length - this.#heldHead;
   }
 
-  /** Writes into the ring if nothing is held and there is room; false otherwise. */
-  tryWrite(kindWord: number, target: number, sender: number, corr: number, payload: Uint8Array): boolean {
+  /** Writes `bytes[start, end)` as a record if nothing is held and the ring has room; false otherwise. */
+  tryWrite(kindWord: number, target: number, sender: number, corr: number, bytes: Uint8Array, start: number, end: number): boolean {
     if (this.#held.length !== this.#heldHead) return false;
-    const at = this.writer.reserve(kindWord, target, sender, corr, payload.length);
+    const at = this.writer.reserve(kindWord, target, sender, corr, end - start);
     if (at < 0) return false;
-    this.writer.bytes.set(payload, at);
+    copyBytes(bytes, start, end, this.writer.bytes, at);
     return true;
   }
 
-  hold(kindWord: number, target: number, sender: number, corr: number, payload: Uint8Array): void {
-    this.#held.push({ kindWord, target, sender, corr, payload: payload.slice() });
+  hold(kindWord: number, target: number, sender: number, corr: number, bytes: Uint8Array, start: number, end: number): void {
+    this.#held.push({ kindWord, target, sender, corr, payload: bytes.slice(start, end) });
     this.writer.requestSpace();
   }
 
-  /** Whether the oldest held record would fit in the ring now. */
+  /** Whether held records can move into the ring now. */
   canDrain(): boolean {
-    const next = this.#held[this.#heldHead];
-    return next !== undefined && this.writer.fits(next.payload.length);
+    return this.#held.length !== this.#heldHead && this.writer.hasRoomToResume();
   }
 
   /** Moves held records into the ring while it has room; returns how many moved. */
@@ -59,7 +60,7 @@ export class Outbox {
         this.writer.requestSpace();
         break;
       }
-      this.writer.bytes.set(record.payload, at);
+      copyBytes(record.payload, 0, record.payload.length, this.writer.bytes, at);
       this.#held[this.#heldHead++] = undefined as unknown as HeldRecord;
       moved++;
     }
@@ -71,6 +72,20 @@ export class Outbox {
       this.#heldHead = 0;
     }
     return moved;
+  }
+
+  /** Resolves once nothing is held (the next record goes straight into the ring). */
+  whenWritable(): Promise<void> {
+    if (this.held === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#writableWaiters.push(resolve));
+  }
+
+  /** Wakes `whenWritable` callers if the overflow has emptied. */
+  notifyWritable(): void {
+    if (this.held !== 0 || this.#writableWaiters.length === 0) return;
+    const waiters = this.#writableWaiters;
+    this.#writableWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Records still held, for dead-lettering when the system stops. */
