@@ -90,8 +90,13 @@ export class PayloadTooLargeError extends TroupeError {
 }
 
 export class MailboxFullError extends TroupeError {
-  constructor(target: string, bound: number) {
-    super('TROUPE_ERR_MAILBOX_FULL', `lane to ${target} is full and its overflow holds ${bound} records already`);
+  constructor(target: string, bound: number, where: 'lane' | 'mailbox') {
+    super(
+      'TROUPE_ERR_MAILBOX_FULL',
+      where === 'lane'
+        ? `lane to ${target} is full and its overflow holds ${bound} records already`
+        : `mailbox of ${target} holds ${bound} messages already (mailboxLimit)`,
+    );
   }
 }
 

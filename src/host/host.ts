@@ -101,7 +101,9 @@ export class Host implements RefHost, CellHost {
   #pumpScheduled = false;
   #waitPending = false;
   #parked = false;
-  #lastTraffic = 0;
+  /** When a record last arrived from another host; only cross-thread traffic earns a spin. */
+  #lastLaneTraffic = 0;
+  #laneRecordsThisRound = 0;
   #sliceStart = 0;
   #closed = false;
   /** Shutdown began: messages from outside any actor are refused; actors still talk while lanes drain. */
@@ -217,7 +219,7 @@ export class Host implements RefHost, CellHost {
       const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
       if (bounded && cell.queued >= this.#options.mailboxLimit) {
         this.#backpressure++;
-        throw new MailboxFullError(cell.label, this.#options.mailboxLimit);
+        throw new MailboxFullError(`actor ${cell.label}`, this.#options.mailboxLimit, 'mailbox');
       }
       this.#messagesOut++;
       this.#accept(cell, makeKindWord(kind, replyHost), sender, corr, msg);
@@ -262,7 +264,7 @@ export class Host implements RefHost, CellHost {
       if (this.#wants('backpressure')) {
         this.#emit({ type: 'backpressure', at: now(), host: this.hostName, toHost: hostNameOf(host), target: target as ActorId, held: out.held });
       }
-      throw new MailboxFullError(`host ${String(hostNameOf(host))}`, this.#options.overflowLimit);
+      throw new MailboxFullError(`host ${String(hostNameOf(host))}`, this.#options.overflowLimit, 'lane');
     }
     // Publish what is in the ring so the consumer can make room.
     out.writer.publish();
@@ -973,7 +975,7 @@ export class Host implements RefHost, CellHost {
     const endedAt = performance.now();
     if (handled > 0) {
       this.#busyMs += endedAt - startedAt;
-      this.#lastTraffic = endedAt;
+      if (this.#laneRecordsThisRound > 0) this.#lastLaneTraffic = endedAt;
       this.#turns++;
       this.#publishStats(false);
       if (endedAt - this.#sliceStart < this.#options.sliceMs) {
@@ -994,6 +996,7 @@ export class Host implements RefHost, CellHost {
   /** One pass: lanes in, ready actors, overflow, publish. Returns messages handled. */
   #round(): number {
     let handled = this.#readLanes();
+    this.#laneRecordsThisRound = handled;
     const queue = this.#runQueue;
     const end = queue.length;
     const throughput = this.#options.throughput;
@@ -1048,9 +1051,11 @@ export class Host implements RefHost, CellHost {
 
   #idle(): void {
     const spinMicros = this.#options.spinMicros;
-    if (spinMicros > 0 && performance.now() - this.#lastTraffic < this.#options.spinWindowMs) {
-      // Waking a parked thread costs ~30-40 µs; while traffic is recent, poll
-      // briefly instead. Bounded, and never while idle.
+    if (spinMicros > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs) {
+      // Waking a parked thread costs ~30-40 µs; while another thread is
+      // talking to us, poll briefly instead. Bounded, and never while idle.
+      // Local traffic earns no spin: the spin would only delay this thread's
+      // own timers and immediates, which are what it is waiting for.
       const deadline = performance.now() + spinMicros / 1000;
       for (let i = 1; ; i++) {
         if (this.#hasInput()) {
@@ -1169,7 +1174,7 @@ export class Host implements RefHost, CellHost {
     const out = this.#outboxes[host];
     if (out === undefined) throw new InvalidArgumentError(`no lane from host ${this.index} to host ${host}`);
     const at = out.writer.reserve(makeKindWord(kind, this.index), target, 0, 0, payload.length);
-    if (at < 0) throw new MailboxFullError(`host ${String(hostNameOf(host))}`, 0);
+    if (at < 0) throw new MailboxFullError(`host ${String(hostNameOf(host))}`, 0, 'lane');
     out.writer.bytes.set(payload, at);
     if (corruptFrame) new DataView(out.writer.bytes.buffer, out.writer.bytes.byteOffset).setUint32(at - RECORD_HEADER_BYTES, 3, true);
     out.writer.publish();
