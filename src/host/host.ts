@@ -977,7 +977,6 @@ export class Host implements RefHost, CellHost {
       this.#busyMs += endedAt - startedAt;
       if (this.#laneRecordsThisRound > 0) this.#lastLaneTraffic = endedAt;
       this.#turns++;
-      this.#publishStats(false);
       if (endedAt - this.#sliceStart < this.#options.sliceMs) {
         // Another round as a microtask: continuations of awaiting handlers and
         // callers run first, in order, without a trip through the event loop.
@@ -1027,6 +1026,8 @@ export class Host implements RefHost, CellHost {
         }
       }
     }
+    // Stats first: whoever sees this turn's records also sees its counters.
+    if (handled > 0 || this.#dirty.length > 0) this.#publishStats(false);
     this.#flush();
     return handled;
   }
