@@ -45,8 +45,8 @@ const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >=
 const system = await ActorSystem.start({ workers, logLevel: 'silent' });
 const args: CoordinatorArgs = { agents, seed, fanout: 3, inFlight, flakyEvery: 25 };
 const coordinator = await system.spawn<CoordinatorMessage>(new URL('./actors/coordinator.js', import.meta.url), { name: 'coordinator', host: 'main', args });
-const placed = system.stats().hosts.map((h) => `${h.host === 'main' ? 'main' : `w${h.host}`}:${h.actors}`).join(' ');
-console.log(`swarm: ${agents} agents + coordinator on ${workers} workers (${placed}), seed ${seed}, for ${duration / 1000} s`);
+const perWorker = system.stats().hosts.slice(1).map((h) => `w${h.host}: ${h.actors}`).join(', ');
+console.log(`swarm: ${agents} agents on ${workers} workers (${perWorker}), coordinator on ${system.hostOf(coordinator)}, seed ${seed}, for ${duration / 1000} s`);
 
 const started = performance.now();
 coordinator.tell({ type: 'start' });
