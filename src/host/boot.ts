@@ -4,6 +4,7 @@ import type { HostOptions } from '../options.js';
 export interface WorkerBoot {
   systemId: string;
   index: number;
+  /** lanes[from][to]; undefined where from === to. */
   lanes: (SharedArrayBuffer | undefined)[][];
   hostBlocks: SharedArrayBuffer[];
   directory: SharedArrayBuffer;

@@ -40,21 +40,13 @@ import { Directory, slotOf, type ActorId } from '../lane/directory.js';
 import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, HostState, MAX_SLOTS, RECORD_HEADER_BYTES, STAT_SLOTS, Stat } from '../lane/layout.js';
 import { LaneReader, LaneWriter, beat, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
 import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
-import type { HostOptions } from '../options.js';
 import { kEventBits, type SystemEvent, type SystemEventType } from '../system/events.js';
+import type { HostOptions } from '../options.js';
+import type { WorkerBoot } from './boot.js';
 import { Outbox } from './outbox.js';
 import { PendingTable } from './pending.js';
 
-export interface HostInit {
-  index: number;
-  /** lanes[from][to]; undefined where from === to. */
-  lanes: (SharedArrayBuffer | undefined)[][];
-  hostBlocks: SharedArrayBuffer[];
-  directory: SharedArrayBuffer;
-  options: HostOptions;
-  freeSlots: number[];
-  logger: Logger;
-}
+export type HostInit = Omit<WorkerBoot, 'systemId' | 'preload'> & { logger: Logger };
 
 /** Duties only the main thread performs; worker hosts reach them through records to host 0. */
 export interface MainDuties {
@@ -855,15 +847,8 @@ export class Host implements RefHost, CellHost {
         return;
       }
       case Kind.spawn: {
-        let spec: SpawnSpec;
-        try {
-          spec = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd) as SpawnSpec;
-        } catch (error) {
-          this.#decodeErrors++;
-          this.#replyErrorTo(src, corr, error);
-          return;
-        }
-        void this.#startActor(target as ActorId, spec, corr, src);
+        const spec = this.#decodeSpawnSpec(reader, src, corr);
+        if (spec !== undefined) void this.#startActor(target as ActorId, spec, corr, src);
         return;
       }
       case Kind.stop: {
@@ -889,13 +874,8 @@ export class Host implements RefHost, CellHost {
         return;
       }
       case Kind.spawnViaMain: {
-        let spec: SpawnSpec;
-        try {
-          spec = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd) as SpawnSpec;
-        } catch (error) {
-          this.#replyErrorTo(src, corr, error);
-          return;
-        }
+        const spec = this.#decodeSpawnSpec(reader, src, corr);
+        if (spec === undefined) return;
         this.#spawnAt(spec, target === 0xffffffff ? -1 : target).then(
           (ref) => this.#replyTo(src, corr, ref.id),
           (error: unknown) => this.#replyErrorTo(src, corr, error),
@@ -913,6 +893,25 @@ export class Host implements RefHost, CellHost {
     this.#errors++;
     if (kind === Kind.ask) this.#replyErrorTo(src, corr, error);
     this.#deadLetter(target, sender, undefined, 'decode-failed', errorToWire(error));
+  }
+
+  /** A spawn request's spec, or undefined after answering the requester with why not. */
+  #decodeSpawnSpec(reader: LaneReader, src: number, corr: number): SpawnSpec | undefined {
+    let spec: unknown;
+    try {
+      spec = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+    } catch (error) {
+      this.#decodeErrors++;
+      this.#replyErrorTo(src, corr, error);
+      return undefined;
+    }
+    const candidate = spec as Partial<SpawnSpec> | null;
+    if (candidate === null || typeof candidate !== 'object' || typeof candidate.u !== 'string' || typeof candidate.e !== 'string' || typeof candidate.p !== 'number') {
+      this.#decodeErrors++;
+      this.#replyErrorTo(src, corr, new DecodeError('a spawn record without module, export and parent'));
+      return undefined;
+    }
+    return candidate as SpawnSpec;
   }
 
   /** Decodes a payload only for reporting; undefined when it is empty or broken. */
