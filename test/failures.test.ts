@@ -98,6 +98,22 @@ describe('failures inside actors', () => {
     await expect(children[0].ask({ type: 'children' })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
   });
 
+  it('a named child spawned by an actor on a worker is registered, and stops with its parent', async () => {
+    await using system = await startSystem();
+    const journal = await system.spawn(fixture('journal'), { host: 'main' });
+    const family = fixture('family').href;
+    const parent = await system.spawn(family, {
+      host: 0,
+      args: { label: 'parent', journal, module: family, children: [{ label: 'named-kid', name: 'kid', journal, module: family }] },
+    });
+    const kid = system.lookup('kid');
+    expect(kid).toBeDefined();
+    expect(((await parent.ask({ type: 'children' })) as ActorRef[]).map((r) => r.id)).toEqual([kid!.id]);
+    await system.stop(parent);
+    expect(((await journal.ask({ type: 'read' })) as { stopped: string }[]).map((e) => e.stopped)).toEqual(['named-kid', 'parent']);
+    expect(system.lookup('kid')).toBeUndefined();
+  });
+
   it('rejects spawns of modules that fail to load, export no definition, or fail in init', async () => {
     await using system = await startSystem();
     await expect(system.spawn(fixture('does-not-exist'))).rejects.toMatchObject({ code: 'TROUPE_ERR_MODULE_LOAD' });

@@ -465,7 +465,11 @@ export class Host implements RefHost, CellHost {
       const { corr, promise } = this.#pending.open(0, `spawn ${request.spec.u}`, this.#options.spawnTimeoutMs);
       this.#codec.encode(request.spec);
       this.#sendRemote(0, Kind.spawnViaMain, request.host, parent, corr, false);
-      return promise.then((id) => this.refFor(id as number, request.spec.n));
+      return promise.then((id) => {
+        const parentCell = this.#cells.get(parent);
+        if (parentCell !== undefined) (parentCell.children ??= new Set()).add(id as number);
+        return this.refFor(id as number, request.spec.n);
+      });
     }
     return this.#spawnAt(request.spec, request.host);
   }

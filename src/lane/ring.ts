@@ -14,7 +14,6 @@ import {
   HOST_HEARTBEAT,
   HOST_PARKED,
   HOST_STATE,
-  LANE_CUT,
   LANE_HEADER_BYTES,
   LANE_HIGH_WATER,
   LANE_READ_POS,
@@ -143,10 +142,6 @@ export class LaneWriter {
   /** Asks the consumer to ring this producer's doorbell when it frees space. */
   requestSpace(): void {
     Atomics.store(this.#header, LANE_WANTS_SPACE, 1);
-  }
-
-  isCut(): boolean {
-    return this.#header[LANE_CUT] !== 0;
   }
 }
 

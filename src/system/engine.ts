@@ -90,6 +90,8 @@ export class Engine implements MainDuties {
     engine.#stats.sample();
     engine.#ticker = setInterval(() => {
       engine.#stats.sample();
+      // Top-level actors that stopped on their own leave stale ids behind.
+      for (const id of engine.#topLevel) if (engine.#directory.hostOf(id) < 0) engine.#topLevel.delete(id);
       // diagnostics_channel subscribers appear without telling us; refresh the mask.
       engine.#directory.eventInterest = engine.events.interestMask();
     }, kStatsTickMs);
