@@ -198,7 +198,7 @@ export async function cpuPercentOver(ms: number): Promise<number> {
 export const ping = (n: number): { to: number; type: 'ping'; n: number } => ({ to: 1, type: 'ping', n });
 
 export interface ProduceReport {
-  /** Times `send` returned false (the message waited in the overflow) and the producer backed off. */
+  /** Times `send` returned false (the message waited in the overflow) and the producer waited. */
   stalls: number;
   /** Times `send` threw TROUPE_ERR_MAILBOX_FULL (not accepted); the message was sent again later. */
   refused: number;
@@ -207,21 +207,17 @@ export interface ProduceReport {
 /**
  * A producer that respects backpressure: bursts of `burst` sends with a turn
  * of the event loop after each. A `false` (accepted, but held in the overflow
- * because the lane is full) ends the burst: the producer yields a turn, and
- * if the next send is held too, sleeps 1 ms per further attempt, so a full
- * lane is not fed one message per turn. A full lane holds milliseconds of
- * work for its consumer, so the pause never starves it. A refused send
- * (`TROUPE_ERR_MAILBOX_FULL`) is retried after 1 ms.
+ * because the lane is full) ends the burst and the producer awaits
+ * `writable()` (`ref.whenWritable()`: the overflow has drained), as a stream
+ * writer awaits 'drain'. A refused send (`TROUPE_ERR_MAILBOX_FULL`) is retried
+ * after 1 ms.
  */
-export async function produce(send: (i: number) => boolean, n: number, burst: number): Promise<ProduceReport> {
+export async function produce(send: (i: number) => boolean, n: number, burst: number, writable: () => Promise<void>): Promise<ProduceReport> {
   let stalls = 0;
   let refused = 0;
-  /** Bursts in a row that were held from their first send on. */
-  let heldInARow = 0;
   let i = 0;
   while (i < n) {
     const end = Math.min(n, i + burst);
-    const first = i;
     let stalled = false;
     try {
       while (i < end) {
@@ -238,13 +234,12 @@ export async function produce(send: (i: number) => boolean, n: number, burst: nu
       await sleep(1);
       continue;
     }
-    if (!stalled) heldInARow = 0;
-    else {
+    if (stalled) {
       stalls++;
-      heldInARow = i - 1 === first ? heldInARow + 1 : 1;
+      await writable();
+    } else {
+      await yieldToLoop();
     }
-    if (heldInARow > 1) await sleep(1);
-    else await yieldToLoop();
   }
   return { stalls, refused };
 }

@@ -33,7 +33,7 @@ const workerToWorker = await repeat('troupe worker0→worker1', runs, warmups, a
 const mainToWorker = await repeat('troupe main→worker1', runs, warmups, async () => {
   sink.tell({ type: 'reset' });
   const start = performance.now();
-  const report = await produce((i) => sink.tell(ping(i)), n, burst);
+  const report = await produce((i) => sink.tell(ping(i)), n, burst, () => sink.whenWritable());
   await sink.ask({ type: 'expect', n }, { timeoutMs });
   return runOf(performance.now() - start, { stalls: report.stalls, refused: report.refused });
 }, showRate);

@@ -20,7 +20,7 @@ export default defineActor({
     // Same sender, same lane as the pings: the sink resets before counting them.
     ctx.tell(sink, { type: 'reset' });
     const start = performance.now();
-    const report = await produce((i) => ctx.tell(sink, ping(i)), n, burst);
+    const report = await produce((i) => ctx.tell(sink, ping(i)), n, burst, () => sink.whenWritable());
     await ctx.ask(sink, { type: 'expect', n }, { timeoutMs: 120_000 });
     const result: ProducerReport = { ms: performance.now() - start, ...report };
     ctx.reply(result);
