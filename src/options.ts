@@ -19,7 +19,7 @@ export interface SystemOptions {
   spawnTimeoutMs?: number;
   /** Messages one actor handles before the host moves to the next ready actor (fairness). @default 64 */
   throughput?: number;
-  /** How long an idle host polls its lanes before parking, while traffic is recent. `0` parks at once. @default 50 */
+  /** Longest an idle host polls its lanes before parking, while cross-thread traffic is recent; the poll adapts below it. `0` parks at once. @default 200 */
   spinMicros?: number;
   /** How long after the last message a host still spins before parking; past it, an idle host parks at once. @default 20 */
   spinWindowMs?: number;
@@ -85,7 +85,7 @@ export const kDefaults = Object.freeze({
   mailboxLimit: 1 << 20,
   spawnTimeoutMs: 30_000,
   throughput: 64,
-  spinMicros: 50,
+  spinMicros: 200,
   spinWindowMs: 20,
   batchRecords: 64,
   sliceMs: 4,

@@ -59,6 +59,8 @@ export interface MainDuties {
 export const hostNameOf = (index: number): HostName => (index === 0 ? 'main' : index - 1);
 
 const kLaneBudget = 4096;
+const kMinSpinUs = 5;
+const kInitialSpinUs = 50;
 const kStatsEveryMs = 250;
 
 export class Host implements RefHost, CellHost {
@@ -96,6 +98,10 @@ export class Host implements RefHost, CellHost {
   /** When a record last arrived from another host; only cross-thread traffic earns a spin. */
   #lastLaneTraffic = 0;
   #laneRecordsThisRound = 0;
+  /** Current poll length before parking, adapted between kMinSpinUs and options.spinMicros. */
+  #spinUs: number;
+  #parkedAt = 0;
+  #parkedAfterSpin = false;
   #sliceStart = 0;
   #closed = false;
   /** Shutdown began: messages from outside any actor are refused; actors still talk while lanes drain. */
@@ -134,6 +140,7 @@ export class Host implements RefHost, CellHost {
     this.#stats = new Float64Array(block, HOST_STATS_OFFSET, STAT_SLOTS);
     this.#histogram = new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength()));
     this.#sampleCountdown = init.options.statsSampleEvery;
+    this.#spinUs = Math.min(init.options.spinMicros, kInitialSpinUs);
     this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
     for (let other = 0; other < this.hostCount; other++) {
       if (other === this.index) {
@@ -262,6 +269,9 @@ export class Host implements RefHost, CellHost {
     out.writer.publish();
     out.hold(kindWord, target, sender, corr, bytes, start, end);
     this.#holding.add(out);
+    // A pump must run after the hold: if the consumer freed space before it
+    // saw our request, only our own check before parking (#hasInput) notices.
+    this.#wake();
     return false;
   }
 
@@ -956,7 +966,9 @@ export class Host implements RefHost, CellHost {
 
   readonly #onDoorbell = (): void => {
     this.#waitPending = false;
-    if (this.#parked) this.#wake();
+    if (!this.#parked) return;
+    if (this.#parkedAfterSpin) this.#adaptSpin((performance.now() - this.#parkedAt) * 1000);
+    this.#wake();
   };
 
   #pump(): void {
@@ -1053,29 +1065,48 @@ export class Host implements RefHost, CellHost {
     return false;
   }
 
+  /**
+   * Nothing to do. While another thread has been talking to us, poll the lanes
+   * before parking: waking a parked thread costs 30-40 µs, so a round trip
+   * whose reply lands during the poll is ten times faster. The poll adapts
+   * (as adaptive mutexes do): it grows when a record arrives soon after we
+   * parked, and shrinks when the gaps are longer than the longest poll.
+   * Local traffic earns no poll (it would only delay this thread's own timers
+   * and immediates, which are what it waits for), and an idle host never polls.
+   */
   #idle(): void {
-    const spinMicros = this.#options.spinMicros;
-    if (spinMicros > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs) {
-      // Waking a parked thread costs ~30-40 µs; while another thread is
-      // talking to us, poll briefly instead. Bounded, and never while idle.
-      // Local traffic earns no spin: the spin would only delay this thread's
-      // own timers and immediates, which are what it is waiting for.
-      const deadline = performance.now() + spinMicros / 1000;
+    const maxSpin = this.#options.spinMicros;
+    if (maxSpin > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs) {
+      const startedAt = performance.now();
+      const deadline = startedAt + this.#spinUs / 1000;
       for (let i = 1; ; i++) {
         if (this.#hasInput()) {
+          const waitedUs = (performance.now() - startedAt) * 1000;
+          if (2 * waitedUs > this.#spinUs) this.#spinUs = Math.min(maxSpin, 2 * waitedUs);
           this.#wake();
           return;
         }
         if ((i & 31) === 0 && performance.now() > deadline) break;
       }
+      this.#parkedAfterSpin = true;
+    } else {
+      this.#parkedAfterSpin = false;
     }
     this.#park();
+  }
+
+  /** Tunes the next poll from how long after parking the doorbell rang. */
+  #adaptSpin(gapUs: number): void {
+    const maxSpin = this.#options.spinMicros;
+    if (gapUs < maxSpin) this.#spinUs = Math.min(maxSpin, Math.max(2 * this.#spinUs, 1.5 * gapUs));
+    else this.#spinUs = Math.max(kMinSpinUs, this.#spinUs / 2);
   }
 
   #park(): void {
     if (this.#closed) return;
     const seen = markParked(this.#block);
     this.#parked = true;
+    this.#parkedAt = performance.now();
     if (this.#hasInput()) {
       this.#wake();
       return;
@@ -1112,7 +1143,7 @@ export class Host implements RefHost, CellHost {
     stats[Stat.pendingAsks] = this.#pending.size;
     stats[Stat.updatedAt] = now();
     let held = 0;
-    for (const out of this.#holding) held += out.held;
+    if (this.#holding.size > 0) for (const out of this.#holding) held += out.held;
     stats[Stat.overflowQueued] = held;
     if (withHeap) {
       let queued = 0;
@@ -1192,8 +1223,11 @@ export class Host implements RefHost, CellHost {
 
 const kEmpty = new Uint8Array(0);
 
+// performance.timeOrigin is a getter into C++: read it once.
+const kTimeOrigin = performance.timeOrigin;
+
 function now(): number {
-  return performance.timeOrigin + performance.now();
+  return kTimeOrigin + performance.now();
 }
 
 function askTimeoutOf(options: AskOptions | undefined, fallback: number): number {
