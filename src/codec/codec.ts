@@ -1,10 +1,16 @@
 /**
- * msgpack payloads of records. Encoding trusts what `assertEncodable` let
- * through; decoding trusts nothing (see scan.ts).
+ * msgpack payloads of records, one encoder per outgoing lane and one decoder
+ * per incoming lane. Objects travel as msgpackr records whose structures (key
+ * lists) the lane's producer shares with its consumer through the lane's
+ * dictionary, so keys are not repeated in every message and decoding is about
+ * twice as fast as plain maps. Encoding trusts what `assertEncodable` let
+ * through; decoding trusts nothing (see scan.ts): not the payload, and not the
+ * dictionary either.
  */
 import { Packr, REUSE_BUFFER_MODE, Unpackr, addExtension } from 'msgpackr';
 import { DecodeError } from '../errors.js';
-import { scanMsgpack } from './scan.js';
+import { LaneDictionary } from '../lane/ring.js';
+import { kMaxRecordStructures, kUnknownRecord, scanMsgpack } from './scan.js';
 import { kRefMarker } from './validate.js';
 
 /** Extension type of an ActorRef inside a payload: u32 id (big-endian) + UTF-8 name. */
@@ -54,6 +60,11 @@ function installRefExtension(): void {
 }
 
 const kNoBytes = new Uint8Array(0);
+/** Keys longer than this, or `__proto__`, never become a shared structure (the object travels as a plain map). */
+const kMaxSharedKeyLength = 128;
+/** The dictionary itself is plain msgpack (no records), decoded like any untrusted payload. */
+const kPlainPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+const kPlainUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
 /** Copies `source[start, end)` to `target[at...]`; a loop beats a view plus `set` for small payloads. */
 export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
@@ -65,11 +76,76 @@ export function copyBytes(source: Uint8Array, start: number, end: number, target
   }
 }
 
-export class Codec {
+/** Encodes payloads for one lane; the bytes are `encoded[encodedStart, encodedEnd)` until the next encode. */
+export class LaneEncoder {
   readonly #packr: Packr;
+  readonly #dictionary: LaneDictionary;
+  /** Rough size the dictionary would have, to refuse sharing before it overflows. */
+  #dictionaryEstimate = 8;
+  encoded: Uint8Array = kNoBytes;
+  encodedStart = 0;
+  encodedEnd = 0;
+
+  constructor(lane: SharedArrayBuffer) {
+    installRefExtension();
+    this.#dictionary = new LaneDictionary(lane);
+    // A replacement producer continues the numbering its predecessor shared.
+    const inherited = trustedStructures(this.#dictionary.read()) ?? [];
+    for (const keys of inherited) this.#dictionaryEstimate += estimateSize(keys);
+    const structures = Object.assign(inherited, { sharedLength: inherited.length });
+    this.#packr = new Packr({
+      structures,
+      maxSharedStructures: kMaxRecordStructures,
+      // Once the shared structures are taken, new shapes travel as plain maps
+      // (no inline record definitions, which the consumer would have to trust).
+      maxOwnStructures: 0,
+      moreTypes: false,
+      bundleStrings: false,
+      shouldShareStructure: (keys: string[]) => this.#shouldShare(keys),
+      saveStructures: (shared: string[][]) => this.#dictionary.write(kPlainPackr.pack(shared.map((keys) => [...keys]))),
+    });
+  }
+
+  #shouldShare(keys: string[]): boolean {
+    for (const key of keys) if (key === '__proto__' || key.length > kMaxSharedKeyLength) return false;
+    const size = estimateSize(keys);
+    if (this.#dictionaryEstimate + size > this.#dictionary.capacity) return false;
+    this.#dictionaryEstimate += size;
+    return true;
+  }
+
+  /** Encodes into msgpackr's own reused buffer: no view allocated per message. */
+  encode(value: unknown): void {
+    const target = this.#packr.pack(value, REUSE_BUFFER_MODE) as Buffer & { start?: number; end?: number };
+    this.encoded = target;
+    if (target.start === undefined) {
+      // A pack that shared a new structure returns a plain view instead.
+      this.encodedStart = 0;
+      this.encodedEnd = target.length;
+    } else {
+      this.encodedStart = target.start;
+      this.encodedEnd = target.end!;
+    }
+  }
+
+  /** Points `encoded` at bytes that are already a payload (empty records, injection). */
+  useEncoded(bytes: Uint8Array, start: number, end: number): void {
+    this.encoded = bytes;
+    this.encodedStart = start;
+    this.encodedEnd = end;
+  }
+}
+
+/** Decodes payloads read from one lane. */
+export class LaneDecoder {
   readonly #unpackr: Unpackr;
+  readonly #dictionary: LaneDictionary;
   readonly #maxDepth: number;
   readonly #refFactory: RefFactory;
+  #dictionaryVersion = -1;
+  #structures: string[][] = [];
+  /** Values per shared structure, -1 where none is known; what the scanner checks records against. */
+  readonly #recordLengths = new Int32Array(kMaxRecordStructures).fill(-1);
   // Payloads are copied out of the ring into this reused buffer before
   // decoding: msgpackr's native string extractor is very slow on a view of a
   // SharedArrayBuffer, and a stable source lets msgpackr reuse the DataView it
@@ -77,47 +153,49 @@ export class Codec {
   #scratch = Buffer.allocUnsafeSlow(4096);
   readonly #range = { start: 0, end: 0 };
 
-  constructor(maxDepth: number, refFactory: RefFactory) {
+  constructor(lane: SharedArrayBuffer, maxDepth: number, refFactory: RefFactory) {
     installRefExtension();
+    this.#dictionary = new LaneDictionary(lane);
     this.#maxDepth = maxDepth;
     this.#refFactory = refFactory;
-    this.#packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
-    this.#unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+    this.#unpackr = new Unpackr({
+      structures: [],
+      maxSharedStructures: kMaxRecordStructures,
+      mapsAsObjects: true,
+      moreTypes: false,
+      // Called by msgpackr for a record id it has not seen; the scanner has
+      // already refreshed and checked the structures by then.
+      getStructures: () => this.#structures.map((keys) => [...keys]),
+    });
+    this.#refresh();
   }
 
-  /** Where the last `encode` put its bytes: `encoded[encodedStart, encodedEnd)`. */
-  encoded: Uint8Array = kNoBytes;
-  encodedStart = 0;
-  encodedEnd = 0;
-
-  /**
-   * Encodes into msgpackr's own reused buffer (no view allocated per message);
-   * the bytes are `encoded[encodedStart, encodedEnd)` until the next encode.
-   */
-  encode(value: unknown): void {
-    const target = this.#packr.pack(value, REUSE_BUFFER_MODE) as Buffer & { start: number; end: number };
-    this.encoded = target;
-    this.encodedStart = target.start;
-    this.encodedEnd = target.end;
-  }
-
-  /** Points `encoded` at bytes that are already msgpack (forwarding, injection). */
-  useEncoded(bytes: Uint8Array, start: number, end: number): void {
-    this.encoded = bytes;
-    this.encodedStart = start;
-    this.encodedEnd = end;
+  /** Re-reads the lane's dictionary if the producer changed it; returns whether it did. */
+  #refresh(): boolean {
+    const version = this.#dictionary.version;
+    if (version === this.#dictionaryVersion) return false;
+    this.#dictionaryVersion = version;
+    const structures = trustedStructures(this.#dictionary.read());
+    if (structures === undefined) return false;
+    this.#structures = structures;
+    this.#recordLengths.fill(-1);
+    structures.forEach((keys, i) => (this.#recordLengths[i] = keys.length));
+    return true;
   }
 
   /**
-   * Decodes `source[start, end)`; throws DecodeError for anything not a
-   * well-formed troupe payload. `source` is a Buffer over the lane's ring.
+   * Decodes `source[start, end)` (a view of the lane's ring); throws
+   * DecodeError for anything not a well-formed troupe payload.
    */
   decode(source: Uint8Array, start: number, end: number): unknown {
     const length = end - start;
     if (length > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(length, this.#scratch.length * 2));
     const scratch = this.#scratch;
     copyBytes(source, start, end, scratch, 0);
-    const reason = scanMsgpack(scratch, 0, length, this.#maxDepth, kRefExtType);
+    let reason = scanMsgpack(scratch, 0, length, this.#maxDepth, kRefExtType, this.#recordLengths);
+    if (reason === kUnknownRecord && this.#refresh()) {
+      reason = scanMsgpack(scratch, 0, length, this.#maxDepth, kRefExtType, this.#recordLengths);
+    }
     if (reason !== undefined) throw new DecodeError(reason);
     const previous = activeRefFactory;
     activeRefFactory = this.#refFactory;
@@ -131,4 +209,28 @@ export class Codec {
       activeRefFactory = previous;
     }
   }
+}
+
+/** The dictionary's structures if they are what a troupe producer writes: at most 32 lists of plain string keys. */
+function trustedStructures(bytes: Uint8Array): string[][] | undefined {
+  if (bytes.length === 0) return [];
+  if (scanMsgpack(bytes, 0, bytes.length, 3, -1) !== undefined) return undefined;
+  let value: unknown;
+  try {
+    value = kPlainUnpackr.unpack(bytes);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length > kMaxRecordStructures) return undefined;
+  for (const keys of value) {
+    if (!Array.isArray(keys) || keys.length > 0xffff) return undefined;
+    for (const key of keys) if (typeof key !== 'string' || key === '__proto__' || key.length > kMaxSharedKeyLength) return undefined;
+  }
+  return value as string[][];
+}
+
+function estimateSize(keys: string[]): number {
+  let size = 5;
+  for (const key of keys) size += key.length * 3 + 5;
+  return size;
 }

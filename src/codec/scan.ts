@@ -5,8 +5,17 @@
  * numbers and never "__proto__", and only the extension types troupe writes
  * are allowed (msgpackr otherwise decodes Error, RegExp, Set and typed arrays).
  *
+ * With `recordLengths`, bytes 0x40-0x5f are msgpackr record references (the
+ * lane's shared structures; see LaneDictionary): a record is a container of
+ * as many values as its structure has keys.
+ *
  * Returns undefined when the bytes are acceptable, else the reason.
  */
+
+/** The reason returned for a record whose structure is not (yet) known: reload the dictionary and scan again. */
+export const kUnknownRecord = 'a record of an unknown structure';
+/** One-byte record ids msgpackr uses for the first 32 shared structures. */
+export const kMaxRecordStructures = 32;
 
 /** msgpackr's encoding of `undefined`: fixext1, type 0, data 0. */
 const kUndefinedExt = 0;
@@ -19,7 +28,14 @@ const kProtoKey = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
 let remaining = new Int32Array(65);
 let isMap = new Uint8Array(65);
 
-export function scanMsgpack(bytes: Uint8Array, start: number, end: number, maxDepth: number, refExtType: number): string | undefined {
+export function scanMsgpack(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  maxDepth: number,
+  refExtType: number,
+  recordLengths?: Int32Array,
+): string | undefined {
   if (remaining.length <= maxDepth) {
     remaining = new Int32Array(maxDepth + 1);
     isMap = new Uint8Array(maxDepth + 1);
@@ -42,8 +58,13 @@ export function scanMsgpack(bytes: Uint8Array, start: number, end: number, maxDe
     let map = 0;
     let skip = 0;
     let strLength = -1;
-    if (token <= 0x7f || token >= 0xe0) {
+    if (token <= 0x3f || token >= 0xe0 || (token <= 0x7f && recordLengths === undefined)) {
       continue;
+    } else if (token <= 0x7f) {
+      const structure = token - 0x40;
+      if (structure >= kMaxRecordStructures) return `an unexpected record id 0x${token.toString(16)}`;
+      if (recordLengths![structure] < 0) return kUnknownRecord;
+      count = recordLengths![structure];
     } else if (token <= 0x8f) {
       count = token & 0x0f;
       map = 1;

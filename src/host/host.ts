@@ -13,7 +13,7 @@ import { Cell, Context, type CellHost } from '../actor/cell.js';
 import type { HostName, ReplyHandle, SpawnOptions } from '../actor/context.js';
 import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.js';
 import { ActorRef, type AskOptions, type RefHost } from '../actor/ref.js';
-import { Codec } from '../codec/codec.js';
+import { LaneDecoder, LaneEncoder } from '../codec/codec.js';
 import { Kind, kindOf, makeKindWord, srcHostOf, type SpawnSpec } from '../codec/envelope.js';
 import { assertEncodable } from '../codec/validate.js';
 import {
@@ -70,7 +70,12 @@ export class Host implements RefHost, CellHost {
   readonly log: Logger;
   readonly directory: Directory;
   readonly #options: HostOptions;
-  readonly #codec: Codec;
+  /** Encoder of the lane to each other host (undefined for this host). */
+  readonly #encoders: (LaneEncoder | undefined)[] = [];
+  /** Decoder of each reader's lane, same order as #readers. */
+  readonly #decoders: LaneDecoder[] = [];
+  /** The decoder of the lane being read right now. */
+  #decoder!: LaneDecoder;
   readonly #block: Int32Array;
   readonly #stats: Float64Array;
   readonly #histogram: HistogramWriter;
@@ -134,7 +139,6 @@ export class Host implements RefHost, CellHost {
     this.log = init.logger;
     this.directory = new Directory(init.directory);
     this.#freeSlots = init.freeSlots;
-    this.#codec = new Codec(init.options.maxMessageDepth, (id, name) => this.refFor(id, name));
     const block = init.hostBlocks[init.index];
     this.#block = new Int32Array(block, 0, HOST_STATS_OFFSET / 4);
     this.#stats = new Float64Array(block, HOST_STATS_OFFSET, STAT_SLOTS);
@@ -142,13 +146,19 @@ export class Host implements RefHost, CellHost {
     this.#sampleCountdown = init.options.statsSampleEvery;
     this.#spinUs = Math.min(init.options.spinMicros, kInitialSpinUs);
     this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
+    const refFactory = (id: number, name: string | undefined): ActorRef => this.refFor(id, name);
     for (let other = 0; other < this.hostCount; other++) {
       if (other === this.index) {
         this.#outboxes.push(undefined);
+        this.#encoders.push(undefined);
         continue;
       }
-      this.#outboxes.push(new Outbox(new LaneWriter(init.lanes[this.index][other]!, init.hostBlocks[other]), other));
-      this.#readers.push(new LaneReader(init.lanes[other][this.index]!, init.hostBlocks[other]));
+      const outgoing = init.lanes[this.index][other]!;
+      const incoming = init.lanes[other][this.index]!;
+      this.#outboxes.push(new Outbox(new LaneWriter(outgoing, init.hostBlocks[other]), other));
+      this.#encoders.push(new LaneEncoder(outgoing));
+      this.#readers.push(new LaneReader(incoming, init.hostBlocks[other]));
+      this.#decoders.push(new LaneDecoder(incoming, init.options.maxMessageDepth, refFactory));
       this.#readerHosts.push(other);
     }
   }
@@ -228,22 +238,22 @@ export class Host implements RefHost, CellHost {
       this.#undeliverable(kind, target, sender, corr, msg, 'no-actor', replyHost);
       return true;
     }
-    this.#codec.encode(msg);
+    this.#encoders[host]!.encode(msg);
     return this.#sendRemote(host, kind, target, sender, corr, bounded, replyHost);
   }
 
   /** A record with no payload (watch, unwatch, child-down). */
   #sendEmpty(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean): boolean {
-    this.#codec.useEncoded(kEmpty, 0, 0);
+    this.#encoders[host]!.useEncoded(kEmpty, 0, 0);
     return this.#sendRemote(host, kind, target, sender, corr, bounded);
   }
 
-  /** Sends the payload the codec encoded last (see Codec#encode) as a record to `host`. */
+  /** Sends what the lane's encoder encoded last (see LaneEncoder#encode) as a record to `host`. */
   #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean, replyHost = this.index): boolean {
-    const codec = this.#codec;
-    const bytes = codec.encoded;
-    const start = codec.encodedStart;
-    const end = codec.encodedEnd;
+    const encoder = this.#encoders[host]!;
+    const bytes = encoder.encoded;
+    const start = encoder.encodedStart;
+    const end = encoder.encodedEnd;
     if (end - start > this.#maxPayload) throw new PayloadTooLargeError(end - start, this.#maxPayload);
     const out = this.#outboxes[host]!;
     const kindWord = makeKindWord(kind, replyHost);
@@ -445,7 +455,7 @@ export class Host implements RefHost, CellHost {
       if (!this.#pending.resolve(corr, value)) this.#deadLetter(0, 0, value, 'reply-expired', undefined);
       return;
     }
-    this.#codec.encode(value);
+    this.#encoders[host]!.encode(value);
     this.#sendRemote(host, Kind.reply, 0, 0, corr, false);
   }
 
@@ -455,7 +465,7 @@ export class Host implements RefHost, CellHost {
       this.#pending.reject(corr, error);
       return;
     }
-    this.#codec.encode(errorToWire(error));
+    this.#encoders[host]!.encode(errorToWire(error));
     this.#sendRemote(host, Kind.replyError, 0, 0, corr, false);
   }
 
@@ -473,7 +483,7 @@ export class Host implements RefHost, CellHost {
     if (request.spec.n !== undefined && this.index !== 0) {
       // Names are registered on the main thread, so a named spawn goes through it.
       const { corr, promise } = this.#pending.open(0, `spawn ${request.spec.u}`, this.#options.spawnTimeoutMs);
-      this.#codec.encode(request.spec);
+      this.#encoders[0]!.encode(request.spec);
       this.#sendRemote(0, Kind.spawnViaMain, request.host, parent, corr, false);
       return promise.then((id) => {
         const parentCell = this.#cells.get(parent);
@@ -533,7 +543,7 @@ export class Host implements RefHost, CellHost {
     const { corr, promise } = this.#pending.open(host, `spawn ${spec.u}`, this.#options.spawnTimeoutMs);
     if (host === this.index) void this.#startActor(id, spec, corr, this.index);
     else {
-      this.#codec.encode(spec);
+      this.#encoders[host]!.encode(spec);
       this.#sendRemote(host, Kind.spawn, id, spec.p, corr, false);
     }
     return promise.then(
@@ -662,7 +672,7 @@ export class Host implements RefHost, CellHost {
     if (host < 0) return Promise.resolve();
     if (host === this.index) return this.#stopLocal(id as ActorId, reason);
     const { corr, promise } = this.#pending.open(host, `stop #${id}`, this.#options.shutdownTimeoutMs + this.#options.askTimeoutMs);
-    this.#codec.encode(reason);
+    this.#encoders[host]!.encode(reason);
     this.#sendRemote(host, Kind.stop, id, 0, corr, false);
     return promise.then(() => undefined);
   }
@@ -775,7 +785,7 @@ export class Host implements RefHost, CellHost {
       return;
     }
     try {
-      this.#codec.encode(event);
+      this.#encoders[0]!.encode(event);
       this.#sendRemote(0, Kind.event, 0, 0, 0, false);
     } catch (error) {
       this.#eventsDropped++;
@@ -791,6 +801,7 @@ export class Host implements RefHost, CellHost {
     for (let i = 0; i < readers.length; i++) {
       const reader = readers[i];
       if (!reader.refresh()) continue;
+      this.#decoder = this.#decoders[i];
       let budget = kLaneBudget;
       while (budget-- > 0 && reader.next()) {
         this.#dispatch(reader);
@@ -825,7 +836,7 @@ export class Host implements RefHost, CellHost {
       }
       let msg: unknown;
       try {
-        msg = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+        msg = this.#decoder.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
       } catch (error) {
         this.#rejectRecord(kind, target, sender, corr, src, error);
         return;
@@ -850,7 +861,7 @@ export class Host implements RefHost, CellHost {
         }
         let value: unknown;
         try {
-          value = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+          value = this.#decoder.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
         } catch (error) {
           this.#decodeErrors++;
           this.#pending.reject(corr, error);
@@ -913,7 +924,7 @@ export class Host implements RefHost, CellHost {
   #decodeSpawnSpec(reader: LaneReader, src: number, corr: number): SpawnSpec | undefined {
     let spec: unknown;
     try {
-      spec = this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+      spec = this.#decoder.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
     } catch (error) {
       this.#decodeErrors++;
       this.#replyErrorTo(src, corr, error);
@@ -932,23 +943,28 @@ export class Host implements RefHost, CellHost {
   #tryDecode(reader: LaneReader): unknown {
     if (reader.payloadEnd === reader.payloadStart) return undefined;
     try {
-      return this.#codec.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+      return this.#decoder.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
     } catch {
       return undefined;
     }
   }
 
-  /** The actor moved (restarted elsewhere): pass the record on unchanged, keeping its order. */
+  /**
+   * The actor runs elsewhere now (restarted on another host): pass the record
+   * on, in order. Each lane has its own record structures, so it is decoded
+   * and encoded again rather than copied.
+   */
   #forward(host: number, reader: LaneReader): void {
-    const { bytes, payloadStart: start, payloadEnd: end } = reader;
-    const out = this.#outboxes[host]!;
-    if (!out.tryWrite(reader.kindWord, reader.target, reader.sender, reader.corr, bytes, start, end)) {
-      out.hold(reader.kindWord, reader.target, reader.sender, reader.corr, bytes, start, end);
-      this.#holding.add(out);
-    } else if (!out.dirty) {
-      out.dirty = true;
-      this.#dirty.push(out);
+    const kindWord = reader.kindWord;
+    let msg: unknown;
+    try {
+      msg = this.#decoder.decode(reader.bytes, reader.payloadStart, reader.payloadEnd);
+    } catch (error) {
+      this.#rejectRecord(kindOf(kindWord), reader.target, reader.sender, reader.corr, srcHostOf(kindWord), error);
+      return;
     }
+    this.#encoders[host]!.encode(msg);
+    this.#sendRemote(host, kindOf(kindWord), reader.target, reader.sender, reader.corr, false, srcHostOf(kindWord));
   }
 
   // ------------------------------------------------------------- the pump ---

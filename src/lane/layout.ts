@@ -29,6 +29,18 @@ export const LANE_RECORDS_READ = 17;
 /** Fault-injection word (reserved for the chaos harness): non-zero means the lane is cut. */
 export const LANE_CUT = 32;
 
+// ---- lane dictionary --------------------------------------------------------
+// After the ring: the msgpack record structures (key lists) the producer has
+// shared with the consumer. It lives with the lane, not in either thread, so
+// a replacement worker decodes what its predecessor left and a replacement
+// producer keeps numbering where the last one stopped.
+export const LANE_DICTIONARY_BYTES = 16384;
+/** Int32 index (from the dictionary's start) of the producer's version counter. */
+export const DICT_VERSION = 0;
+/** Int32 index of the encoded dictionary's byte length. */
+export const DICT_LENGTH = 1;
+export const DICT_HEADER_BYTES = 8;
+
 // ---- record ---------------------------------------------------------------
 // [u32 length][u8 kind | u8 flags | u16 srcHost][u32 target][u32 sender][u32 corr] payload...
 // `length` covers header + payload; records start 8-byte aligned.

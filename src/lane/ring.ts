@@ -14,6 +14,10 @@ import {
   HOST_HEARTBEAT,
   HOST_PARKED,
   HOST_STATE,
+  DICT_HEADER_BYTES,
+  DICT_LENGTH,
+  DICT_VERSION,
+  LANE_DICTIONARY_BYTES,
   LANE_HEADER_BYTES,
   LANE_HIGH_WATER,
   LANE_READ_POS,
@@ -27,11 +31,11 @@ import {
 } from './layout.js';
 
 export function allocateLane(capacityBytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(LANE_HEADER_BYTES + capacityBytes);
+  return new SharedArrayBuffer(LANE_HEADER_BYTES + capacityBytes + LANE_DICTIONARY_BYTES);
 }
 
 export function laneCapacity(lane: SharedArrayBuffer): number {
-  return lane.byteLength - LANE_HEADER_BYTES;
+  return lane.byteLength - LANE_HEADER_BYTES - LANE_DICTIONARY_BYTES;
 }
 
 /** Largest payload a lane of this capacity accepts: half the ring, so a record always fits after one wrap. */
@@ -324,4 +328,42 @@ export function laneCounters(lane: SharedArrayBuffer): { depthBytes: number; hig
     written,
     read: consumed,
   };
+}
+
+/**
+ * The lane's dictionary (see layout.ts). Written only by the producer, before
+ * it publishes any record that needs the new entry, so a consumer that has
+ * seen such a record (an acquire of the write position) sees the entry too.
+ */
+export class LaneDictionary {
+  readonly #words: Int32Array;
+  readonly #bytes: Uint8Array;
+
+  constructor(lane: SharedArrayBuffer) {
+    const start = lane.byteLength - LANE_DICTIONARY_BYTES;
+    this.#words = new Int32Array(lane, start, DICT_HEADER_BYTES / 4);
+    this.#bytes = new Uint8Array(lane, start + DICT_HEADER_BYTES, LANE_DICTIONARY_BYTES - DICT_HEADER_BYTES);
+  }
+
+  get capacity(): number {
+    return this.#bytes.length;
+  }
+
+  get version(): number {
+    return Atomics.load(this.#words, DICT_VERSION);
+  }
+
+  /** A private copy of the current contents. */
+  read(): Uint8Array {
+    const length = Math.min(Atomics.load(this.#words, DICT_LENGTH), this.#bytes.length);
+    return this.#bytes.slice(0, Math.max(0, length));
+  }
+
+  write(contents: Uint8Array): boolean {
+    if (contents.length > this.#bytes.length) return false;
+    this.#bytes.set(contents);
+    Atomics.store(this.#words, DICT_LENGTH, contents.length);
+    Atomics.add(this.#words, DICT_VERSION, 1);
+    return true;
+  }
 }

@@ -3,8 +3,8 @@
  * by messaging a worker, so it answers even while every worker is busy.
  */
 import type { HostName } from '../actor/context.js';
-import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, LANE_HEADER_BYTES, STAT_SLOTS, Stat } from '../lane/layout.js';
-import { isParked, laneCounters } from '../lane/ring.js';
+import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { isParked, laneCapacity, laneCounters } from '../lane/ring.js';
 import { histogramCountsLength, readPercentilesUs, type Percentiles } from './shared-histogram.js';
 
 export interface LaneStats {
@@ -134,7 +134,7 @@ export class StatsReader {
           depthBytes: counters.depthBytes,
           depthRecords: counters.records,
           highWaterBytes: counters.highWaterBytes,
-          capacityBytes: lane.byteLength - LANE_HEADER_BYTES,
+          capacityBytes: laneCapacity(lane),
         });
       }
       const rate = this.#rates[index];
