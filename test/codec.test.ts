@@ -19,7 +19,7 @@ describe('lane codec (msgpack records with structures shared through the lane)',
     const encoder = new LaneEncoder(lane);
     const decoder = new LaneDecoder(lane, 64, refFactory);
     const key = fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k !== '__proto__');
-    const leaf = fc.oneof(fc.integer(), fc.double({ noNaN: true }), fc.string(), fc.boolean(), fc.constant(null));
+    const leaf = fc.oneof(fc.integer(), fc.double({ noNaN: true }).filter((d) => !Object.is(d, -0)) /* msgpack has no -0 integer: it arrives as 0 */, fc.string(), fc.boolean(), fc.constant(null));
     const value = fc.letrec((tie) => ({
       node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(key, tie('node'), { maxKeys: 5 })),
     })).node;
