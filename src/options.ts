@@ -35,7 +35,7 @@ export interface SystemOptions {
   shutdownTimeoutMs?: number;
   /** Deepest nesting a message may have; deeper (or cyclic) messages are refused. @default 64 */
   maxMessageDepth?: number;
-  /** Time one message in N (per host) to build the processing-time histogram; 1 times every message. @default 16 */
+  /** Time one message in N (per host) to build the processing-time histogram; 1 times every message. @default 64 */
   statsSampleEvery?: number;
   /** pino logger for the main thread; workers log with the same level to stdout. */
   logger?: Logger;
@@ -93,7 +93,7 @@ export const kDefaults = Object.freeze({
   askTimeoutMs: 5_000,
   shutdownTimeoutMs: 5_000,
   maxMessageDepth: 64,
-  statsSampleEvery: 16,
+  statsSampleEvery: 64,
   logLevel: 'warn' as const,
 });
 

@@ -20,6 +20,9 @@ export function assertEncodable(value: unknown, maxDepth: number): void {
   const type = typeof value;
   // Primitives are the common case; skip the walk for them.
   if (type === 'string' || type === 'number' || type === 'boolean' || value === null || value === undefined) return;
+  // Every message pays for this walk, same host or not: a lean yes/no pass
+  // first, and the pass that explains a refusal only when there is one.
+  if (type === 'object' && isEncodableObject(value as object, maxDepth)) return;
   try {
     check(value, 0, maxDepth);
   } catch (error) {
@@ -80,4 +83,33 @@ function check(value: unknown, depth: number, maxDepth: number): void {
     default:
       throw new Refusal(`a ${typeof value}`);
   }
+}
+
+function isEncodableObject(value: object, depth: number): boolean {
+  if (depth === 0) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const type = typeof item;
+      if (type === 'number' || type === 'string' || type === 'boolean' || type === 'undefined' || item === null) continue;
+      if (type === 'object' ? !isEncodableObject(item as object, depth - 1) : !isEncodableBigInt(item)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return (value as { [kRefMarker]?: unknown })[kRefMarker] === true || value instanceof Date || value instanceof Uint8Array;
+  }
+  for (const key in value) {
+    if (key === '__proto__') return false;
+    const item: unknown = (value as Record<string, unknown>)[key];
+    const type = typeof item;
+    if (type === 'number' || type === 'string' || type === 'boolean' || type === 'undefined' || item === null) continue;
+    if (type === 'object' ? !isEncodableObject(item as object, depth - 1) : !isEncodableBigInt(item)) return false;
+  }
+  return true;
+}
+
+function isEncodableBigInt(value: unknown): boolean {
+  return typeof value === 'bigint' && value >= kInt64Min && value <= kUint64Max;
 }
