@@ -1,20 +1,33 @@
 /**
  * Requests this host is waiting on (asks, spawns, stops), keyed by
- * correlation id. Every entry settles exactly once: by its reply, its timer,
- * or the death of the host it waits on. Nothing waits forever.
+ * correlation id. Every entry settles exactly once: by its reply, its
+ * deadline, or the death of the host it waits on. Nothing waits forever.
+ *
+ * Deadlines are kept per timeout value in a FIFO (entries opened later with
+ * the same timeout expire later) with one timer for the whole queue, instead
+ * of a `setTimeout` per request: at hundreds of thousands of asks or spawns a
+ * second, the Timeout objects were a large share of the garbage.
  */
 import { AskTimeoutError } from '../errors.js';
 
 interface Entry {
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  timer: NodeJS.Timeout | undefined;
   host: number;
   label: string;
 }
 
+class DeadlineQueue {
+  corrs: number[] = [];
+  deadlines: number[] = [];
+  head = 0;
+  timer: NodeJS.Timeout | undefined = undefined;
+  constructor(readonly timeoutMs: number) {}
+}
+
 export class PendingTable {
   readonly #entries = new Map<number, Entry>();
+  readonly #queues = new Map<number, DeadlineQueue>();
   #nextCorr = 1;
 
   get size(): number {
@@ -23,20 +36,15 @@ export class PendingTable {
 
   /** Registers a request to `host`; returns its correlation id and the promise of its answer. */
   open(host: number, label: string, timeoutMs: number): { corr: number; promise: Promise<unknown> } {
-    let corr = this.#nextCorr;
+    const corr = this.#nextCorr;
     // 0 means "no correlation" in a record header; skip it when the counter wraps.
     this.#nextCorr = corr === 0xffffffff ? 1 : corr + 1;
-    if (corr === 0) corr = this.#nextCorr++;
     let entry!: Entry;
     const promise = new Promise<unknown>((resolve, reject) => {
-      entry = { resolve, reject, timer: undefined, host, label };
+      entry = { resolve, reject, host, label };
     });
-    if (timeoutMs > 0) {
-      entry.timer = setTimeout(() => {
-        if (this.#entries.delete(corr)) entry.reject(new AskTimeoutError(label, timeoutMs));
-      }, timeoutMs);
-    }
     this.#entries.set(corr, entry);
+    this.#expireAfter(corr, timeoutMs);
     return { corr, promise };
   }
 
@@ -78,13 +86,59 @@ export class PendingTable {
       this.#take(corr);
       entry.reject(error(entry.label));
     }
+    for (const queue of this.#queues.values()) clearTimeout(queue.timer);
+    this.#queues.clear();
   }
 
   #take(corr: number): Entry | undefined {
     const entry = this.#entries.get(corr);
-    if (entry === undefined) return undefined;
-    this.#entries.delete(corr);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    if (entry !== undefined) this.#entries.delete(corr);
     return entry;
+  }
+
+  #expireAfter(corr: number, timeoutMs: number): void {
+    let queue = this.#queues.get(timeoutMs);
+    if (queue === undefined) this.#queues.set(timeoutMs, (queue = new DeadlineQueue(timeoutMs)));
+    // Settled requests leave their slot behind; drop those at the head now so
+    // the queue stays as short as the number of requests really in flight.
+    this.#trim(queue);
+    queue.corrs.push(corr);
+    queue.deadlines.push(performance.now() + timeoutMs);
+    if (queue.timer === undefined) this.#arm(queue);
+  }
+
+  #trim(queue: DeadlineQueue): void {
+    while (queue.head < queue.corrs.length && !this.#entries.has(queue.corrs[queue.head])) queue.head++;
+    if (queue.head === queue.corrs.length) {
+      queue.corrs.length = 0;
+      queue.deadlines.length = 0;
+      queue.head = 0;
+    } else if (queue.head > 1024 && queue.head * 2 > queue.corrs.length) {
+      queue.corrs = queue.corrs.slice(queue.head);
+      queue.deadlines = queue.deadlines.slice(queue.head);
+      queue.head = 0;
+    }
+  }
+
+  #arm(queue: DeadlineQueue): void {
+    this.#trim(queue);
+    if (queue.head === queue.corrs.length) {
+      queue.timer = undefined;
+      return;
+    }
+    const delay = Math.max(0, queue.deadlines[queue.head] - performance.now());
+    // Unref'd: a settled request must not keep the process alive until its
+    // old deadline; one in flight waits on a worker, which keeps it alive.
+    queue.timer = setTimeout(() => this.#expire(queue), Math.ceil(delay)).unref();
+  }
+
+  #expire(queue: DeadlineQueue): void {
+    const now = performance.now();
+    while (queue.head < queue.corrs.length && queue.deadlines[queue.head] <= now) {
+      const corr = queue.corrs[queue.head++];
+      const entry = this.#take(corr);
+      entry?.reject(new AskTimeoutError(entry.label, queue.timeoutMs));
+    }
+    this.#arm(queue);
   }
 }
