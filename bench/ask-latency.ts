@@ -18,7 +18,8 @@ const flags = parseFlags();
 const count = intFlag(flags, 'count', flags.quick ? 5_000 : 50_000);
 const baselineCount = intFlag(flags, 'baseline-count', flags.quick ? 2_000 : 20_000);
 const runs = intFlag(flags, 'runs', flags.quick ? 3 : 5);
-const idleMs = flags.quick ? 700 : 1000;
+const idleMs = flags.quick ? 700 : 2000;
+const settleMs = flags.quick ? 300 : 1000;
 const warmups = 1;
 const show = (r: LatencyUs): string => `p50 ${r.p50} µs, p99 ${r.p99} µs, p999 ${r.p999} µs`;
 
@@ -32,11 +33,15 @@ const asker = await system.spawn(new URL('./actors/asker.js', import.meta.url), 
 const mainToWorker = await repeat('troupe ask main→worker0', runs, warmups, () => timeRoundTrips(count, (i) => echoW0.ask(ping(i))), show);
 const actorToActor = await repeat('troupe ctx.ask worker0→worker1', runs, warmups, () => asker.ask<AskerReport>({ type: 'run', target: echoW1, count }, { timeoutMs: 600_000 }), show);
 
-// The load just stopped: hosts spin at most spinMicros, then park. Measure what idling costs.
+// The load just stopped: hosts spin at most spinMicros, then park. Let V8
+// finish the garbage and compilation the load left behind (its background
+// threads count as process CPU), then measure what idling costs.
+await sleep(settleMs);
 const idleCpu = await cpuPercentOver(idleMs);
 progress(`troupe idle (2 workers parked): ${idleCpu}% CPU of one core, whole process`);
 const hostsParked = system.stats().hosts.map((h) => h.parked);
 await system.shutdown();
+await sleep(settleMs);
 const floorCpu = await cpuPercentOver(idleMs);
 progress(`no system (floor): ${floorCpu}% CPU`);
 
@@ -67,7 +72,7 @@ const speedup = (baseline: LatencyUs, ours: LatencyUs): number => round(baseline
 
 emit({
   name: 'ask-latency',
-  params: { count, baselineCount, runs, warmups, idleMs, workers: 2, message: ping(0), inFlight: 1 },
+  params: { count, baselineCount, runs, warmups, idleMs, settleMs, workers: 2, message: ping(0), inFlight: 1 },
   summary: [
     { metric: 'ask p50 worker0→worker1 (ctx.ask)', value: a2a.p50, unit: 'µs', baseline: 'postMessage round trip p50', baselineValue: post.p50, ratio: speedup(post, a2a), target: 'p50 ≤ 10 µs' },
     { metric: 'ask p99 worker0→worker1 (ctx.ask)', value: a2a.p99, unit: 'µs', baseline: 'postMessage round trip p99', baselineValue: post.p99, ratio: round(post.p99 / a2a.p99) },

@@ -56,9 +56,14 @@ export class Directory {
     Atomics.store(this.#words, DIRECTORY_HEADER_INTS + slotOf(id), (generationOf(id) << 8) | (host + 1));
   }
 
-  /** The host running `id`, or -1 when no live actor has this id. */
+  /**
+   * The host running `id`, or -1 when no live actor has this id. A plain read
+   * on the hot path of every send: an id only reaches a thread through a lane
+   * (or the thread that placed it), and reading that lane was an acquire of
+   * everything its producer wrote before, the directory entry included.
+   */
   hostOf(id: number): number {
-    const entry = Atomics.load(this.#words, DIRECTORY_HEADER_INTS + (id & SLOT_MASK));
+    const entry = this.#words[DIRECTORY_HEADER_INTS + (id & SLOT_MASK)];
     if (entry >>> 8 !== id >>> SLOT_BITS) return -1;
     return (entry & 0xff) - 1;
   }
