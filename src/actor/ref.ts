@@ -23,6 +23,8 @@ export class ActorRef<TMsg = any, TReply = any> {
   readonly id: ActorId;
   readonly name: string | undefined;
   readonly #host: RefHost;
+  /** @internal The target's cell when it runs on this ref's own host: saves the directory lookup per send. */
+  localCell: unknown = undefined;
 
   /** @internal */
   constructor(host: RefHost, id: ActorId, name: string | undefined) {

@@ -193,7 +193,14 @@ export class Host implements RefHost, CellHost {
   tellFrom(target: ActorRef, msg: unknown, sender: number): boolean {
     if (this.#closed || (sender === 0 && this.#refusingOutside)) throw new SystemStoppedError();
     assertEncodable(msg, this.#options.maxMessageDepth);
-    return this.#send(Kind.tell, target.id, sender, 0, msg, true);
+    // Same-host fast path: a cell, once stopped, never runs again (a restart
+    // elsewhere or a reused slot is a new cell), so a cached live one is valid.
+    const cached = target.localCell as Cell | undefined;
+    if (cached !== undefined && cached.status !== 'stopped') {
+      this.#deliverLocal(cached, Kind.tell, sender, 0, msg, true);
+      return true;
+    }
+    return this.#send(Kind.tell, target.id, sender, 0, msg, true, this.index, target);
   }
 
   whenWritable(target: ActorRef): Promise<void> {
@@ -222,16 +229,12 @@ export class Host implements RefHost, CellHost {
    * Routes one message-like record. Same host: straight into the mailbox, no
    * encoding. Other host: msgpack into the lane. Unknown target: dead letter.
    */
-  #send(kind: number, target: number, sender: number, corr: number, msg: unknown, bounded: boolean, replyHost = this.index): boolean {
+  #send(kind: number, target: number, sender: number, corr: number, msg: unknown, bounded: boolean, replyHost = this.index, ref?: ActorRef): boolean {
     const host = this.directory.hostOf(target);
     if (host === this.index) {
       const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
-      if (bounded && cell.queued >= this.#options.mailboxLimit) {
-        this.#backpressure++;
-        throw new MailboxFullError(`actor ${cell.label}`, this.#options.mailboxLimit, 'mailbox');
-      }
-      this.#messagesOut++;
-      this.#accept(cell, makeKindWord(kind, replyHost), sender, corr, msg);
+      if (ref !== undefined && cell.status === 'running') ref.localCell = cell;
+      this.#deliverLocal(cell, kind, sender, corr, msg, bounded, replyHost);
       return true;
     }
     if (host < 0) {
@@ -240,6 +243,15 @@ export class Host implements RefHost, CellHost {
     }
     this.#encoders[host]!.encode(msg);
     return this.#sendRemote(host, kind, target, sender, corr, bounded, replyHost);
+  }
+
+  #deliverLocal(cell: Cell, kind: number, sender: number, corr: number, msg: unknown, bounded: boolean, replyHost = this.index): void {
+    if (bounded && cell.queued >= this.#options.mailboxLimit) {
+      this.#backpressure++;
+      throw new MailboxFullError(`actor ${cell.label}`, this.#options.mailboxLimit, 'mailbox');
+    }
+    this.#messagesOut++;
+    this.#accept(cell, makeKindWord(kind, replyHost), sender, corr, msg);
   }
 
   /** A record with no payload (watch, unwatch, child-down). */
