@@ -28,6 +28,7 @@ describe('the SPSC ring', () => {
         const check = (): void => {
           const expected = inFlight.shift()!;
           expect(reader.target).toBe(expected.seq);
+          expect(reader.trace).toBe(expected.seq);
           expect(reader.payloadEnd - reader.payloadStart).toBe(expected.length);
           for (let i = reader.payloadStart; i < reader.payloadEnd; i++) {
             if (reader.bytes[i] !== ((expected.seq + i - reader.payloadStart) & 0xff)) throw new Error(`byte ${i} of record ${expected.seq} damaged`);
@@ -36,7 +37,7 @@ describe('the SPSC ring', () => {
         for (const o of ops) {
           if ('write' in o) {
             const seq = nextSeq;
-            const at = writer.reserve(1, seq, 0, 0, o.write);
+            const at = writer.reserve(1, seq, 0, 0, seq, o.write);
             if (at < 0) continue; // full: the producer would hold it in overflow
             nextSeq++;
             for (let i = 0; i < o.write; i++) writer.bytes[at + i] = (seq + i) & 0xff;
@@ -67,9 +68,9 @@ describe('the SPSC ring', () => {
     const lane = allocateLane(4096);
     const writer = new LaneWriter(lane, new SharedArrayBuffer(HOST_STATS_OFFSET));
     let written = 0;
-    while (writer.reserve(1, written, 0, 0, 100) >= 0) written++;
-    // 100-byte payload + 20-byte header, 8-aligned = 120 bytes: 34 fit in 4096
-    expect(written).toBe(Math.floor(4096 / 120));
+    while (writer.reserve(1, written, 0, 0, 0, 100) >= 0) written++;
+    // 100-byte payload + 24-byte header, 8-aligned = 128 bytes: 32 fit in 4096
+    expect(written).toBe(Math.floor(4096 / 128));
   });
 });
 

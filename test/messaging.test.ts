@@ -96,3 +96,26 @@ describe('messaging across threads', () => {
     expect(await sink.ask({ type: 'count' })).toBe(500);
   });
 });
+
+describe('correlation ids', () => {
+  it('follow a request through every ask and tell it causes, across hosts, and after awaits', async () => {
+    await using system = await startSystem();
+    const [a, b, c] = await Promise.all([
+      system.spawn(fixture('tracer'), { host: 0 }),
+      system.spawn(fixture('tracer'), { host: 1 }),
+      system.spawn(fixture('tracer'), { host: 'main' }),
+    ]);
+    expect(await a.ask({ type: 'chain', rest: [b, c] }, { correlationId: 42 })).toEqual([42, 42, 42]);
+    expect(await a.ask({ type: 'chain', rest: [b] })).toEqual([null, null]);
+    await a.ask({ type: 'tell-on', to: b }, { correlationId: 7 });
+    c.tell({ type: 'remember' }, { correlationId: 9 });
+    expect(await b.ask({ type: 'remembered', n: 1 })).toEqual([7]);
+    expect(await c.ask({ type: 'remembered', n: 1 })).toEqual([9]);
+    const dead = system.events.waitFor('deadLetter', (e) => e.reason === 'no-actor');
+    await system.stop(c);
+    c.tell({ type: 'remember' }, { correlationId: 99 });
+    expect(await dead).toMatchObject({ correlationId: 99 });
+    expect(() => a.tell({ type: 'remember' }, { correlationId: 0 })).toThrowError(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_ARGUMENT' }));
+    expect(() => a.ask({ type: 'remembered', n: 0 }, { correlationId: 2 ** 32 })).toThrowError(/correlationId/);
+  });
+});

@@ -48,6 +48,7 @@ export class Cell {
   curKindWord = 0;
   curSender = 0;
   curCorr = 0;
+  curTrace = 0;
   curMessage: unknown = undefined;
   replied = false;
   stopping: Promise<void> | undefined = undefined;
@@ -63,8 +64,8 @@ export class Cell {
     return this.name === undefined ? `#${this.id}` : `#${this.id}(${this.name})`;
   }
 
-  enqueue(kindWord: number, sender: number, corr: number, msg: unknown): void {
-    (this.mailbox ??= new Mailbox()).push(kindWord, sender, corr, msg);
+  enqueue(kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
+    (this.mailbox ??= new Mailbox()).push(kindWord, sender, corr, trace, msg);
   }
 
   get queued(): number {
@@ -93,6 +94,8 @@ export class Context implements ActorContext {
   readonly #cell: Cell;
   #self: ActorRef | undefined;
   #log: Logger | undefined;
+  #tracedLog: Logger | undefined;
+  #tracedLogFor = 0;
 
   constructor(host: CellHost, cell: Cell) {
     this.#host = host;
@@ -113,7 +116,18 @@ export class Context implements ActorContext {
   }
 
   get log(): Logger {
-    return (this.#log ??= this.#host.log.child(this.#cell.name === undefined ? { actor: this.#cell.id } : { actor: this.#cell.id, actorName: this.#cell.name }));
+    const base = (this.#log ??= this.#host.log.child(this.#cell.name === undefined ? { actor: this.#cell.id } : { actor: this.#cell.id, actorName: this.#cell.name }));
+    const trace = this.#cell.curTrace;
+    if (trace === 0) return base;
+    if (this.#tracedLogFor !== trace) {
+      this.#tracedLog = base.child({ correlationId: trace });
+      this.#tracedLogFor = trace;
+    }
+    return this.#tracedLog!;
+  }
+
+  get correlationId(): number | undefined {
+    return this.#cell.curTrace === 0 ? undefined : this.#cell.curTrace;
   }
 
   reply(value: unknown): void {
@@ -129,11 +143,11 @@ export class Context implements ActorContext {
   }
 
   tell(ref: ActorRef, msg: unknown): boolean {
-    return ref.tellAs(msg, this.#cell.id);
+    return ref.tellAs(msg, this.#cell.id, this.#cell.curTrace);
   }
 
   ask<TReply = any>(ref: ActorRef, msg: unknown, options?: AskOptions): Promise<TReply> {
-    return ref.askAs(msg, this.#cell.id, options) as Promise<TReply>;
+    return ref.askAs(msg, this.#cell.id, this.#cell.curTrace, options) as Promise<TReply>;
   }
 
   spawn<TChildMsg = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TChildMsg>> {

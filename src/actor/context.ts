@@ -25,8 +25,15 @@ export interface ActorContext<TMsg = any> {
   readonly sender: ActorRef | undefined;
   /** The host this actor runs on. */
   readonly host: HostName;
-  /** pino logger bound to system, host and actor. */
+  /** pino logger bound to system, host and actor, and to the correlation id of the current message. */
   readonly log: Logger;
+  /**
+   * The correlation id of the message being handled, if it has one. Every
+   * tell and ask the handler makes carries it on (the synchronous part of the
+   * handler through `ref.tell`, any part through `ctx.tell` / `ctx.ask`), so
+   * one id follows a request through every message it causes.
+   */
+  readonly correlationId: number | undefined;
   /**
    * Answers the current message: resolves the caller's `ask`, or, for a `tell`
    * from an actor, tells the sender. Works after an `await` too, while the

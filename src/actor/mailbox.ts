@@ -1,9 +1,10 @@
 /**
  * A FIFO of pending messages, stored flat (four slots a message) in a ring
  * that doubles when full, so queuing allocates nothing per message.
- * Slots: kind word (kind | srcHost << 16), sender id, correlation id, message.
+ * Slots: kind word (kind | srcHost << 16), sender id, ask correlation, trace
+ * (the user-visible correlation id), message.
  */
-const kStride = 4;
+const kStride = 5;
 
 export class Mailbox {
   #slots: unknown[] = new Array(16 * kStride);
@@ -14,7 +15,7 @@ export class Mailbox {
     return this.#length;
   }
 
-  push(kindWord: number, sender: number, corr: number, msg: unknown): void {
+  push(kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
     let capacity = this.#slots.length / kStride;
     if (this.#length === capacity) {
       this.#grow();
@@ -25,6 +26,7 @@ export class Mailbox {
     slots[at++] = kindWord;
     slots[at++] = sender;
     slots[at++] = corr;
+    slots[at++] = trace;
     slots[at] = msg;
     this.#length++;
   }
@@ -32,7 +34,7 @@ export class Mailbox {
   /** Removes the head; read its fields first with `headKindWord()` and friends. */
   shift(): void {
     const at = this.#head * kStride;
-    this.#slots[at + 3] = undefined;
+    this.#slots[at + 4] = undefined;
     this.#head = (this.#head + 1) & (this.#slots.length / kStride - 1);
     this.#length--;
   }
@@ -49,8 +51,12 @@ export class Mailbox {
     return this.#slots[this.#head * kStride + 2] as number;
   }
 
+  headTrace(): number {
+    return this.#slots[this.#head * kStride + 3] as number;
+  }
+
   headMessage(): unknown {
-    return this.#slots[this.#head * kStride + 3];
+    return this.#slots[this.#head * kStride + 4];
   }
 
   #grow(): void {
@@ -63,6 +69,7 @@ export class Mailbox {
       grown[to + 1] = this.#slots[from + 1];
       grown[to + 2] = this.#slots[from + 2];
       grown[to + 3] = this.#slots[from + 3];
+      grown[to + 4] = this.#slots[from + 4];
     }
     this.#slots = grown;
     this.#head = 0;

@@ -1,16 +1,28 @@
 import { kRefMarker } from '../codec/validate.js';
 import type { ActorId } from '../lane/directory.js';
 
-export interface AskOptions {
+export interface TellOptions {
+  /**
+   * A correlation id (integer 1 to 2^32-1) the message carries in its record
+   * header, and every message its handler causes after it; it shows in
+   * `ctx.correlationId` and in `ctx.log`. Default: the one of the message
+   * being handled, if any.
+   */
+  correlationId?: number;
+}
+
+export interface AskOptions extends TellOptions {
   /** Reject with `TROUPE_ERR_ASK_TIMEOUT` after this long. @default 5000 (the system's askTimeoutMs) */
   timeoutMs?: number;
 }
 
 /** @internal What a ref forwards to: the host of the thread that holds it. */
 export interface RefHost {
-  tellFrom(target: ActorRef, msg: unknown, sender: number): boolean;
-  askFrom(target: ActorRef, msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown>;
+  tellFrom(target: ActorRef, msg: unknown, sender: number, trace: number): boolean;
+  askFrom(target: ActorRef, msg: unknown, sender: number, trace: number, options: AskOptions | undefined): Promise<unknown>;
   currentSender(): number;
+  currentTrace(): number;
+  traceOf(options: TellOptions | undefined): number;
   whenWritable(target: ActorRef): Promise<void>;
 }
 
@@ -42,8 +54,9 @@ export class ActorRef<TMsg = any, TReply = any> {
    * `TROUPE_ERR_UNENCODABLE` / `TROUPE_ERR_PAYLOAD_TOO_LARGE` for bad messages.
    * A message to a stopped actor is a dead letter.
    */
-  tell(msg: TMsg): boolean {
-    return this.#host.tellFrom(this, msg, this.#host.currentSender());
+  tell(msg: TMsg, options?: TellOptions): boolean {
+    const trace = options === undefined ? this.#host.currentTrace() : this.#host.traceOf(options);
+    return this.#host.tellFrom(this, msg, this.#host.currentSender(), trace);
   }
 
   /**
@@ -57,17 +70,19 @@ export class ActorRef<TMsg = any, TReply = any> {
 
   /** Request/response. Rejects at once if the actor is known to be dead. */
   ask<TAnswer = TReply>(msg: TMsg, options?: AskOptions): Promise<TAnswer> {
-    return this.#host.askFrom(this, msg, this.#host.currentSender(), options) as Promise<TAnswer>;
+    const trace = options?.correlationId === undefined ? this.#host.currentTrace() : this.#host.traceOf(options);
+    return this.#host.askFrom(this, msg, this.#host.currentSender(), trace, options) as Promise<TAnswer>;
   }
 
   /** @internal */
-  tellAs(msg: unknown, sender: number): boolean {
-    return this.#host.tellFrom(this, msg, sender);
+  tellAs(msg: unknown, sender: number, trace: number): boolean {
+    return this.#host.tellFrom(this, msg, sender, trace);
   }
 
   /** @internal */
-  askAs(msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown> {
-    return this.#host.askFrom(this, msg, sender, options);
+  askAs(msg: unknown, sender: number, trace: number, options: AskOptions | undefined): Promise<unknown> {
+    const explicit = options?.correlationId === undefined ? trace : this.#host.traceOf(options);
+    return this.#host.askFrom(this, msg, sender, explicit, options);
   }
 
   get [kRefMarker](): true {

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { Cell, Context, type CellHost } from '../actor/cell.js';
 import type { HostName, ReplyHandle, SpawnOptions } from '../actor/context.js';
 import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.js';
-import { ActorRef, type AskOptions, type RefHost } from '../actor/ref.js';
+import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
 import { LaneDecoder, LaneEncoder } from '../codec/codec.js';
 import { Kind, kindOf, makeKindWord, srcHostOf, type SpawnSpec } from '../codec/envelope.js';
 import { assertEncodable } from '../codec/validate.js';
@@ -190,17 +190,32 @@ export class Host implements RefHost, CellHost {
     return this.#current === undefined ? 0 : this.#current.id;
   }
 
-  tellFrom(target: ActorRef, msg: unknown, sender: number): boolean {
+  currentTrace(): number {
+    return this.#current === undefined ? 0 : this.#current.curTrace;
+  }
+
+  traceOf(options: TellOptions | undefined): number {
+    if (options === undefined) return this.currentTrace();
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('tell/ask options must be an object');
+    const id = options.correlationId;
+    if (id === undefined) return this.currentTrace();
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 0xffffffff) {
+      throw new InvalidArgumentError(`option "correlationId" must be an integer from 1 to 2^32-1, received ${String(id)}`);
+    }
+    return id;
+  }
+
+  tellFrom(target: ActorRef, msg: unknown, sender: number, trace: number): boolean {
     if (this.#closed || (sender === 0 && this.#refusingOutside)) throw new SystemStoppedError();
     assertEncodable(msg, this.#options.maxMessageDepth);
     // Same-host fast path: a cell, once stopped, never runs again (a restart
     // elsewhere or a reused slot is a new cell), so a cached live one is valid.
     const cached = target.localCell as Cell | undefined;
     if (cached !== undefined && cached.status !== 'stopped') {
-      this.#deliverLocal(cached, Kind.tell, sender, 0, msg, true);
+      this.#deliverLocal(cached, Kind.tell, sender, 0, trace, msg, true);
       return true;
     }
-    return this.#send(Kind.tell, target.id, sender, 0, msg, true, this.index, target);
+    return this.#send(Kind.tell, target.id, sender, 0, trace, msg, true, this.index, target);
   }
 
   whenWritable(target: ActorRef): Promise<void> {
@@ -209,7 +224,7 @@ export class Host implements RefHost, CellHost {
     return this.#outboxes[host]!.whenWritable();
   }
 
-  askFrom(target: ActorRef, msg: unknown, sender: number, options: AskOptions | undefined): Promise<unknown> {
+  askFrom(target: ActorRef, msg: unknown, sender: number, trace: number, options: AskOptions | undefined): Promise<unknown> {
     const timeoutMs = askTimeoutOf(options, this.#options.askTimeoutMs);
     assertEncodable(msg, this.#options.maxMessageDepth);
     if (this.#closed || (sender === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
@@ -217,7 +232,7 @@ export class Host implements RefHost, CellHost {
     if (host < 0) return Promise.reject(new ActorNotFoundError(String(target)));
     const { corr, promise } = this.#pending.open(host, String(target), timeoutMs);
     try {
-      this.#send(Kind.ask, target.id, sender, corr, msg, true);
+      this.#send(Kind.ask, target.id, sender, corr, trace, msg, true);
     } catch (error) {
       this.#pending.forget(corr);
       throw error;
@@ -229,29 +244,39 @@ export class Host implements RefHost, CellHost {
    * Routes one message-like record. Same host: straight into the mailbox, no
    * encoding. Other host: msgpack into the lane. Unknown target: dead letter.
    */
-  #send(kind: number, target: number, sender: number, corr: number, msg: unknown, bounded: boolean, replyHost = this.index, ref?: ActorRef): boolean {
+  #send(
+    kind: number,
+    target: number,
+    sender: number,
+    corr: number,
+    trace: number,
+    msg: unknown,
+    bounded: boolean,
+    replyHost = this.index,
+    ref?: ActorRef,
+  ): boolean {
     const host = this.directory.hostOf(target);
     if (host === this.index) {
       const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
       if (ref !== undefined && cell.status === 'running') ref.localCell = cell;
-      this.#deliverLocal(cell, kind, sender, corr, msg, bounded, replyHost);
+      this.#deliverLocal(cell, kind, sender, corr, trace, msg, bounded, replyHost);
       return true;
     }
     if (host < 0) {
-      this.#undeliverable(kind, target, sender, corr, msg, 'no-actor', replyHost);
+      this.#undeliverable(kind, target, sender, corr, trace, msg, 'no-actor', replyHost);
       return true;
     }
     this.#encoders[host]!.encode(msg);
-    return this.#sendRemote(host, kind, target, sender, corr, bounded, replyHost);
+    return this.#sendRemote(host, kind, target, sender, corr, bounded, replyHost, trace);
   }
 
-  #deliverLocal(cell: Cell, kind: number, sender: number, corr: number, msg: unknown, bounded: boolean, replyHost = this.index): void {
+  #deliverLocal(cell: Cell, kind: number, sender: number, corr: number, trace: number, msg: unknown, bounded: boolean, replyHost = this.index): void {
     if (bounded && cell.queued >= this.#options.mailboxLimit) {
       this.#backpressure++;
       throw new MailboxFullError(`actor ${cell.label}`, this.#options.mailboxLimit, 'mailbox');
     }
     this.#messagesOut++;
-    this.#accept(cell, makeKindWord(kind, replyHost), sender, corr, msg);
+    this.#accept(cell, makeKindWord(kind, replyHost), sender, corr, trace, msg);
   }
 
   /** A record with no payload (watch, unwatch, child-down). */
@@ -261,7 +286,7 @@ export class Host implements RefHost, CellHost {
   }
 
   /** Sends what the lane's encoder encoded last (see LaneEncoder#encode) as a record to `host`. */
-  #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean, replyHost = this.index): boolean {
+  #sendRemote(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean, replyHost = this.index, trace = 0): boolean {
     const encoder = this.#encoders[host]!;
     const bytes = encoder.encoded;
     const start = encoder.encodedStart;
@@ -270,7 +295,7 @@ export class Host implements RefHost, CellHost {
     const out = this.#outboxes[host]!;
     const kindWord = makeKindWord(kind, replyHost);
     this.#messagesOut++;
-    if (out.tryWrite(kindWord, target, sender, corr, bytes, start, end)) {
+    if (out.tryWrite(kindWord, target, sender, corr, trace, bytes, start, end)) {
       if (out.writer.unpublished >= this.#options.batchRecords) out.writer.publish();
       else if (!out.dirty) {
         out.dirty = true;
@@ -289,7 +314,7 @@ export class Host implements RefHost, CellHost {
     }
     // Publish what is in the ring so the consumer can make room.
     out.writer.publish();
-    out.hold(kindWord, target, sender, corr, bytes, start, end);
+    out.hold(kindWord, target, sender, corr, trace, bytes, start, end);
     this.#holding.add(out);
     // A pump must run after the hold: if the consumer freed space before it
     // saw our request, only our own check before parking (#hasInput) notices.
@@ -306,12 +331,12 @@ export class Host implements RefHost, CellHost {
   }
 
   /** Queues a message for a local cell, or runs it now when the cell is free and we are in the pump. */
-  #accept(cell: Cell, kindWord: number, sender: number, corr: number, msg: unknown): void {
+  #accept(cell: Cell, kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
     if (cell.status === 'stopped') {
-      this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, msg, 'stopped', srcHostOf(kindWord));
+      this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, trace, msg, 'stopped', srcHostOf(kindWord));
       return;
     }
-    cell.enqueue(kindWord, sender, corr, msg);
+    cell.enqueue(kindWord, sender, corr, trace, msg);
     if (cell.status === 'running' && !cell.busy) this.#schedule(cell);
   }
 
@@ -322,10 +347,11 @@ export class Host implements RefHost, CellHost {
     this.#wake();
   }
 
-  #invoke(cell: Cell, kindWord: number, sender: number, corr: number, msg: unknown): void {
+  #invoke(cell: Cell, kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
     cell.curKindWord = kindWord;
     cell.curSender = sender;
     cell.curCorr = corr;
+    cell.curTrace = trace;
     cell.curMessage = msg;
     cell.replied = false;
     this.#messagesIn++;
@@ -378,29 +404,31 @@ export class Host implements RefHost, CellHost {
       const kindWord = mailbox.headKindWord();
       const sender = mailbox.headSender();
       const corr = mailbox.headCorr();
+      const trace = mailbox.headTrace();
       const msg = mailbox.headMessage();
       mailbox.shift();
-      this.#invoke(cell, kindWord, sender, corr, msg);
+      this.#invoke(cell, kindWord, sender, corr, trace, msg);
       handled++;
     }
     return handled;
   }
 
   /** A message that reached nobody: a dead letter, and an error reply if someone awaits it. */
-  #undeliverable(kind: number, target: number, sender: number, corr: number, msg: unknown, reason: string, replyHost = this.index): void {
+  #undeliverable(kind: number, target: number, sender: number, corr: number, trace: number, msg: unknown, reason: string, replyHost = this.index): void {
     if (kind === Kind.ask) {
       const error = reason === 'no-actor' ? new ActorNotFoundError(`#${target}`) : new ActorStoppedError(`#${target}`, reason);
       this.#replyErrorTo(replyHost, corr, error);
     }
-    this.#deadLetter(target, sender, msg, reason, undefined);
+    this.#deadLetter(target, sender, msg, reason, undefined, trace);
   }
 
-  #deadLetter(target: number, sender: number, msg: unknown, reason: string, error: WireError | undefined): void {
+  #deadLetter(target: number, sender: number, msg: unknown, reason: string, error: WireError | undefined, trace = 0): void {
     this.#deadLetters++;
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ target, sender, reason }, 'dead letter');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ target, sender, reason, correlationId: trace === 0 ? undefined : trace }, 'dead letter');
     if (!this.#wants('deadLetter')) return;
     const event: SystemEvent = { type: 'deadLetter', at: now(), host: this.hostName, target: target as ActorId, reason };
     if (sender !== 0) event.sender = sender as ActorId;
+    if (trace !== 0) event.correlationId = trace;
     if (msg !== undefined) event.message = msg;
     if (error !== undefined) event.error = error;
     this.#emit(event);
@@ -417,7 +445,7 @@ export class Host implements RefHost, CellHost {
       return;
     }
     if (kind === Kind.tell && cell.curSender !== 0) {
-      this.refFor(cell.curSender, undefined).tellAs(value, cell.id);
+      this.refFor(cell.curSender, undefined).tellAs(value, cell.id, cell.curTrace);
       return;
     }
     this.#deadLetter(cell.curSender, cell.id, value, 'no-reply-target', undefined);
@@ -427,6 +455,7 @@ export class Host implements RefHost, CellHost {
     const kindWord = cell.curKindWord;
     const sender = cell.curSender;
     const corr = cell.curCorr;
+    const trace = cell.curTrace;
     const wasReplied = cell.replied;
     cell.replied = true;
     let used = wasReplied || kindOf(kindWord) !== Kind.ask;
@@ -438,7 +467,7 @@ export class Host implements RefHost, CellHost {
     return {
       send: (value: unknown) => {
         if (kindOf(kindWord) === Kind.tell && sender !== 0 && !wasReplied) {
-          this.refFor(sender, undefined).tellAs(value, cell.id);
+          this.refFor(sender, undefined).tellAs(value, cell.id, trace);
           return;
         }
         if (!take()) return;
@@ -457,9 +486,9 @@ export class Host implements RefHost, CellHost {
     const kind = kindOf(cell.curKindWord);
     if (kind === Kind.ask && !cell.replied) {
       cell.replied = true;
-      return this.#send(Kind.ask, target.id, cell.curSender, cell.curCorr, msg, true, srcHostOf(cell.curKindWord));
+      return this.#send(Kind.ask, target.id, cell.curSender, cell.curCorr, cell.curTrace, msg, true, srcHostOf(cell.curKindWord));
     }
-    return this.#send(Kind.tell, target.id, cell.curSender, 0, msg, true);
+    return this.#send(Kind.tell, target.id, cell.curSender, 0, cell.curTrace, msg, true);
   }
 
   #replyTo(host: number, corr: number, value: unknown): void {
@@ -626,13 +655,13 @@ export class Host implements RefHost, CellHost {
   #crashed(cell: Cell, error: unknown): void {
     this.#errors++;
     const wire = errorToWire(error);
-    this.log.warn({ actor: cell.id, actorName: cell.name, err: error }, 'actor crashed; restarting');
+    this.log.warn({ actor: cell.id, actorName: cell.name, correlationId: cell.curTrace === 0 ? undefined : cell.curTrace, err: error }, 'actor crashed; restarting');
     const kindWord = cell.curKindWord;
     if (kindOf(kindWord) === Kind.ask && !cell.replied) {
       cell.replied = true;
       this.#replyErrorTo(srcHostOf(kindWord), cell.curCorr, new ActorCrashedError(cell.label, error));
     }
-    this.#deadLetter(cell.id, cell.curSender, cell.curMessage, 'crashed', wire);
+    this.#deadLetter(cell.id, cell.curSender, cell.curMessage, 'crashed', wire, cell.curTrace);
     cell.curMessage = undefined;
     if (this.#wants('actor.crashed')) {
       const event: SystemEvent = { type: 'actor.crashed', at: now(), host: this.hostName, id: cell.id, error: wire };
@@ -737,9 +766,10 @@ export class Host implements RefHost, CellHost {
         const kindWord = mailbox.headKindWord();
         const sender = mailbox.headSender();
         const corr = mailbox.headCorr();
+        const trace = mailbox.headTrace();
         const msg = mailbox.headMessage();
         mailbox.shift();
-        this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, msg, 'stopped', srcHostOf(kindWord));
+        this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, trace, msg, 'stopped', srcHostOf(kindWord));
       }
     }
     if (cell.watchers !== undefined) {
@@ -782,7 +812,7 @@ export class Host implements RefHost, CellHost {
 
   #sendDown(watcher: number, target: number, name: string | undefined, reason: string): void {
     const down = { type: 'down', ref: this.refFor(target, name), reason };
-    this.#send(Kind.tell, watcher, target, 0, down, false);
+    this.#send(Kind.tell, watcher, target, 0, 0, down, false);
   }
 
   // ---------------------------------------------------------------- events ---
@@ -843,7 +873,7 @@ export class Host implements RefHost, CellHost {
           this.#forward(host, reader);
           return;
         }
-        this.#undeliverable(kind, target, sender, corr, this.#tryDecode(reader), 'no-actor', src);
+        this.#undeliverable(kind, target, sender, corr, reader.trace, this.#tryDecode(reader), 'no-actor', src);
         return;
       }
       let msg: unknown;
@@ -854,13 +884,14 @@ export class Host implements RefHost, CellHost {
         return;
       }
       const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
+      const trace = reader.trace;
       if (cell.status === 'running' && !cell.busy && !cell.scheduled && cell.queued === 0) {
-        this.#invoke(cell, kindWord, sender, corr, msg);
+        this.#invoke(cell, kindWord, sender, corr, trace, msg);
       } else if (cell.queued >= this.#options.mailboxLimit) {
         this.#backpressure++;
-        this.#undeliverable(kind, target, sender, corr, msg, 'mailbox-full', src);
+        this.#undeliverable(kind, target, sender, corr, trace, msg, 'mailbox-full', src);
       } else {
-        this.#accept(cell, kindWord, sender, corr, msg);
+        this.#accept(cell, kindWord, sender, corr, trace, msg);
       }
       return;
     }
@@ -1236,7 +1267,7 @@ export class Host implements RefHost, CellHost {
   injectRecord(host: number, kind: number, target: number, payload: Uint8Array, corruptFrame: boolean): void {
     const out = this.#outboxes[host];
     if (out === undefined) throw new InvalidArgumentError(`no lane from host ${this.index} to host ${host}`);
-    const at = out.writer.reserve(makeKindWord(kind, this.index), target, 0, 0, payload.length);
+    const at = out.writer.reserve(makeKindWord(kind, this.index), target, 0, 0, 0, payload.length);
     if (at < 0) throw new MailboxFullError(`host ${String(hostNameOf(host))}`, 0, 'lane');
     out.writer.bytes.set(payload, at);
     if (corruptFrame) new DataView(out.writer.bytes.buffer, out.writer.bytes.byteOffset).setUint32(at - RECORD_HEADER_BYTES, 3, true);

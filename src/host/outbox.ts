@@ -11,6 +11,7 @@ interface HeldRecord {
   target: number;
   sender: number;
   corr: number;
+  trace: number;
   payload: Uint8Array;
 }
 
@@ -32,16 +33,16 @@ export class Outbox {
   }
 
   /** Writes `bytes[start, end)` as a record if nothing is held and the ring has room; false otherwise. */
-  tryWrite(kindWord: number, target: number, sender: number, corr: number, bytes: Uint8Array, start: number, end: number): boolean {
+  tryWrite(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number): boolean {
     if (this.#held.length !== this.#heldHead) return false;
-    const at = this.writer.reserve(kindWord, target, sender, corr, end - start);
+    const at = this.writer.reserve(kindWord, target, sender, corr, trace, end - start);
     if (at < 0) return false;
     copyBytes(bytes, start, end, this.writer.bytes, at);
     return true;
   }
 
-  hold(kindWord: number, target: number, sender: number, corr: number, bytes: Uint8Array, start: number, end: number): void {
-    this.#held.push({ kindWord, target, sender, corr, payload: bytes.slice(start, end) });
+  hold(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number): void {
+    this.#held.push({ kindWord, target, sender, corr, trace, payload: bytes.slice(start, end) });
     this.writer.requestSpace();
   }
 
@@ -55,7 +56,7 @@ export class Outbox {
     let moved = 0;
     while (this.#heldHead < this.#held.length) {
       const record = this.#held[this.#heldHead];
-      const at = this.writer.reserve(record.kindWord, record.target, record.sender, record.corr, record.payload.length);
+      const at = this.writer.reserve(record.kindWord, record.target, record.sender, record.corr, record.trace, record.payload.length);
       if (at < 0) {
         this.writer.requestSpace();
         break;

@@ -42,9 +42,11 @@ export const DICT_LENGTH = 1;
 export const DICT_HEADER_BYTES = 8;
 
 // ---- record ---------------------------------------------------------------
-// [u32 length][u8 kind | u8 flags | u16 srcHost][u32 target][u32 sender][u32 corr] payload...
-// `length` covers header + payload; records start 8-byte aligned.
-export const RECORD_HEADER_BYTES = 20;
+// [u32 length][u8 kind | u8 flags | u16 srcHost][u32 target][u32 sender][u32 corr][u32 trace] payload...
+// `length` covers header + payload; records start 8-byte aligned. `corr`
+// pairs an ask with its reply; `trace` is the user-visible correlation id
+// that follows a request through every message it causes.
+export const RECORD_HEADER_BYTES = 24;
 export const RECORD_ALIGN = 8;
 /** A length word of this value marks padding up to the end of the ring (wrap-around). */
 export const RECORD_PAD = 0xffffffff;

@@ -80,7 +80,7 @@ export class LaneWriter {
    * header, and returns the byte offset (in `bytes`) where the payload goes,
    * or -1 when the ring has no room now.
    */
-  reserve(kindWord: number, target: number, sender: number, corr: number, payloadLength: number): number {
+  reserve(kindWord: number, target: number, sender: number, corr: number, trace: number, payloadLength: number): number {
     const length = RECORD_HEADER_BYTES + payloadLength;
     const need = align(length);
     let write = this.#write;
@@ -104,18 +104,10 @@ export class LaneWriter {
     words[w + 2] = target;
     words[w + 3] = sender;
     words[w + 4] = corr;
+    words[w + 5] = trace;
     this.#write = (write + need) >>> 0;
     this.#unpublishedRecords++;
     return offset + RECORD_HEADER_BYTES;
-  }
-
-  /** Copies a whole record read from another lane (forwarding), header included. */
-  reserveCopy(source: Uint8Array, start: number, end: number): boolean {
-    const payloadLength = end - start - RECORD_HEADER_BYTES;
-    const at = this.reserve(0, 0, 0, 0, payloadLength);
-    if (at < 0) return false;
-    this.bytes.set(source.subarray(start, end), at - RECORD_HEADER_BYTES);
-    return true;
   }
 
   /** Makes reserved records visible; returns whether the consumer was parked and needed its doorbell rung. */
@@ -169,6 +161,7 @@ export class LaneReader {
   target = 0;
   sender = 0;
   corr = 0;
+  trace = 0;
   recordStart = 0;
   payloadStart = 0;
   payloadEnd = 0;
@@ -226,6 +219,7 @@ export class LaneReader {
       this.target = this.#words[w + 2];
       this.sender = this.#words[w + 3];
       this.corr = this.#words[w + 4];
+      this.trace = this.#words[w + 5];
       this.recordStart = offset;
       this.payloadStart = offset + RECORD_HEADER_BYTES;
       this.payloadEnd = offset + length;

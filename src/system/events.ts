@@ -31,6 +31,8 @@ export interface DeadLetterEvent extends Base {
   /** Why: `no-actor`, `crashed`, `stopped`, `decode-failed`, `mailbox-full`, `no-reply-target`, `reply-expired`, `lane-corrupt`. */
   reason: string;
   error?: WireError;
+  /** The correlation id the message carried, if any. */
+  correlationId?: number;
 }
 export interface BackpressureEvent extends Base { type: 'backpressure'; toHost: HostName; target: ActorId; held: number }
 export interface SystemStoppedEvent extends Base { type: 'system.stopped'; forced: boolean }
