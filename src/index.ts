@@ -3,8 +3,9 @@ export type { SystemInternals } from './system/engine.js';
 export { defineActor, isActorDefinition } from './actor/define-actor.js';
 export type { ActorDefinition, ActorBehavior } from './actor/define-actor.js';
 export { ActorRef, isActorRef } from './actor/ref.js';
-export type { AskOptions } from './actor/ref.js';
+export type { AskOptions, TellOptions } from './actor/ref.js';
 export type { ActorContext, SpawnOptions, HostName, DownMessage, ReplyHandle } from './actor/context.js';
+export type { SupervisorOptions, BackoffOptions, Strategy, RestartType } from './supervision/strategy.js';
 export type { ActorId } from './lane/directory.js';
 export type { SystemOptions } from './options.js';
 export { kDefaults as defaults } from './options.js';
@@ -23,6 +24,8 @@ export type {
   DeadLetterEvent,
   BackpressureEvent,
   SystemStoppedEvent,
+  SupervisorDecidedEvent,
+  SystemEscalatedEvent,
   WaitForOptions,
 } from './system/events.js';
 export type { SystemStats, HostStats, LaneStats } from './metrics/stats.js';

@@ -3,7 +3,8 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, TroupeError } from './errors.js';
+import { kRootSupervisorDefaults, resolveSupervisor, type ResolvedSupervisor, type SupervisorOptions } from './supervision/strategy.js';
 
 /** Options of {@link ActorSystem.start}. Every field is optional; defaults live in {@link kDefaults}. */
 export interface SystemOptions {
@@ -52,6 +53,12 @@ export interface SystemOptions {
   workerPreload?: (string | URL)[];
   /** V8 heap limits of each worker (a worker that exceeds them exits and is reported). */
   workerResourceLimits?: ResourceLimits;
+  /**
+   * The root supervisor, parent of every actor `system.spawn` starts. Past its
+   * restart intensity the system emits `system.escalated` and stops cleanly.
+   * @default { strategy: 'one_for_one', maxRestarts: 100, withinMs: 5000 } (a worker's death restarts all the top-level actors it ran at once)
+   */
+  supervisor?: SupervisorOptions;
 }
 
 export interface ResolvedOptions {
@@ -74,10 +81,11 @@ export interface ResolvedOptions {
   workerExecArgv: string[] | undefined;
   workerPreload: string[];
   workerResourceLimits: ResourceLimits | undefined;
+  supervisor: ResolvedSupervisor;
 }
 
 /** The options a worker thread needs; plain data so it crosses `workerData`. */
-export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload'>;
+export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor'>;
 
 export const kDefaults = Object.freeze({
   laneBytes: 256 * 1024,
@@ -101,7 +109,7 @@ const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 const kKnownOptions = new Set([
   'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'spinWindowMs', 'batchRecords', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'statsSampleEvery', 'logger', 'logLevel',
-  'workerExecArgv', 'workerPreload', 'workerResourceLimits',
+  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'supervisor',
 ]);
 
 export const kMaxWorkers = 254;
@@ -134,6 +142,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     workerExecArgv: undefined,
     workerPreload: [],
     workerResourceLimits: undefined,
+    supervisor: rootSupervisor(options.supervisor),
   };
   if ((resolved.laneBytes & (resolved.laneBytes - 1)) !== 0) {
     throw new InvalidOptionError('laneBytes', 'a power of two between 4096 and 2^30', options.laneBytes);
@@ -180,8 +189,16 @@ function integer(options: SystemOptions, key: keyof SystemOptions, fallback: num
 }
 
 export function hostOptionsOf(options: ResolvedOptions): HostOptions {
-  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, ...rest } = options;
+  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, ...rest } = options;
   return rest;
+}
+
+function rootSupervisor(options: SupervisorOptions | undefined): ResolvedSupervisor {
+  try {
+    return resolveSupervisor(options, 'supervisor', kRootSupervisorDefaults);
+  } catch (error) {
+    throw new InvalidOptionError('supervisor', (error as TroupeError).message.replace(/^supervisor:? ?/, ''), options);
+  }
 }
 
 function resolvePreload(entry: unknown): string {

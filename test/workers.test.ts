@@ -1,33 +1,63 @@
 import { describe, expect, it } from 'vitest';
+import { kInternals, type ActorRef, type DeadLetterEvent } from 'troupe';
 import { actor, fixture, startSystem } from './helpers.js';
 
 describe('worker faults', () => {
-  it('a worker that exits is reported and replaced; asks waiting on it reject with TROUPE_ERR_WORKER_EXITED', async () => {
+  it('a worker that exits is replaced and its actors restart there under the same refs; asks it had taken reject with TROUPE_ERR_WORKER_EXITED', async () => {
     await using system = await startSystem();
     const doomed = await system.spawn(fixture('crasher'), { host: 0 });
     const slow = await system.spawn(fixture('crasher'), { host: 0 });
     const survivor = await system.spawn(actor('counter'), { host: 1 });
     const exited = system.events.waitFor('worker.exited');
     const replaced = system.events.waitFor('worker.replaced');
+    const dead = system.events.waitFor('deadLetter', (e) => e.reason === 'worker-exited');
+    const restarted = [doomed, slow].map((ref) => system.events.waitFor('actor.restarted', (e) => e.id === ref.id));
     const inFlight = slow.ask({ type: 'slow-reply', ms: 60_000 }, { timeoutMs: 120_000 });
     const fatal = doomed.ask({ type: 'exit', code: 3 }, { timeoutMs: 120_000 });
     await expect(fatal).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
     await expect(inFlight).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
     expect(await exited).toMatchObject({ host: 0, exitCode: 3 });
-    // what lived on the dead worker is known dead: asks fail at once, not at their timeout
-    await expect(doomed.ask({ type: 'get' }, { timeoutMs: 600_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+    // the message it died handling is a dead letter, with the reason
+    expect(await dead).toMatchObject({ target: doomed.id, message: { type: 'exit', code: 3 }, error: { code: 'TROUPE_ERR_WORKER_EXITED' } });
+    // asks sent while the actors restart reach the new incarnations
+    const later = doomed.ask({ type: 'get' });
     expect(await survivor.ask({ type: 'get' })).toBe(0);
-    expect(await replaced).toMatchObject({ host: 0 });
-    const fresh = await system.spawn(actor('counter'), { host: 0, args: { start: 5 } });
-    expect(await fresh.ask({ type: 'get' })).toBe(5);
+    await replaced;
+    await Promise.all(restarted);
+    expect(await later).toMatchObject({ n: 0 });
+    expect(system.hostOf(doomed)).toBe(0);
+    expect(await slow.ask({ type: 'get' })).toMatchObject({ n: 0 });
   });
 
-  it('a worker stuck in a synchronous loop is detected by its heartbeat, terminated and replaced while other workers keep answering', async () => {
+  it('records queued for a dead worker are all delivered to its replacement', async () => {
+    await using system = await startSystem({ batchRecords: 1 });
+    const journal = await system.spawn(fixture('journal'), { host: 'main' });
+    const sleeper = await system.spawn(fixture('crasher'), { host: 0 });
+    const sink = await system.spawn(actor('sink'), { host: 0 });
+    const replaced = system.events.waitFor('worker.replaced');
+    const sinkBack = system.events.waitFor('actor.restarted', (e) => e.id === sink.id);
+    const letters: DeadLetterEvent[] = [];
+    system.events.on('deadLetter', (e) => letters.push(e));
+    // worker 0 tells the journal it is about to block, then blocks: nothing drains its lanes
+    void sleeper.ask({ type: 'announce-and-sleep', ms: 60_000, notify: journal }, { timeoutMs: 120_000 }).catch(() => undefined);
+    await journal.ask({ type: 'read', n: 1 });
+    const n = 2_000;
+    for (let i = 0; i < n; i++) sink.tell(i);
+    await system[kInternals].terminateWorker(0);
+    await replaced;
+    await sinkBack;
+    expect(await sink.ask({ type: 'expect', n }, { timeoutMs: 30_000 })).toBe(n);
+    expect(await sink.ask({ type: 'count' })).toBe(n);
+    // only the message it was handling died with it
+    expect(letters.map((e) => [e.target, e.reason])).toEqual([[sleeper.id, 'worker-exited']]);
+  });
+
+  it('a worker stuck in a synchronous loop is detected by its heartbeat, replaced, and its actors restarted, while other workers keep answering', async () => {
     await using system = await startSystem({ stallTimeoutMs: 300 });
     const spinner = await system.spawn(fixture('crasher'), { host: 0 });
     const survivor = await system.spawn(actor('counter'), { host: 1 });
     const stalled = system.events.waitFor('worker.stalled');
-    const replaced = system.events.waitFor('worker.replaced');
+    const back = system.events.waitFor('actor.restarted', (e) => e.id === spinner.id);
     const stuck = spinner.ask({ type: 'spin' }, { timeoutMs: 120_000 });
     const event = await stalled;
     expect(event).toMatchObject({ host: 0, stallTimeoutMs: 300 });
@@ -35,25 +65,60 @@ describe('worker faults', () => {
     survivor.tell({ type: 'inc' });
     expect(await survivor.ask({ type: 'get' })).toBe(1);
     await expect(stuck).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
-    await replaced;
-    const fresh = await system.spawn(actor('echo'), { host: 0 });
-    expect(await fresh.ask('alive')).toBe('alive');
+    await back;
+    expect(await spinner.ask({ type: 'get' })).toMatchObject({ n: 0 });
   });
 
-  it('records queued for a dead worker reach its replacement (and become dead letters there, its actors being gone)', async () => {
+  it('a worker out of memory (resourceLimits) is replaced and its actor restarted', async () => {
+    await using system = await startSystem({ workerResourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
+    const hog = await system.spawn(fixture('member'), { host: 0, args: { label: 'hog' } });
+    const exited = system.events.waitFor('worker.exited');
+    const back = system.events.waitFor('actor.restarted', (e) => e.id === hog.id);
+    await expect(hog.ask({ type: 'hog' }, { timeoutMs: 120_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
+    expect((await exited).error?.code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+    await back;
+    expect(await hog.ask({ type: 'get' })).toMatchObject({ label: 'hog' });
+  });
+
+  it('watchers are told when an actor dies with its worker and is not restarted', async () => {
     await using system = await startSystem();
-    const doomed = await system.spawn(fixture('crasher'), { host: 0 });
-    const letters: unknown[] = [];
-    system.events.on('deadLetter', (e) => letters.push(e.message));
-    const replaced = system.events.waitFor('worker.replaced');
-    // The exit message and the records behind it are in the same lane; the
-    // worker dies while they wait, and its replacement reads them.
-    doomed.tell({ type: 'exit', code: 0 });
-    for (let i = 0; i < 5; i++) doomed.tell({ type: 'inc', i } as never);
-    await replaced;
-    const probe = await system.spawn(actor('echo'), { host: 0 });
-    expect(await probe.ask('after')).toBe('after');
-    // all five either reached the doomed actor before the exit ran (impossible: exit was first) or are dead letters
-    expect(letters.filter((m) => (m as { type?: string })?.type === 'inc')).toHaveLength(5);
+    const watcher = await system.spawn(fixture('watcher'), { host: 1 });
+    const parent = await system.spawn(fixture('boss'), { host: 0, args: { label: 'p', module: fixture('member').href, children: [{ label: 'kid', host: 'local' }] } });
+    const [kid] = (await parent.ask({ type: 'children' })) as ActorRef[];
+    const temp = await system.spawn(fixture('member'), { host: 0, restart: 'temporary', args: { label: 'temp' } });
+    await watcher.ask({ type: 'watch', ref: kid });
+    await watcher.ask({ type: 'watch', ref: temp });
+    await watcher.ask({ type: 'watch', ref: parent });
+    const parentBack = system.events.waitFor('actor.restarted', (e) => e.id === parent.id);
+    await system[kInternals].terminateWorker(0);
+    // kid died with its supervisor (restarted, it starts a new kid); temp is temporary; parent is restarted: no down for it
+    const downs = (await watcher.ask({ type: 'downs', n: 2 })) as { id: number; reason: string }[];
+    expect(downs.map((d) => [d.id, d.reason]).sort()).toEqual([[kid.id, 'worker-exited'], [temp.id, 'worker-exited']].sort());
+    await parentBack;
+    const [newKid] = (await parent.ask({ type: 'children' })) as ActorRef[];
+    expect(newKid.id).not.toBe(kid.id);
+  });
+
+  it('a crash loop ends in escalation, not an endless respawn, and the system stays responsive', async () => {
+    const system = await startSystem({ supervisor: { maxRestarts: 1, withinMs: 60_000 } });
+    const survivor = await system.spawn(actor('counter'), { host: 1 });
+    const exits: number[] = [];
+    system.events.on('worker.exited', (e) => exits.push(e.at));
+    const escalated = system.events.waitFor('system.escalated', undefined, { timeoutMs: 60_000 });
+    const stopped = system.events.waitFor('system.stopped', undefined, { timeoutMs: 60_000 });
+    // a strict supervisor whose only child kills its worker shortly after every start
+    await system.spawn(fixture('boss'), {
+      export: 'strict',
+      host: 1,
+      args: { label: 'looper', module: fixture('member').href, children: [{ label: 'bomb', host: 0, args: { exitWorkerAfterMs: 20 } }] },
+    });
+    await system.events.waitFor('worker.exited');
+    survivor.tell({ type: 'inc' });
+    expect(await survivor.ask({ type: 'get' })).toBe(1);
+    await escalated;
+    await stopped;
+    // bomb restarted once (strict), looper gave up and was restarted once by the root, then the root gave up
+    expect(exits.length).toBeGreaterThanOrEqual(3);
+    expect(exits.length).toBeLessThanOrEqual(5);
   });
 });

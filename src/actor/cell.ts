@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SpawnSpec } from '../codec/envelope.js';
+import type { Supervisor } from '../supervision/supervisor.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
 import type { ActorDefinition } from './define-actor.js';
@@ -8,10 +9,12 @@ import type { ActorRef, AskOptions } from './ref.js';
 
 /**
  * `pending`: messages arrived before the spawn record (buffered);
- * `starting`: module loading / init running; `running`; `restarting`;
- * `stopping`: children and onStop running; `stopped`: gone.
+ * `starting`: module loading / init running; `running`;
+ * `halting`: it exited or failed, children and onStop running;
+ * `halted`: waiting for its supervisor's decision (messages queue);
+ * `stopping`: stopping for good; `stopped`: gone.
  */
-export type CellStatus = 'pending' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
+export type CellStatus = 'pending' | 'starting' | 'running' | 'halting' | 'halted' | 'stopping' | 'stopped';
 
 /** @internal What a cell needs from its host. */
 export interface CellHost {
@@ -23,6 +26,7 @@ export interface CellHost {
   forward(cell: Cell, target: ActorRef, msg: unknown): boolean;
   spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef>;
   stopActor(id: number, reason: string): Promise<void>;
+  exitActor(cell: Cell): void;
   watch(watcher: number, target: number): void;
   unwatch(watcher: number, target: number): void;
 }
@@ -41,8 +45,11 @@ export class Cell {
   scheduled = false;
   mailbox: Mailbox | undefined = undefined;
   parent = 0;
-  children: Set<number> | undefined = undefined;
+  /** Present once this actor has children: it supervises them. */
+  supervisor: Supervisor | undefined = undefined;
   watchers: Set<number> | undefined = undefined;
+  /** Recreated after its worker died: watchers registered before are unknown here, so its end is broadcast. */
+  watchersUnknown = false;
   ctx: Context | undefined = undefined;
   // The message being handled; ctx.reply and ctx.sender read these, also after an await.
   curKindWord = 0;
@@ -52,6 +59,7 @@ export class Cell {
   curMessage: unknown = undefined;
   replied = false;
   stopping: Promise<void> | undefined = undefined;
+  halting: Promise<void> | undefined = undefined;
   /** Reached `running` at least once (counted as spawned). */
   started = false;
   #idleWaiters: (() => void)[] | undefined = undefined;
@@ -156,6 +164,10 @@ export class Context implements ActorContext {
 
   stop(ref?: ActorRef): Promise<void> {
     return this.#host.stopActor(ref === undefined ? this.#cell.id : ref.id, ref === undefined ? 'stopped-itself' : 'stopped');
+  }
+
+  exit(): void {
+    this.#host.exitActor(this.#cell);
   }
 
   watch(ref: ActorRef): void {

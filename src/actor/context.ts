@@ -16,6 +16,13 @@ export interface SpawnOptions<TArgs = unknown> {
   host?: HostName | 'local';
   /** Which export of the module holds the definition. @default 'default' */
   export?: string;
+  /**
+   * OTP restart type, applied by the actor's supervisor (its parent, or the
+   * root for `system.spawn`): `permanent` is always restarted, `transient` only
+   * after an abnormal exit, `temporary` never (not even when a sibling's
+   * failure takes it down). @default 'permanent'
+   */
+  restart?: 'permanent' | 'transient' | 'temporary';
 }
 
 /** What a handler sees besides its state and message. */
@@ -57,8 +64,18 @@ export interface ActorContext<TMsg = any> {
   ask<TReply = any>(ref: ActorRef, msg: unknown, options?: AskOptions): Promise<TReply>;
   /** Starts a child of this actor; it stops when this actor stops or restarts. */
   spawn<TChildMsg = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TChildMsg>>;
-  /** Stops `ref` (default: this actor) after its current message; resolves when it has stopped. */
+  /**
+   * Stops `ref` (default: this actor) for good after its current message:
+   * children first, then `onStop`; its supervisor does not restart it.
+   * Resolves when it has stopped.
+   */
   stop(ref?: ActorRef): Promise<void>;
+  /**
+   * Ends this actor normally (OTP's `exit(normal)`) once the current message
+   * is handled: its supervisor restarts it if it is `permanent`, and forgets it
+   * if it is `transient` or `temporary`.
+   */
+  exit(): void;
   /** Delivers `{ type: 'down', ref, reason }` to this actor when `ref` terminates (at once if it already has). */
   watch(ref: ActorRef): void;
   unwatch(ref: ActorRef): void;

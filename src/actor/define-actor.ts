@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { resolveSupervisor, type SupervisorOptions } from '../supervision/strategy.js';
 import type { ActorContext } from './context.js';
 
 /** Marks a definition so a runtime loaded from another copy of the package still recognises it. */
@@ -17,13 +18,19 @@ export interface ActorBehavior<TState, TMsg, TArgs> {
   receive: (state: TState, msg: TMsg, ctx: ActorContext<TMsg>) => void | Promise<void>;
   /** Runs when the actor stops or before it restarts; errors are logged, not raised. */
   onStop?: (state: TState, ctx: ActorContext<TMsg>) => void | Promise<void>;
+  /**
+   * How this actor supervises its children (spawned with `ctx.spawn`):
+   * OTP's strategies and restart intensity; OTP's defaults
+   * (`one_for_one`, 1 restart in 5 s) where not given.
+   */
+  supervisor?: SupervisorOptions;
 }
 
 export interface ActorDefinition<TState = any, TMsg = any, TArgs = any> extends ActorBehavior<TState, TMsg, TArgs> {
   readonly [kActorDefinition]: true;
 }
 
-const kKeys = new Set(['init', 'receive', 'onStop']);
+const kKeys = new Set(['init', 'receive', 'onStop', 'supervisor']);
 
 /**
  * Defines an actor. Export the result as the default export of a module; the
@@ -45,11 +52,12 @@ export function defineActor<TState = undefined, TMsg = any, TArgs = any>(
     throw new InvalidArgumentError('defineActor() takes an object with init, receive and onStop');
   }
   for (const key of Object.keys(behavior)) {
-    if (!kKeys.has(key)) throw new InvalidArgumentError(`defineActor(): unknown key "${key}" (expected init, receive, onStop)`);
+    if (!kKeys.has(key)) throw new InvalidArgumentError(`defineActor(): unknown key "${key}" (expected init, receive, onStop, supervisor)`);
   }
   if (typeof behavior.receive !== 'function') throw new InvalidArgumentError('defineActor(): receive must be a function');
   if (behavior.init !== undefined && typeof behavior.init !== 'function') throw new InvalidArgumentError('defineActor(): init must be a function');
   if (behavior.onStop !== undefined && typeof behavior.onStop !== 'function') throw new InvalidArgumentError('defineActor(): onStop must be a function');
+  resolveSupervisor(behavior.supervisor, 'defineActor(): supervisor');
   return Object.freeze({ ...behavior, [kActorDefinition]: true as const });
 }
 

@@ -15,7 +15,14 @@ export const Kind = {
   unwatch: 8,
   event: 9,
   spawnViaMain: 10,
-  childDown: 11,
+  /** A child ended or failed; its supervisor decides (payload: { k: exit kind, r: reason }). */
+  childExit: 11,
+  /** Supervisor directive: start the child again from the spec in the payload, same id. */
+  restart: 12,
+  /** Supervisor directive: halt the child (group restart), keeping its mailbox. */
+  halt: 13,
+  /** An actor watched from this host ended for good (payload: reason); sender is the actor. */
+  gone: 14,
 } as const;
 
 export const kindOf = (kindWord: number): number => kindWord & 0xff;
@@ -32,6 +39,8 @@ export interface SpawnSpec {
   a: unknown;
   /** Name, if any. */
   n?: string;
-  /** Parent id, 0 for top-level. */
+  /** Parent id (its supervisor), 0 for top-level (the root supervisor). */
   p: number;
+  /** Restart type; absent means permanent. */
+  r?: 'permanent' | 'transient' | 'temporary';
 }

@@ -16,7 +16,8 @@ export interface WorkerBoot {
 
 /** Main → worker control messages (the ref'd control port that keeps a parked worker alive). */
 export type ControlMessage =
-  | { type: 'host-down'; host: number; detail: string }
+  /** `consumedTo`: how far the dead host had read the lane from the receiving host. */
+  | { type: 'host-down'; host: number; detail: string; consumedTo: number }
   | { type: 'close' };
 
 /** Worker → main. */

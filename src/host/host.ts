@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { Cell, Context, type CellHost } from '../actor/cell.js';
+import { Cell, Context, type CellHost, type CellStatus } from '../actor/cell.js';
 import type { HostName, ReplyHandle, SpawnOptions } from '../actor/context.js';
 import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.js';
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
@@ -37,12 +37,25 @@ import {
   type WireError,
 } from '../errors.js';
 import { Directory, slotOf, type ActorId } from '../lane/directory.js';
-import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, HostState, MAX_SLOTS, RECORD_HEADER_BYTES, STAT_SLOTS, Stat } from '../lane/layout.js';
+import {
+  HOST_HISTOGRAM_OFFSET,
+  HOST_INFLIGHT_END,
+  HOST_INFLIGHT_FROM,
+  HOST_INFLIGHT_START,
+  HOST_STATS_OFFSET,
+  HostState,
+  MAX_SLOTS,
+  RECORD_HEADER_BYTES,
+  STAT_SLOTS,
+  Stat,
+} from '../lane/layout.js';
 import { LaneReader, LaneWriter, beat, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
 import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
-import { kEventBits, type SystemEvent, type SystemEventType } from '../system/events.js';
+import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
 import type { HostOptions } from '../options.js';
 import type { WorkerBoot } from './boot.js';
+import { Supervisor, type ChildExit } from '../supervision/supervisor.js';
+import { resolveRestartType, resolveSupervisor, type ExitKind, type ResolvedSupervisor } from '../supervision/strategy.js';
 import { Outbox } from './outbox.js';
 import { PendingTable } from './pending.js';
 
@@ -53,6 +66,8 @@ export interface MainDuties {
   onEvent(event: SystemEvent): void;
   claimName(name: string, id: ActorId): boolean;
   releaseName(name: string, id: number): void;
+  /** The root supervisor gave up. */
+  escalated(reason: string): void;
 }
 
 /** Host of worker `i` is `i + 1`; host 0 is the main thread. */
@@ -94,6 +109,10 @@ export class Host implements RefHost, CellHost {
   #current: Cell | undefined = undefined;
   #roundRobin = 0;
   #main: MainDuties | undefined;
+  /** The root supervisor (main thread only): supervises every actor started by system.spawn. */
+  #root: Supervisor | undefined;
+  /** What actors of this host watch: target id → watcher ids (see watch()). */
+  readonly #watching = new Map<number, Set<number>>();
 
   // scheduling
   #inPump = false;
@@ -164,8 +183,9 @@ export class Host implements RefHost, CellHost {
   }
 
   /** @internal main thread only */
-  attachMain(main: MainDuties): void {
+  attachMain(main: MainDuties, rootSupervisor: ResolvedSupervisor): void {
     this.#main = main;
+    this.#root = this.#newSupervisor(rootSupervisor, undefined);
   }
 
   start(): void {
@@ -295,7 +315,9 @@ export class Host implements RefHost, CellHost {
     const out = this.#outboxes[host]!;
     const kindWord = makeKindWord(kind, replyHost);
     this.#messagesOut++;
+    const awaitsReply = corr !== 0 && replyHost === this.index && kind !== Kind.reply && kind !== Kind.replyError;
     if (out.tryWrite(kindWord, target, sender, corr, trace, bytes, start, end)) {
+      if (awaitsReply) this.#pending.track(corr, out.writer.lastPosition);
       if (out.writer.unpublished >= this.#options.batchRecords) out.writer.publish();
       else if (!out.dirty) {
         out.dirty = true;
@@ -326,6 +348,9 @@ export class Host implements RefHost, CellHost {
 
   #placeholder(id: ActorId): Cell {
     const cell = new Cell(id);
+    // A placeholder for an actor that had started means its worker died and
+    // this is the replacement: who watched it is not known here.
+    if (this.directory.isStarted(id)) cell.watchersUnknown = true;
     this.#cells.set(id, cell);
     return cell;
   }
@@ -527,8 +552,8 @@ export class Host implements RefHost, CellHost {
       this.#encoders[0]!.encode(request.spec);
       this.#sendRemote(0, Kind.spawnViaMain, request.host, parent, corr, false);
       return promise.then((id) => {
-        const parentCell = this.#cells.get(parent);
-        if (parentCell !== undefined) (parentCell.children ??= new Set()).add(id as number);
+        const supervisor = this.#supervisorOf(parent);
+        supervisor?.add(id as number, request.spec);
         return this.refFor(id as number, request.spec.n);
       });
     }
@@ -550,9 +575,11 @@ export class Host implements RefHost, CellHost {
     }
     const exportName = options?.export ?? 'default';
     if (typeof exportName !== 'string') throw new InvalidArgumentError('spawn option "export" must be a string');
+    const restart = resolveRestartType(options?.restart);
     assertEncodable(options?.args, this.#options.maxMessageDepth);
     const spec: SpawnSpec = { u: url, e: exportName, a: options?.args, p: parent };
     if (name !== undefined) spec.n = name;
+    if (restart !== 'permanent') spec.r = restart;
     return { spec, host: this.#placement(options?.host) };
   }
 
@@ -576,13 +603,10 @@ export class Host implements RefHost, CellHost {
       this.#freeSlots.push(slotOf(id));
       return Promise.reject(new NameTakenError(spec.n));
     }
-    this.directory.place(id, host);
-    if (spec.p !== 0) {
-      const parent = this.#cells.get(spec.p);
-      if (parent !== undefined) (parent.children ??= new Set()).add(id);
-    }
+    this.directory.place(id, host, spec.p);
+    this.#supervisorOf(spec.p)?.add(id, spec);
     const { corr, promise } = this.#pending.open(host, `spawn ${spec.u}`, this.#options.spawnTimeoutMs);
-    if (host === this.index) void this.#startActor(id, spec, corr, this.index);
+    if (host === this.index) void this.#startActor(id, spec, corr, this.index, false);
     else {
       this.#encoders[host]!.encode(spec);
       this.#sendRemote(host, Kind.spawn, id, spec.p, corr, false);
@@ -591,26 +615,52 @@ export class Host implements RefHost, CellHost {
       () => this.refFor(id, spec.n),
       (error: unknown) => {
         if (spec.n !== undefined) this.#main?.releaseName(spec.n, id);
-        this.#cells.get(spec.p)?.children?.delete(id);
+        this.#supervisorOf(spec.p)?.forget(id);
+        // Its worker died with the spawn in hand, say: free the id, or stop what did start.
+        if (!this.directory.isStarted(id)) this.directory.release(id);
+        else void this.stopActor(id, 'spawn-failed');
         throw error;
       },
     );
   }
 
-  async #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number): Promise<void> {
-    const cell = this.#cells.get(id) ?? this.#placeholder(id);
+  /**
+   * Starts (or, for a supervisor's restart, starts again) the actor `id` on
+   * this host from its spec. A restart keeps the cell, hence the mailbox.
+   */
+  async #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number, restart: boolean): Promise<void> {
+    let cell = this.#cells.get(id);
+    // Restarted where no cell was left (its worker died): watchers are unknown here.
+    const recreated = restart && (cell === undefined || cell.status === 'pending');
+    cell ??= this.#placeholder(id);
+    if (restart && (cell.status === 'running' || cell.status === 'halting')) await this.#halt(cell);
+    if (cell.status === 'stopping' || cell.status === 'stopped') {
+      this.#replyErrorTo(replyHost, corr, new ActorStoppedError(cell.label, 'stopped before it could start'));
+      return;
+    }
+    if (recreated) cell.watchersUnknown = true;
     cell.spec = spec;
     cell.name = spec.n;
     cell.parent = spec.p;
     cell.status = 'starting';
-    cell.ctx = new Context(this, cell);
+    cell.ctx ??= new Context(this, cell);
     try {
       cell.def = await this.#definition(spec.u, spec.e);
       cell.state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, cell.ctx);
     } catch (error) {
       const typed = error instanceof TroupeError ? error : new ActorInitError(cell.label, error);
-      if (cell.status === 'starting') this.#terminate(cell, 'spawn-failed');
+      if (cell.status !== 'starting') {
+        this.#replyErrorTo(replyHost, corr, typed);
+        return;
+      }
       this.#replyErrorTo(replyHost, corr, typed);
+      if (restart) {
+        // A restart that fails is one more exit for the supervisor to judge.
+        cell.status = 'halted';
+        this.#reportExit(cell, 'abnormal', `init-failed: ${errorToWire(error).message}`);
+      } else {
+        this.#terminate(cell, 'spawn-failed', false);
+      }
       return;
     }
     if (cell.status !== 'starting') {
@@ -618,11 +668,17 @@ export class Host implements RefHost, CellHost {
       return;
     }
     cell.status = 'running';
-    cell.started = true;
-    this.#spawned++;
+    this.directory.markStarted(id);
+    if (restart) {
+      this.#restarts++;
+    } else {
+      cell.started = true;
+      this.#spawned++;
+    }
     this.#replyTo(replyHost, corr, null);
-    if (this.#wants('actor.started')) {
-      const event: SystemEvent = { type: 'actor.started', at: now(), host: this.hostName, id };
+    const type = restart ? 'actor.restarted' : 'actor.started';
+    if (this.#wants(type)) {
+      const event: ActorStartedEvent | ActorRestartedEvent = { type, at: now(), host: this.hostName, id };
       if (cell.name !== undefined) event.name = cell.name;
       this.#emit(event);
     }
@@ -650,12 +706,147 @@ export class Host implements RefHost, CellHost {
     return loading;
   }
 
+  // ----------------------------------------------------------- supervision ---
+
+  /** The supervisor of actor `id` if it lives on this host (the root, for 0, on the main thread). */
+  #supervisorOf(id: number): Supervisor | undefined {
+    if (id === 0) return this.#root;
+    const cell = this.#cells.get(id);
+    if (cell === undefined || cell.status === 'stopped' || cell.def === undefined) return undefined;
+    return (cell.supervisor ??= this.#newSupervisor(resolveSupervisor(cell.def.supervisor, 'supervisor'), cell));
+  }
+
+  /** A supervisor whose directives travel as records; `owner` undefined is the root. */
+  #newSupervisor(options: ResolvedSupervisor, owner: Cell | undefined): Supervisor {
+    return new Supervisor(options, {
+      halt: (child) => this.#directive(Kind.halt, child, undefined),
+      restart: (child, spec) => this.#directive(Kind.restart, child, spec),
+      remove: (child, reason) => this.stopActor(child, reason),
+      escalate: (reason) => {
+        if (owner === undefined) this.#main!.escalated(reason);
+        else void this.#exit(owner, 'abnormal', `escalated: ${reason}`);
+      },
+      decided: (report) => {
+        if (!this.#wants('supervisor.decided')) return;
+        const { decision } = report;
+        this.#emit({
+          type: 'supervisor.decided',
+          at: now(),
+          host: this.hostName,
+          supervisor: (owner?.id ?? 0) as ActorId,
+          child: report.child as ActorId,
+          exit: report.exit,
+          reason: report.reason,
+          directive: decision.escalate ? 'escalate' : decision.restart.length > 0 ? 'restart' : 'remove',
+          restarted: decision.restart as ActorId[],
+          removed: decision.remove as ActorId[],
+          delayMs: report.delayMs,
+        });
+      },
+      now: () => performance.now(),
+    });
+  }
+
+  /** Sends a halt or restart directive to a child wherever it runs; resolves when the child has carried it out. */
+  #directive(kind: number, child: number, spec: SpawnSpec | undefined): Promise<void> {
+    const host = this.directory.hostOf(child);
+    if (host < 0) return Promise.resolve();
+    const { corr, promise } = this.#pending.open(host, `${kind === Kind.halt ? 'halt' : 'restart'} #${child}`, this.#options.spawnTimeoutMs);
+    if (host === this.index) {
+      this.#onDirective(kind, child as ActorId, spec, corr, this.index);
+    } else {
+      this.#encoders[host]!.encode(spec ?? null);
+      this.#sendRemote(host, kind, child, 0, corr, false);
+    }
+    return promise.then(() => undefined);
+  }
+
+  #onDirective(kind: number, id: ActorId, spec: SpawnSpec | undefined, corr: number, replyHost: number): void {
+    if (kind === Kind.restart) {
+      void this.#startActor(id, spec!, corr, replyHost, true);
+      return;
+    }
+    const cell = this.#cells.get(id);
+    if (cell === undefined || cell.status !== 'running') {
+      const halting = cell?.halting;
+      if (halting === undefined) this.#replyTo(replyHost, corr, null);
+      else void halting.then(() => this.#replyTo(replyHost, corr, null));
+      return;
+    }
+    void this.#halt(cell).then(() => this.#replyTo(replyHost, corr, null));
+  }
+
+  /**
+   * The actor ended or failed (crash, exit(), escalation, failed restart):
+   * it halts (children stopped, onStop run, state dropped, mailbox kept) and
+   * its supervisor decides what happens next.
+   */
+  async #exit(cell: Cell, kind: ExitKind, reason: string): Promise<void> {
+    if (cell.status !== 'running') return;
+    await this.#halt(cell);
+    if ((cell.status as CellStatus) === 'halted') this.#reportExit(cell, kind, reason);
+  }
+
+  exitActor(cell: Cell): void {
+    // After the current message: a handler calling exit() may still be running.
+    if (cell.status === 'running') void cell.whenIdle().then(() => this.#exit(cell, 'normal', 'exited'));
+  }
+
+  #halt(cell: Cell): Promise<void> {
+    if (cell.halting !== undefined) return cell.halting;
+    cell.status = 'halting';
+    cell.halting = (async () => {
+      await this.#stopChildren(cell, 'parent-restarting');
+      if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
+      await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
+      cell.state = undefined;
+      cell.supervisor = undefined;
+      if (cell.status === 'halting') cell.status = 'halted';
+    })();
+    void cell.halting.finally(() => (cell.halting = undefined));
+    return cell.halting;
+  }
+
+  /** Tells an actor's supervisor how it ended, wherever that supervisor runs. */
+  #reportExit(cell: Cell, exit: ChildExit, reason: string): void {
+    const parent = cell.parent;
+    const supervisorHost = parent === 0 ? 0 : this.directory.hostOf(parent);
+    if (supervisorHost < 0) {
+      // Its supervisor is gone (it died with its worker, say): an orphan ends.
+      if (exit !== 'stopped') void this.#stopLocal(cell.id, 'supervisor-gone');
+      return;
+    }
+    if (supervisorHost === this.index) {
+      const supervisor = this.#supervisorOf(parent);
+      if (supervisor === undefined) {
+        if (exit !== 'stopped') void this.#stopLocal(cell.id, 'supervisor-gone');
+        return;
+      }
+      void supervisor.childExited(cell.id, exit, reason);
+      return;
+    }
+    this.#encoders[supervisorHost]!.encode({ k: exit, r: reason });
+    this.#sendRemote(supervisorHost, Kind.childExit, parent, cell.id, 0, false);
+  }
+
+  /** @internal the main thread reports exits of actors its dead workers hosted. */
+  childExitedRemotely(supervisor: number, child: number, exit: ChildExit, reason: string): void {
+    const host = supervisor === 0 ? 0 : this.directory.hostOf(supervisor);
+    if (host < 0) return;
+    if (host === this.index) {
+      void this.#supervisorOf(supervisor)?.childExited(child, exit, reason);
+      return;
+    }
+    this.#encoders[host]!.encode({ k: exit, r: reason });
+    this.#sendRemote(host, Kind.childExit, supervisor, child, 0, false);
+  }
+
   // --------------------------------------------------------------- crashes ---
 
   #crashed(cell: Cell, error: unknown): void {
     this.#errors++;
     const wire = errorToWire(error);
-    this.log.warn({ actor: cell.id, actorName: cell.name, correlationId: cell.curTrace === 0 ? undefined : cell.curTrace, err: error }, 'actor crashed; restarting');
+    this.log.warn({ actor: cell.id, actorName: cell.name, correlationId: cell.curTrace === 0 ? undefined : cell.curTrace, err: error }, 'actor crashed');
     const kindWord = cell.curKindWord;
     if (kindOf(kindWord) === Kind.ask && !cell.replied) {
       cell.replied = true;
@@ -668,39 +859,14 @@ export class Host implements RefHost, CellHost {
       if (cell.name !== undefined) event.name = cell.name;
       this.#emit(event);
     }
-    if (cell.status === 'running') void this.#restart(cell);
-  }
-
-  /** The default policy until the supervision tree lands: fresh state from init, mailbox kept (as Akka). */
-  async #restart(cell: Cell): Promise<void> {
-    cell.status = 'restarting';
-    this.#restarts++;
-    const previousState = cell.state;
-    await this.#stopChildren(cell, 'parent-restarting');
-    await this.#runOnStop(cell, previousState);
-    try {
-      const state = cell.def!.init === undefined ? undefined : await cell.def!.init(cell.spec!.a, cell.ctx!);
-      if (cell.status !== 'restarting') return;
-      cell.state = state;
-    } catch (error) {
-      this.log.error({ actor: cell.id, err: error }, 'init failed during restart; stopping the actor');
-      if (cell.status === 'restarting') this.#terminate(cell, `init-failed: ${errorToWire(error).message}`);
-      return;
-    }
-    cell.status = 'running';
-    if (this.#wants('actor.restarted')) {
-      const event: SystemEvent = { type: 'actor.restarted', at: now(), host: this.hostName, id: cell.id };
-      if (cell.name !== undefined) event.name = cell.name;
-      this.#emit(event);
-    }
-    if (cell.queued > 0) this.#schedule(cell);
+    void this.#exit(cell, 'abnormal', `crashed: ${wire.message}`);
   }
 
   async #runOnStop(cell: Cell, state: unknown): Promise<void> {
     const onStop = cell.def?.onStop;
-    if (onStop === undefined) return;
+    if (onStop === undefined || cell.ctx === undefined) return;
     try {
-      await onStop(state, cell.ctx!);
+      await onStop(state, cell.ctx);
     } catch (error) {
       this.log.warn({ actor: cell.id, err: error }, 'onStop threw');
     }
@@ -712,48 +878,55 @@ export class Host implements RefHost, CellHost {
     const host = this.directory.hostOf(id);
     if (host < 0) return Promise.resolve();
     if (host === this.index) return this.#stopLocal(id as ActorId, reason);
-    const { corr, promise } = this.#pending.open(host, `stop #${id}`, this.#options.shutdownTimeoutMs + this.#options.askTimeoutMs);
+    const { corr, promise } = this.#pending.open(host, `stop #${id}`, 2 * this.#options.shutdownTimeoutMs + this.#options.askTimeoutMs);
     this.#encoders[host]!.encode(reason);
     this.#sendRemote(host, Kind.stop, id, 0, corr, false);
     return promise.then(() => undefined);
   }
 
+  /** Stops an actor for good: children first, then onStop (each bounded by shutdownTimeoutMs, OTP's shutdown), then gone. */
   #stopLocal(id: ActorId, reason: string): Promise<void> {
     const cell = this.#cells.get(id);
     if (cell === undefined) {
+      // Placed here but no cell: its worker died before this replacement heard of it.
+      const started = this.directory.isStarted(id);
       if (this.directory.release(id)) this.#freeSlots.push(slotOf(id));
+      if (started) this.#announceGone(id, undefined, reason, undefined);
       return Promise.resolve();
     }
     if (cell.stopping !== undefined) return cell.stopping;
     if (cell.status === 'stopped') return Promise.resolve();
-    const wasRunning = cell.status === 'running' || cell.status === 'restarting';
+    const wasRunning = cell.status === 'running';
+    const halting = cell.halting;
     cell.status = 'stopping';
     cell.stopping = (async () => {
-      await this.#stopChildren(cell, 'parent-stopped');
-      if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
-      if (wasRunning) await this.#runOnStop(cell, cell.state);
-      this.#terminate(cell, reason);
+      if (halting !== undefined) await halting;
+      if (wasRunning) {
+        await this.#stopChildren(cell, 'parent-stopped');
+        if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
+        await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
+      }
+      this.#terminate(cell, reason, true);
     })();
     return cell.stopping;
   }
 
   async #stopChildren(cell: Cell, reason: string): Promise<void> {
-    const children = cell.children;
-    if (children === undefined || children.size === 0) return;
+    const supervisor = cell.supervisor;
+    if (supervisor === undefined || supervisor.size === 0) return;
     // Reverse start order, as OTP stops a supervisor's children.
-    const ids = [...children].reverse();
-    for (const child of ids) {
+    for (const child of supervisor.childIds().reverse()) {
+      supervisor.forget(child);
       try {
         await this.stopActor(child, reason);
       } catch (error) {
         this.log.warn({ actor: cell.id, child, err: error }, 'child did not stop cleanly');
       }
-      children.delete(child);
     }
   }
 
-  /** The end of an actor: slot freed, queued messages dead-lettered, watchers and parent told. */
-  #terminate(cell: Cell, reason: string): void {
+  /** The end of an actor: slot freed, queued messages dead-lettered, watchers and supervisor told. */
+  #terminate(cell: Cell, reason: string, tellSupervisor: boolean): void {
     if (cell.status === 'stopped') return;
     const wasLive = cell.started;
     cell.status = 'stopped';
@@ -772,14 +945,8 @@ export class Host implements RefHost, CellHost {
         this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, trace, msg, 'stopped', srcHostOf(kindWord));
       }
     }
-    if (cell.watchers !== undefined) {
-      for (const watcher of cell.watchers) this.#sendDown(watcher, cell.id, cell.name, reason);
-    }
-    if (cell.parent !== 0) {
-      const parentHost = this.directory.hostOf(cell.parent);
-      if (parentHost === this.index) this.#cells.get(cell.parent)?.children?.delete(cell.id);
-      else if (parentHost >= 0) this.#sendEmpty(parentHost, Kind.childDown, cell.parent, cell.id, 0, false);
-    }
+    this.#announceGone(cell.id, cell.name, reason, cell.watchersUnknown ? undefined : cell.watchers);
+    if (tellSupervisor) this.#reportExit(cell, 'stopped', reason);
     if (cell.name !== undefined && this.index === 0) this.#main!.releaseName(cell.name, cell.id);
     if (wasLive && (this.#wants('actor.stopped') || (cell.name !== undefined && this.index !== 0))) {
       const event: SystemEvent = { type: 'actor.stopped', at: now(), host: this.hostName, id: cell.id, reason };
@@ -790,10 +957,18 @@ export class Host implements RefHost, CellHost {
 
   // ----------------------------------------------------------------- watch ---
 
+  /**
+   * Watches are kept on both sides: the target's cell lists its watchers (to
+   * tell them directly), and the watcher's host indexes what it watches (so a
+   * target whose list died with its worker can be announced to every host).
+   */
   watch(watcher: number, target: number): void {
+    let watchers = this.#watching.get(target);
+    if (watchers === undefined) this.#watching.set(target, (watchers = new Set()));
+    watchers.add(watcher);
     const host = this.directory.hostOf(target);
     if (host < 0) {
-      this.#sendDown(watcher, target, undefined, 'noproc');
+      this.#onGone(watcher, target as ActorId, undefined, 'noproc');
       return;
     }
     if (host === this.index) {
@@ -805,14 +980,50 @@ export class Host implements RefHost, CellHost {
   }
 
   unwatch(watcher: number, target: number): void {
+    this.#watching.get(target)?.delete(watcher);
     const host = this.directory.hostOf(target);
     if (host === this.index) this.#cells.get(target)?.watchers?.delete(watcher);
     else if (host >= 0) this.#sendEmpty(host, Kind.unwatch, target, watcher, 0, false);
   }
 
-  #sendDown(watcher: number, target: number, name: string | undefined, reason: string): void {
-    const down = { type: 'down', ref: this.refFor(target, name), reason };
-    this.#send(Kind.tell, watcher, target, 0, 0, down, false);
+  /** Tells watchers that `id` ended for good: each one directly, or every host when the list is unknown. */
+  #announceGone(id: number, name: string | undefined, reason: string, watchers: Set<number> | undefined): void {
+    const notice = name === undefined ? { r: reason } : { r: reason, n: name };
+    if (watchers === undefined) {
+      for (let host = 0; host < this.hostCount; host++) this.#sendGone(host, 0, id, notice);
+      return;
+    }
+    for (const watcher of watchers) {
+      const host = this.directory.hostOf(watcher);
+      if (host >= 0) this.#sendGone(host, watcher, id, notice);
+    }
+  }
+
+  /** @internal the main thread announces actors that died with a worker. */
+  announceGone(id: number, reason: string): void {
+    this.#announceGone(id, undefined, reason, undefined);
+  }
+
+  #sendGone(host: number, watcher: number, id: number, notice: { r: string; n?: string }): void {
+    if (host === this.index) {
+      this.#onGone(watcher, id as ActorId, notice.n, notice.r);
+      return;
+    }
+    this.#encoders[host]!.encode(notice);
+    this.#sendRemote(host, Kind.gone, watcher, id, 0, false);
+  }
+
+  /** Delivers the down message(s) for `id` to `watcher` (0: every local watcher), once each. */
+  #onGone(watcher: number, id: ActorId, name: string | undefined, reason: string): void {
+    const watchers = this.#watching.get(id);
+    if (watchers === undefined) return;
+    const targets = watcher === 0 ? [...watchers] : watchers.has(watcher) ? [watcher] : [];
+    for (const w of targets) {
+      watchers.delete(w);
+      const down = { type: 'down', ref: this.refFor(id, name), reason };
+      this.#send(Kind.tell, w, id, 0, 0, down, false);
+    }
+    if (watchers.size === 0) this.#watching.delete(id);
   }
 
   // ---------------------------------------------------------------- events ---
@@ -845,7 +1056,14 @@ export class Host implements RefHost, CellHost {
       if (!reader.refresh()) continue;
       this.#decoder = this.#decoders[i];
       let budget = kLaneBudget;
+      const block = this.#block;
+      const from = this.#readerHosts[i] + 1;
       while (budget-- > 0 && reader.next()) {
+        // Marks the record in hand: if this thread dies handling it, the main
+        // thread dead-letters it and the replacement resumes after it.
+        block[HOST_INFLIGHT_FROM] = from;
+        block[HOST_INFLIGHT_START] = reader.recordPosition;
+        block[HOST_INFLIGHT_END] = reader.nextPosition;
         this.#dispatch(reader);
         handled++;
       }
@@ -855,6 +1073,7 @@ export class Host implements RefHost, CellHost {
         reader.discardedBytes = 0;
       }
       reader.commit();
+      block[HOST_INFLIGHT_FROM] = 0;
     }
     return handled;
   }
@@ -916,7 +1135,7 @@ export class Host implements RefHost, CellHost {
       }
       case Kind.spawn: {
         const spec = this.#decodeSpawnSpec(reader, src, corr);
-        if (spec !== undefined) void this.#startActor(target as ActorId, spec, corr, src);
+        if (spec !== undefined) void this.#startActor(target as ActorId, spec, corr, src, false);
         return;
       }
       case Kind.stop: {
@@ -927,15 +1146,40 @@ export class Host implements RefHost, CellHost {
         );
         return;
       }
-      case Kind.watch:
-        this.watch(sender, target);
+      case Kind.watch: {
+        const cell = this.#cells.get(target);
+        if (this.directory.hostOf(target) === this.index && cell?.status !== 'stopped') {
+          ((cell ?? this.#placeholder(target as ActorId)).watchers ??= new Set()).add(sender);
+        } else {
+          this.#sendGone(src, sender, target, { r: 'noproc' });
+        }
         return;
+      }
       case Kind.unwatch:
         this.#cells.get(target)?.watchers?.delete(sender);
         return;
-      case Kind.childDown:
-        this.#cells.get(target)?.children?.delete(sender);
+      case Kind.childExit: {
+        const exit = this.#tryDecode(reader) as { k?: unknown; r?: unknown } | undefined;
+        if (exit === undefined || (exit.k !== 'normal' && exit.k !== 'abnormal' && exit.k !== 'stopped')) {
+          this.#decodeErrors++;
+          return;
+        }
+        void this.#supervisorOf(target)?.childExited(sender, exit.k, String(exit.r));
         return;
+      }
+      case Kind.restart: {
+        const spec = this.#decodeSpawnSpec(reader, src, corr);
+        if (spec !== undefined) this.#onDirective(Kind.restart, target as ActorId, spec, corr, src);
+        return;
+      }
+      case Kind.halt:
+        this.#onDirective(Kind.halt, target as ActorId, undefined, corr, src);
+        return;
+      case Kind.gone: {
+        const notice = this.#tryDecode(reader) as { r?: unknown; n?: unknown } | undefined;
+        this.#onGone(target, sender as ActorId, typeof notice?.n === 'string' ? notice.n : undefined, String(notice?.r ?? 'gone'));
+        return;
+      }
       case Kind.event: {
         const event = this.#tryDecode(reader);
         if (this.index === 0 && event !== undefined) this.#main!.onEvent(event as SystemEvent);
@@ -1223,9 +1467,14 @@ export class Host implements RefHost, CellHost {
 
   // ------------------------------------------------------------- lifecycle ---
 
-  /** Another host died: nothing it would have answered will be answered. */
-  hostDown(host: number, detail: string): void {
-    this.#pending.rejectHost(host, (label) => new WorkerExitedError(String(hostNameOf(host)), `${detail}; pending: ${label}`));
+  /** Another host died, having consumed our lane to it up to `consumedTo`: what it took will not be answered. */
+  hostDown(host: number, detail: string, consumedTo: number): void {
+    this.#pending.rejectHost(host, consumedTo, (label) => new WorkerExitedError(String(hostNameOf(host)), `${detail}; pending: ${label}`));
+  }
+
+  /** Children of the root supervisor (top-level actors), in start order. */
+  rootChildren(): number[] {
+    return this.#root?.childIds() ?? [];
   }
 
   /** Top-level actors living here, for shutdown. */

@@ -15,6 +15,8 @@ interface Entry {
   reject(error: unknown): void;
   host: number;
   label: string;
+  /** Where the request's record starts in the lane to `host` (free-running), -1 while not in a lane. */
+  position: number;
 }
 
 class DeadlineQueue {
@@ -41,7 +43,7 @@ export class PendingTable {
     this.#nextCorr = corr === 0xffffffff ? 1 : corr + 1;
     let entry!: Entry;
     const promise = new Promise<unknown>((resolve, reject) => {
-      entry = { resolve, reject, host, label };
+      entry = { resolve, reject, host, label, position: -1 };
     });
     this.#entries.set(corr, entry);
     this.#expireAfter(corr, timeoutMs);
@@ -69,11 +71,21 @@ export class PendingTable {
     this.#take(corr);
   }
 
-  /** Rejects every request waiting on `host` (it died). */
-  rejectHost(host: number, error: (label: string) => unknown): number {
+  /** Records where the request's record went in its lane. */
+  track(corr: number, position: number): void {
+    const entry = this.#entries.get(corr);
+    if (entry !== undefined) entry.position = position;
+  }
+
+  /**
+   * `host` died having consumed its lane from us up to `consumedTo`: rejects
+   * the requests whose records it took (their handler died with it). Requests
+   * still queued in the lane, or held back, reach its replacement.
+   */
+  rejectHost(host: number, consumedTo: number, error: (label: string) => unknown): number {
     let count = 0;
     for (const [corr, entry] of this.#entries) {
-      if (entry.host !== host) continue;
+      if (entry.host !== host || entry.position < 0 || ((entry.position - consumedTo) | 0) >= 0) continue;
       this.#take(corr);
       entry.reject(error(entry.label));
       count++;

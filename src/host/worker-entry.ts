@@ -18,7 +18,7 @@ const host = new Host({ ...boot, logger });
 port.on('message', (message: ControlMessage) => {
   switch (message.type) {
     case 'host-down':
-      host.hostDown(message.host, message.detail);
+      host.hostDown(message.host, message.detail, message.consumedTo);
       host.nudge();
       break;
     case 'close':

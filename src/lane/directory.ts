@@ -19,6 +19,9 @@ import {
 
 export type ActorId = number & { readonly __brand: 'ActorId' };
 
+/** Entry bit set once the actor's init has run (see markStarted). */
+const kStartedBit = 1 << 24;
+
 export const slotOf = (id: number): number => id & SLOT_MASK;
 export const generationOf = (id: number): number => id >>> SLOT_BITS;
 export const makeId = (slot: number, generation: number): ActorId => (((generation << SLOT_BITS) | slot) >>> 0) as ActorId;
@@ -27,7 +30,9 @@ export class Directory {
   readonly #words: Int32Array;
 
   static allocate(): SharedArrayBuffer {
-    const sab = new SharedArrayBuffer((DIRECTORY_HEADER_INTS + MAX_SLOTS) * 4);
+    // Two tables after the header: where each actor runs, and who supervises it
+    // (read by the main thread when a worker dies and its memory is gone).
+    const sab = new SharedArrayBuffer((DIRECTORY_HEADER_INTS + 2 * MAX_SLOTS) * 4);
     new Int32Array(sab)[DIR_NEXT_SLOT] = 1;
     return sab;
   }
@@ -40,7 +45,7 @@ export class Directory {
   allocate(freeSlots: number[]): ActorId | undefined {
     const reused = freeSlots.pop();
     if (reused !== undefined) {
-      const previous = Atomics.load(this.#words, DIRECTORY_HEADER_INTS + reused) >>> 8;
+      const previous = (Atomics.load(this.#words, DIRECTORY_HEADER_INTS + reused) >>> 8) & GENERATION_MASK;
       return makeId(reused, (previous + 1) & GENERATION_MASK);
     }
     const slot = Atomics.add(this.#words, DIR_NEXT_SLOT, 1);
@@ -51,9 +56,27 @@ export class Directory {
     return makeId(slot, 0);
   }
 
-  /** Marks `id` as running on `host` (0 = main). */
-  place(id: number, host: number): void {
+  /** Marks `id` as placed on `host` (0 = main), supervised by `parent` (0 = root); not yet started. */
+  place(id: number, host: number, parent: number): void {
+    Atomics.store(this.#words, DIRECTORY_HEADER_INTS + MAX_SLOTS + slotOf(id), parent | 0);
     Atomics.store(this.#words, DIRECTORY_HEADER_INTS + slotOf(id), (generationOf(id) << 8) | (host + 1));
+  }
+
+  /** Marks `id` as started (its init ran once): a dead worker's unstarted actors are still spawning, not failing. */
+  markStarted(id: number): void {
+    const index = DIRECTORY_HEADER_INTS + slotOf(id);
+    const entry = Atomics.load(this.#words, index);
+    if (((entry >>> 8) & GENERATION_MASK) === generationOf(id)) Atomics.or(this.#words, index, kStartedBit);
+  }
+
+  isStarted(id: number): boolean {
+    const entry = Atomics.load(this.#words, DIRECTORY_HEADER_INTS + slotOf(id));
+    return ((entry >>> 8) & GENERATION_MASK) === generationOf(id) && (entry & kStartedBit) !== 0;
+  }
+
+  /** The supervisor of a live `id` (0 = root), as recorded when it was placed. */
+  parentOf(id: number): number {
+    return Atomics.load(this.#words, DIRECTORY_HEADER_INTS + MAX_SLOTS + slotOf(id)) >>> 0;
   }
 
   /**
@@ -64,7 +87,7 @@ export class Directory {
    */
   hostOf(id: number): number {
     const entry = this.#words[DIRECTORY_HEADER_INTS + (id & SLOT_MASK)];
-    if (entry >>> 8 !== id >>> SLOT_BITS) return -1;
+    if (((entry >>> 8) & GENERATION_MASK) !== id >>> SLOT_BITS) return -1;
     return (entry & 0xff) - 1;
   }
 
@@ -72,7 +95,7 @@ export class Directory {
   release(id: number): boolean {
     const index = DIRECTORY_HEADER_INTS + slotOf(id);
     const entry = Atomics.load(this.#words, index);
-    if (entry >>> 8 !== generationOf(id) || (entry & 0xff) === 0) return false;
+    if (((entry >>> 8) & GENERATION_MASK) !== generationOf(id) || (entry & 0xff) === 0) return false;
     Atomics.store(this.#words, index, generationOf(id) << 8);
     return true;
   }
@@ -83,7 +106,7 @@ export class Directory {
     const end = DIRECTORY_HEADER_INTS + Math.min(Atomics.load(this.#words, DIR_NEXT_SLOT), MAX_SLOTS);
     for (let i = DIRECTORY_HEADER_INTS + 1; i < end; i++) {
       const entry = this.#words[i];
-      if ((entry & 0xff) === host + 1) ids.push(makeId(i - DIRECTORY_HEADER_INTS, entry >>> 8));
+      if ((entry & 0xff) === host + 1) ids.push(makeId(i - DIRECTORY_HEADER_INTS, (entry >>> 8) & GENERATION_MASK));
     }
     return ids;
   }

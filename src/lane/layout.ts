@@ -56,6 +56,14 @@ export const HOST_DOORBELL = 0;
 export const HOST_PARKED = 1;
 export const HOST_HEARTBEAT = 2;
 export const HOST_STATE = 3;
+/**
+ * The lane record being handled right now (so the main thread can tell, if
+ * this worker dies, which message died with it): producing host + 1 (0: none),
+ * and the record's start and end positions in that lane.
+ */
+export const HOST_INFLIGHT_FROM = 4;
+export const HOST_INFLIGHT_START = 5;
+export const HOST_INFLIGHT_END = 6;
 export const HOST_INT_SLOTS = 16;
 /** Float64 stats start after the int words. */
 export const HOST_STATS_OFFSET = HOST_INT_SLOTS * 4;

@@ -55,6 +55,8 @@ export class LaneWriter {
   #write: number;
   #knownRead: number;
   #unpublishedRecords = 0;
+  /** Lane position (free-running) where the last reserved record starts. */
+  lastPosition = 0;
   #highWater: number;
 
   constructor(lane: SharedArrayBuffer, consumerHostBlock: SharedArrayBuffer) {
@@ -99,6 +101,7 @@ export class LaneWriter {
     }
     const w = offset >>> 2;
     const words = this.#words;
+    this.lastPosition = write;
     words[w] = length;
     words[w + 1] = kindWord;
     words[w + 2] = target;
@@ -163,6 +166,9 @@ export class LaneReader {
   corr = 0;
   trace = 0;
   recordStart = 0;
+  /** Free-running lane positions of the current record's start and of the next record. */
+  recordPosition = 0;
+  nextPosition = 0;
   payloadStart = 0;
   payloadEnd = 0;
   /** Bytes skipped because a record's frame was invalid; reset by the caller. */
@@ -221,9 +227,11 @@ export class LaneReader {
       this.corr = this.#words[w + 4];
       this.trace = this.#words[w + 5];
       this.recordStart = offset;
+      this.recordPosition = read;
       this.payloadStart = offset + RECORD_HEADER_BYTES;
       this.payloadEnd = offset + length;
       this.#read = (read + size) >>> 0;
+      this.nextPosition = this.#read;
       this.#consumedRecords++;
       return true;
     }
@@ -360,4 +368,46 @@ export class LaneDictionary {
     Atomics.add(this.#words, DICT_VERSION, 1);
     return true;
   }
+}
+
+/** Where the consumer of a lane has committed its reads (free-running). */
+export function consumedTo(lane: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(lane, 0, LANE_HEADER_BYTES / 4), LANE_READ_POS) >>> 0;
+}
+
+/**
+ * Takes over a dead consumer's lane for one step: if the record at
+ * [start, end) is not yet committed, returns its header and payload and
+ * commits the lane up to its end (it died with the consumer; what came
+ * before it had been handled). Only for the main thread, after the consumer
+ * thread has exited.
+ */
+export function takeInFlightRecord(
+  lane: SharedArrayBuffer,
+  start: number,
+  end: number,
+): { kindWord: number; target: number; sender: number; corr: number; trace: number; bytes: Uint8Array; payloadStart: number; payloadEnd: number } | undefined {
+  const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
+  const read = Atomics.load(header, LANE_READ_POS) >>> 0;
+  const write = Atomics.load(header, LANE_WRITE_POS) >>> 0;
+  // Committed past it already, or not a record the producer published: nothing in flight.
+  if (((read - end) | 0) >= 0 || ((end - write) | 0) > 0 || ((start - read) | 0) < 0) return undefined;
+  const capacity = laneCapacity(lane);
+  const words = new Uint32Array(lane, LANE_HEADER_BYTES, capacity / 4);
+  const offset = start & (capacity - 1);
+  const length = words[offset >>> 2];
+  if (length < RECORD_HEADER_BYTES || offset + length > capacity) return undefined;
+  const w = offset >>> 2;
+  const result = {
+    kindWord: words[w + 1],
+    target: words[w + 2],
+    sender: words[w + 3],
+    corr: words[w + 4],
+    trace: words[w + 5],
+    bytes: new Uint8Array(lane, LANE_HEADER_BYTES, capacity),
+    payloadStart: offset + RECORD_HEADER_BYTES,
+    payloadEnd: offset + length,
+  };
+  Atomics.store(header, LANE_READ_POS, end | 0);
+  return result;
 }

@@ -12,14 +12,19 @@ import type { WorkerBoot } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
 import { Directory, slotOf, type ActorId } from '../lane/directory.js';
-import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
-import { allocateLane, hostState, isParked, laneCounters, readHeartbeat } from '../lane/ring.js';
+import { HOST_HISTOGRAM_OFFSET, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { allocateLane, consumedTo, hostState, isParked, laneCounters, readHeartbeat, takeInFlightRecord } from '../lane/ring.js';
+import { LaneDecoder } from '../codec/codec.js';
 import { histogramCountsLength } from '../metrics/shared-histogram.js';
 import { StatsReader, type SystemStats } from '../metrics/stats.js';
 import { hostOptionsOf, resolveOptions, type ResolvedOptions, type SystemOptions } from '../options.js';
 import { SystemEvents, type SystemEvent } from './events.js';
 
 const kStatsTickMs = 1000;
+/** A worker that dies again within this window of its last death is in a loop: its replacement waits. */
+const kDeathWindowMs = 5000;
+const kReplaceDelayMs = 50;
+const kMaxReplaceDelayMs = 5000;
 
 export interface SystemInternals {
   /** Writes raw payload bytes as a record of `kind` from main to worker `to`, past all validation. */
@@ -40,7 +45,8 @@ export class Engine implements MainDuties {
   readonly #directory: Directory;
   readonly #pool: WorkerPool;
   readonly #names = new Map<string, number>();
-  readonly #topLevel = new Set<number>();
+  /** Deaths per host index, for backing off a worker that keeps dying. */
+  readonly #deaths = new Map<number, { count: number; at: number }>();
   readonly #stats: StatsReader;
   readonly #heartbeats = new Map<number, { beat: number; since: number; reported: boolean }>();
   #state: 'running' | 'stopping' | 'stopped' = 'running';
@@ -72,7 +78,7 @@ export class Engine implements MainDuties {
       freeSlots: [],
       logger: this.log,
     });
-    this.host.attachMain(this);
+    this.host.attachMain(this, options.supervisor);
     this.#pool = new WorkerPool(options.workerExecArgv, options.workerResourceLimits, (exit) => this.#onWorkerExit(exit));
     this.#stats = new StatsReader({ hostBlocks: this.#hostBlocks, lanes: this.#lanes, hostName: hostNameOf });
   }
@@ -90,8 +96,6 @@ export class Engine implements MainDuties {
     engine.#stats.sample();
     engine.#ticker = setInterval(() => {
       engine.#stats.sample();
-      // Top-level actors that stopped on their own leave stale ids behind.
-      for (const id of engine.#topLevel) if (engine.#directory.hostOf(id) < 0) engine.#topLevel.delete(id);
       // diagnostics_channel subscribers appear without telling us; refresh the mask.
       engine.#directory.eventInterest = engine.events.interestMask();
     }, kStatsTickMs);
@@ -130,6 +134,12 @@ export class Engine implements MainDuties {
     if (this.#names.get(name) === id) this.#names.delete(name);
   }
 
+  escalated(reason: string): void {
+    this.log.error({ reason }, 'the root supervisor gave up; stopping the system');
+    this.events.emit({ type: 'system.escalated', at: now(), host: 'main', reason });
+    void this.shutdown();
+  }
+
   onEvent(event: SystemEvent): void {
     if (event.type === 'actor.stopped' && event.name !== undefined) this.releaseName(event.name, event.id);
     this.events.emit(event);
@@ -139,10 +149,7 @@ export class Engine implements MainDuties {
 
   spawn(moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
-    return this.host.spawn(moduleUrl, options, 0).then((ref) => {
-      this.#topLevel.add(ref.id);
-      return ref;
-    });
+    return this.host.spawn(moduleUrl, options, 0);
   }
 
   lookup(name: string): ActorRef | undefined {
@@ -156,7 +163,6 @@ export class Engine implements MainDuties {
     if (ref === null || typeof ref !== 'object' || typeof ref.id !== 'number') {
       return Promise.reject(new InvalidArgumentError('stop(ref) takes an ActorRef'));
     }
-    this.#topLevel.delete(ref.id);
     return this.host.stopActor(ref.id, 'stopped');
   }
 
@@ -171,29 +177,94 @@ export class Engine implements MainDuties {
 
   // --------------------------------------------------------- worker faults
 
+  /**
+   * A worker died. The lanes are the system's, so nothing queued for it is
+   * lost; what it held in its own memory is. In order: dead-letter the record
+   * it was handling, fail the requests it had taken, hand every actor it ran
+   * to its supervisor (or let it go with a supervisor that died too), stop
+   * the orphans it leaves elsewhere, then start a replacement on the same
+   * lanes, backing off if it keeps dying.
+   */
   #onWorkerExit(exit: WorkerExit): void {
     if (exit.expected || this.#state === 'stopped') return;
-    const host = hostNameOf(exit.index);
+    const index = exit.index;
+    const host = hostNameOf(index);
     const detail = exit.error === undefined ? `exit code ${exit.exitCode}` : `${exit.error.message} (exit code ${exit.exitCode})`;
     this.log.error({ worker: host, exitCode: exit.exitCode, err: exit.error === undefined ? undefined : errorFromWire(exit.error) }, 'worker exited');
-    const event: SystemEvent = { type: 'worker.exited', at: now(), host, exitCode: exit.exitCode };
-    if (exit.error !== undefined) event.error = exit.error;
-    this.events.emit(event);
-    // Its actors are gone (the supervision tree will restart them); asks
-    // waiting on them fail now instead of at their timeouts.
-    const freed: number[] = [];
-    for (const id of this.#directory.idsOn(exit.index)) {
-      if (this.#directory.release(id)) freed.push(slotOf(id));
-      for (const [name, holder] of this.#names) if (holder === id) this.#names.delete(name);
+    const exited: SystemEvent = { type: 'worker.exited', at: now(), host, exitCode: exit.exitCode };
+    if (exit.error !== undefined) exited.error = exit.error;
+    this.events.emit(exited);
+
+    this.#deadLetterInFlight(index, detail);
+    const consumed = this.#lanes.map((row) => (row[index] === undefined ? 0 : consumedTo(row[index]!)));
+    this.host.hostDown(index, detail, consumed[0]);
+    for (let other = 1; other < this.#hostBlocks.length; other++) {
+      if (other !== index) this.#pool.send(other, { type: 'host-down', host: index, detail, consumedTo: consumed[other] });
     }
-    this.host.hostDown(exit.index, detail);
-    this.#pool.broadcast({ type: 'host-down', host: exit.index, detail }, exit.index);
+
+    const dead = this.#directory.idsOn(index);
+    const deadSet = new Set<number>(dead);
+    const freed: number[] = [];
+    for (const id of dead) {
+      // A spawn still queued in its lane: the replacement will start it.
+      if (!this.#directory.isStarted(id)) continue;
+      const parent = this.#directory.parentOf(id);
+      if (parent !== 0 && (deadSet.has(parent) || this.#directory.hostOf(parent) < 0)) {
+        // Its supervisor died with it: when that supervisor is restarted, its
+        // init starts the children it needs. This one is gone for good.
+        if (this.#directory.release(id)) freed.push(slotOf(id));
+        for (const [name, holder] of this.#names) if (holder === id) this.#names.delete(name);
+        this.host.announceGone(id, 'worker-exited');
+        this.events.emit({ type: 'actor.stopped', at: now(), host, id: id as ActorId, reason: 'worker-exited' });
+      } else {
+        this.host.childExitedRemotely(parent, id, 'abnormal', 'worker-exited');
+      }
+    }
+    // Children elsewhere of actors that died here would outlive their supervisor.
+    for (let other = 0; other < this.#hostBlocks.length; other++) {
+      if (other === index) continue;
+      for (const id of this.#directory.idsOn(other)) {
+        if (deadSet.has(this.#directory.parentOf(id))) void this.host.stopActor(id, 'supervisor-exited').catch(() => undefined);
+      }
+    }
     if (this.#state !== 'running') return;
-    // The lanes outlive the thread: the replacement serves the same host index.
-    this.#startWorker(exit.index, freed).then(
-      () => this.events.emit({ type: 'worker.replaced', at: now(), host }),
-      (error: unknown) => this.log.error({ worker: host, err: error }, 'replacement worker failed to start'),
-    );
+    const previous = this.#deaths.get(index);
+    const recent = previous !== undefined && performance.now() - previous.at < kDeathWindowMs;
+    const count = recent ? previous.count + 1 : 1;
+    this.#deaths.set(index, { count, at: performance.now() });
+    const delayMs = count <= 1 ? 0 : Math.min(kMaxReplaceDelayMs, kReplaceDelayMs * 2 ** (count - 2));
+    const replace = (): void => {
+      if (this.#state !== 'running') return;
+      this.#startWorker(index, freed).then(
+        () => this.events.emit({ type: 'worker.replaced', at: now(), host }),
+        (error: unknown) => this.log.error({ worker: host, err: error }, 'replacement worker failed to start'),
+      );
+    };
+    if (delayMs === 0) replace();
+    else setTimeout(replace, delayMs).unref();
+  }
+
+  /** The lane record the dead worker was handling goes to dead letters; the lane resumes after it. */
+  #deadLetterInFlight(index: number, detail: string): void {
+    const block = new Int32Array(this.#hostBlocks[index], 0, HOST_STATS_OFFSET / 4);
+    const from = block[HOST_INFLIGHT_FROM] - 1;
+    if (from < 0 || from >= this.#hostBlocks.length || from === index) return;
+    const lane = this.#lanes[from][index]!;
+    const record = takeInFlightRecord(lane, block[HOST_INFLIGHT_START] >>> 0, block[HOST_INFLIGHT_END] >>> 0);
+    block[HOST_INFLIGHT_FROM] = 0;
+    if (record === undefined) return;
+    let message: unknown;
+    try {
+      message = new LaneDecoder(lane, this.options.maxMessageDepth, (id, name) => this.host.refFor(id, name)).decode(record.bytes, record.payloadStart, record.payloadEnd);
+    } catch {
+      message = undefined;
+    }
+    const event: SystemEvent = { type: 'deadLetter', at: now(), host: hostNameOf(index), target: record.target as ActorId, reason: 'worker-exited' };
+    if (record.sender !== 0) event.sender = record.sender as ActorId;
+    if (message !== undefined) event.message = message;
+    if (record.trace !== 0) event.correlationId = record.trace;
+    event.error = { code: 'TROUPE_ERR_WORKER_EXITED', name: 'WorkerExitedError', message: `worker ${String(hostNameOf(index))} exited while handling it (${detail})` };
+    this.events.emit(event);
   }
 
   #checkStalls(): void {
@@ -236,7 +307,7 @@ export class Engine implements MainDuties {
     const deadline = performance.now() + this.options.shutdownTimeoutMs;
     let forced = !(await this.#drained(deadline));
     // Top-level actors in reverse start order; each stops its children first.
-    const stops = [...this.#topLevel].reverse().map((id) => this.host.stopActor(id, 'shutdown'));
+    const stops = this.host.rootChildren().reverse().map((id) => this.host.stopActor(id, 'shutdown'));
     forced = !(await settleBy(Promise.allSettled(stops), deadline)) || forced;
     // Whatever is left (orphans of crashed parents, actors started by hand).
     const rest: Promise<void>[] = [];

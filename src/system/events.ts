@@ -36,6 +36,22 @@ export interface DeadLetterEvent extends Base {
 }
 export interface BackpressureEvent extends Base { type: 'backpressure'; toHost: HostName; target: ActorId; held: number }
 export interface SystemStoppedEvent extends Base { type: 'system.stopped'; forced: boolean }
+/** A supervisor judged a child's exit (OTP rules): restart it (or its group), remove it, or give up. */
+export interface SupervisorDecidedEvent extends Base {
+  type: 'supervisor.decided';
+  /** The supervising actor; 0 is the root supervisor. */
+  supervisor: ActorId;
+  child: ActorId;
+  exit: 'normal' | 'abnormal';
+  reason: string;
+  directive: 'restart' | 'remove' | 'escalate';
+  restarted: ActorId[];
+  removed: ActorId[];
+  /** Backoff before the restart. */
+  delayMs: number;
+}
+/** The root supervisor exceeded its restart intensity: the system stops. */
+export interface SystemEscalatedEvent extends Base { type: 'system.escalated'; reason: string }
 
 export type SystemEvent =
   | ActorStartedEvent
@@ -47,7 +63,9 @@ export type SystemEvent =
   | WorkerStalledEvent
   | DeadLetterEvent
   | BackpressureEvent
-  | SystemStoppedEvent;
+  | SystemStoppedEvent
+  | SupervisorDecidedEvent
+  | SystemEscalatedEvent;
 
 export type SystemEventType = SystemEvent['type'];
 export type EventOf<T extends SystemEventType> = Extract<SystemEvent, { type: T }>;
@@ -63,6 +81,8 @@ export const kEventBits: Readonly<Record<SystemEventType, number>> = Object.free
   deadLetter: 1 << 7,
   backpressure: 1 << 8,
   'system.stopped': 1 << 9,
+  'supervisor.decided': 1 << 10,
+  'system.escalated': 1 << 11,
 });
 
 const kAllTypes = Object.keys(kEventBits) as SystemEventType[];

@@ -1,0 +1,597 @@
+/**
+ * The HTTP gateway (`troupe/http`): a node:http server that turns requests
+ * into asks, plus `/metrics`, `/healthz`, `/readyz`, an admin API and token
+ * refresh.
+ *
+ * Every request gets a correlation id from a counter (1 to 2^32-1, then
+ * around again). It travels with the ask in the record header, so the
+ * handler sees it as `ctx.correlationId` and every message the handler causes
+ * carries it; the response returns it as `x-correlation-id`, and the request's
+ * log line carries it next to the client's `x-request-id`.
+ *
+ * Order of refusals: unknown path (404) or method (405), then credentials
+ * (401) and role (403), then the body (415, 413, 400). Nothing reaches an
+ * actor until all of them pass, and a client without credentials never makes
+ * the server read its body.
+ */
+import { STATUS_CODES, createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { HostName } from '../actor/context.js';
+import { isActorRef, type ActorRef, type AskOptions } from '../actor/ref.js';
+import { ActorNotFoundError, TroupeError } from '../errors.js';
+import { kInternals, type ActorSystem } from '../system/actor-system.js';
+import type { Auth, Permission, Principal } from './auth.js';
+import { HttpError, httpErrors, truncate } from './errors.js';
+import { HealthMonitor, type HealthOptions, type HealthReport } from './health.js';
+import { TroupeMetrics } from './metrics.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a route's `message`, `actor` and `respond` functions see. */
+export interface GatewayRequest {
+  method: string;
+  /** The decoded path. */
+  path: string;
+  /** `:name` segments of the route's path, decoded. */
+  params: Record<string, string>;
+  /** Query string; the last value of a repeated key wins. */
+  query: Record<string, string>;
+  /** Parsed JSON body; `undefined` without one (and always for GET). */
+  body: unknown;
+  headers: IncomingHttpHeaders;
+  /** Who is calling; `undefined` on open routes or with `auth: false`. */
+  principal: Principal | undefined;
+  correlationId: number;
+  /** The client's `x-request-id`, if it was printable ASCII of at most 128 characters. */
+  requestId: string | undefined;
+}
+
+export interface GatewayResponse {
+  /** @default 200 */
+  status?: number;
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** An actor name (looked up per request, so a re-spawned actor is found), a ref, or a function choosing one. */
+export type ActorTarget = string | ActorRef | ((request: GatewayRequest) => string | ActorRef | undefined);
+
+export interface RouteOptions {
+  /** @default 'POST' */
+  method?: HttpMethod;
+  /** `/counters/:name/inc`: literal segments and `:param` segments. */
+  path: string;
+  actor: ActorTarget;
+  /** Builds the message from the request; throw an `HttpError` to refuse. @default `{ params, query, body }` (`body` only when there is one) */
+  message?: (request: GatewayRequest) => unknown;
+  /** Ask timeout; past it the answer is 504. @default the gateway's askTimeoutMs, else the system's */
+  timeoutMs?: number;
+  /** What the caller's role must grant; `false` opens the route to anyone. @default 'routes:read' for GET, 'routes:write' otherwise */
+  permission?: Permission | false;
+  /** Shapes the reply into a response. @default reply => ({ status: 200, body: reply }) */
+  respond?: (reply: unknown, request: GatewayRequest) => GatewayResponse;
+}
+
+export interface GatewayOptions {
+  /** Required: an `Auth` from `createAuth`, or `false` to serve every route to anyone (development, loopback only). */
+  auth: Auth | false;
+  /** Request and denial logs. @default pino at 'info' */
+  logger?: Logger;
+  /** The registry `/metrics` serves; `false`: no `/metrics`. @default a new TroupeMetrics with default Node metrics */
+  metrics?: TroupeMetrics | false;
+  health?: HealthOptions;
+  /** Default ask timeout of routes. @default the system's askTimeoutMs */
+  askTimeoutMs?: number;
+  /** Largest request body read. @default 1048576 */
+  bodyLimitBytes?: number;
+  /** Where the admin API lives. @default '/admin' */
+  adminPrefix?: string;
+  /** Permission `/metrics` asks for; `false` opens it. @default 'metrics:read' */
+  metricsPermission?: Permission | false;
+  /** Serve `POST <admin>/workers/:worker/terminate` (permission `chaos:inject`). @default false */
+  chaos?: boolean;
+}
+
+export interface ShutdownOptions {
+  /** How long readiness fails while requests are still served, so load balancers stop sending traffic first. @default 0 */
+  drainMs?: number;
+  /** Longest wait for in-flight requests once the server closes. @default 10000 */
+  closeTimeoutMs?: number;
+}
+
+export interface ListenOptions {
+  /** @default 0 (an ephemeral port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+}
+
+const kDefaults = {
+  bodyLimitBytes: 1_048_576,
+  adminPrefix: '/admin',
+  metricsPermission: 'metrics:read',
+  closeTimeoutMs: 10_000,
+} as const;
+
+const kMethods: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const kMaxCorrelationId = 0xffff_ffff;
+const kRequestIdPattern = /^[\x21-\x7e]{1,128}$/;
+const kJsonType = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
+
+interface Reply extends GatewayResponse {
+  /** Sent as is instead of JSON (the metrics exposition). */
+  text?: string;
+}
+
+interface Route {
+  method: HttpMethod;
+  pattern: string;
+  segments: { literal?: string; param?: string }[];
+  permission: Permission | false;
+  readsBody: boolean;
+  handle(request: GatewayRequest): Promise<Reply>;
+}
+
+/**
+ * The gateway. Make one with {@link createGateway}, mount routes, `listen`.
+ *
+ * @example
+ * const gateway = createGateway(system, { auth: createAuth({ jwt: { secret, issuer, audience } }) });
+ * gateway.route({ method: 'POST', path: '/counter/inc', actor: 'counter', message: () => ({ type: 'inc' }) });
+ * const { url } = await gateway.listen({ port: 8080, host: '0.0.0.0' });
+ */
+export class Gateway {
+  readonly #system: ActorSystem;
+  readonly #auth: Auth | false;
+  readonly #log: Logger;
+  readonly #metrics: TroupeMetrics | undefined;
+  readonly #ownsMetrics: boolean;
+  readonly #health: HealthMonitor;
+  readonly #askTimeoutMs: number | undefined;
+  readonly #bodyLimit: number;
+  readonly #routes: Route[] = [];
+  /** Actor names routes point at, listed by the admin API. */
+  readonly #names = new Set<string>();
+  #server: Server | undefined;
+  #correlation = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(system: ActorSystem, options: GatewayOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError('createGateway(system, options): options must be an object with at least "auth"');
+    if (options.auth !== false && (options.auth === undefined || typeof (options.auth as Auth).authenticate !== 'function')) {
+      throw new TypeError('gateway option "auth" is required: an Auth from createAuth(), or false to serve every route without credentials');
+    }
+    const bodyLimit = options.bodyLimitBytes ?? kDefaults.bodyLimitBytes;
+    if (!Number.isInteger(bodyLimit) || bodyLimit < 0) throw new TypeError(`gateway option "bodyLimitBytes" must be a non-negative integer, received ${String(bodyLimit)}`);
+    if (options.askTimeoutMs !== undefined) positive('askTimeoutMs', options.askTimeoutMs);
+    const adminPrefix = options.adminPrefix ?? kDefaults.adminPrefix;
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(adminPrefix)) throw new TypeError(`gateway option "adminPrefix" must be a path like /admin, received ${JSON.stringify(adminPrefix)}`);
+    this.#system = system;
+    this.#auth = options.auth;
+    this.#log = options.logger ?? pino({ name: 'troupe-http' });
+    this.#ownsMetrics = options.metrics === undefined;
+    this.#metrics = options.metrics === false ? undefined : (options.metrics ?? new TroupeMetrics(system));
+    this.#health = new HealthMonitor(system, options.health);
+    this.#askTimeoutMs = options.askTimeoutMs;
+    this.#bodyLimit = bodyLimit;
+    if (this.#auth === false) this.#log.warn('troupe gateway: auth is off; every route, /metrics and the admin API are open');
+    this.#mountBuiltIns(adminPrefix, options.metricsPermission ?? kDefaults.metricsPermission, options.chaos ?? false);
+  }
+
+  /** Mounts a route that asks an actor and answers with its reply. */
+  route(options: RouteOptions): this {
+    if (options === null || typeof options !== 'object') throw new TypeError('route(options): options must be an object');
+    const method = options.method ?? 'POST';
+    const { actor } = options;
+    if (typeof actor === 'string') this.#names.add(actor);
+    else if (!isActorRef(actor) && typeof actor !== 'function') throw new TypeError(`route ${options.path}: "actor" must be a name, an ActorRef or a function, received ${typeof actor}`);
+    for (const name of ['message', 'respond'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`route ${options.path}: "${name}" must be a function`);
+    }
+    if (options.timeoutMs !== undefined) positive('timeoutMs', options.timeoutMs);
+    const timeoutMs = options.timeoutMs ?? this.#askTimeoutMs;
+    const build = options.message ?? defaultMessage;
+    const label = `${method} ${options.path}`;
+    this.#add(method, options.path, options.permission ?? (method === 'GET' ? 'routes:read' : 'routes:write'), method !== 'GET', async (request) => {
+      const ref = resolveTarget(this.#system, actor, request);
+      const message = build(request);
+      const askOptions: AskOptions = { correlationId: request.correlationId };
+      if (timeoutMs !== undefined) askOptions.timeoutMs = timeoutMs;
+      const started = performance.now();
+      let reply: unknown;
+      try {
+        reply = await ref.ask(message, askOptions);
+      } catch (error) {
+        this.#metrics?.observeAsk(label, outcomeOf(error), (performance.now() - started) / 1000);
+        throw error;
+      }
+      this.#metrics?.observeAsk(label, 'ok', (performance.now() - started) / 1000);
+      return options.respond === undefined ? { body: reply } : options.respond(reply, request);
+    });
+    return this;
+  }
+
+  /** `(req, res)` for an existing node:http server (or express, or a test). */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.#serve(req, res);
+  };
+
+  /** Starts a node:http server on `host:port`. */
+  async listen(options: ListenOptions = {}): Promise<{ port: number; host: string; url: string }> {
+    if (this.#server !== undefined) throw new TypeError('the gateway is already listening');
+    const server = createServer(this.handler);
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#onClientError(error, socket));
+    this.#server = server;
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    return { port, host, url: `http://${shown}:${port}` };
+  }
+
+  get server(): Server | undefined {
+    return this.#server;
+  }
+
+  get metrics(): TroupeMetrics | undefined {
+    return this.#metrics;
+  }
+
+  /** What `/healthz` answers. */
+  liveness(): HealthReport {
+    return this.#health.liveness();
+  }
+
+  /** What `/readyz` answers. */
+  readiness(): HealthReport {
+    return this.#health.readiness();
+  }
+
+  /**
+   * Graceful stop for a SIGTERM: readiness fails at once, requests are still
+   * served for `drainMs`, then the server closes (in-flight requests finish)
+   * and the system shuts down.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    this.#health.markStopping('gateway shutdown');
+    const drainMs = options.drainMs ?? 0;
+    if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+    await this.close(options);
+    await this.#system.shutdown();
+  }
+
+  /** Closes the server (in-flight requests finish, idle connections end) and stops watching the system. The system keeps running. */
+  close(options: Pick<ShutdownOptions, 'closeTimeoutMs'> = {}): Promise<void> {
+    this.#closing ??= this.#close(options.closeTimeoutMs ?? kDefaults.closeTimeoutMs);
+    return this.#closing;
+  }
+
+  async #close(closeTimeoutMs: number): Promise<void> {
+    this.#health.markStopping('gateway closed');
+    const server = this.#server;
+    if (server !== undefined && server.listening) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), closeTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+    }
+    this.#health.close();
+    if (this.#ownsMetrics) this.#metrics?.close();
+  }
+
+  // ------------------------------------------------------------- serving
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    this.#correlation = this.#correlation >= kMaxCorrelationId ? 1 : this.#correlation + 1;
+    const correlationId = this.#correlation;
+    const rawRequestId = req.headers['x-request-id'];
+    const requestId = typeof rawRequestId === 'string' && kRequestIdPattern.test(rawRequestId) ? rawRequestId : undefined;
+    const method = req.method ?? 'GET';
+    let route: Route | undefined;
+    let principal: Principal | undefined;
+    let status: number;
+    let failure: HttpError | undefined;
+    try {
+      const { path, segments, query } = parseTarget(req.url ?? '');
+      const matched = this.#match(method, path, segments);
+      route = matched.route;
+      principal = await this.#authorize(route, req);
+      const body = route.readsBody ? await readJson(req, this.#bodyLimit) : undefined;
+      const request: GatewayRequest = { method, path, params: matched.params, query, body, headers: req.headers, principal, correlationId, requestId };
+      const reply = await route.handle(request);
+      status = send(res, reply.status ?? 200, correlationId, requestId, reply, this.#closing !== undefined);
+    } catch (error) {
+      failure = toHttpError(error);
+      if (failure.code === 'TROUPE_ERR_SYSTEM_STOPPED') this.#health.markStopping('system shutting down');
+      const body = { error: { code: failure.code, message: failure.message }, correlationId };
+      status = send(res, failure.status, correlationId, requestId, { body, headers: failure.headers }, this.#closing !== undefined);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.#metrics?.observeRequest(method, route?.pattern ?? 'unmatched', status, seconds);
+    const line = {
+      correlationId,
+      requestId,
+      method: truncate(method, 16),
+      url: truncate(req.url ?? '', 200),
+      route: route?.pattern,
+      status,
+      ms: Math.round(seconds * 1e5) / 100,
+      subject: principal?.subject,
+      role: principal?.role,
+    };
+    if (failure === undefined) this.#log.info(line, 'request');
+    else if (status === 401 || status === 403) this.#log.warn({ ...line, code: failure.code, reason: failure.detail ?? failure.message, remote: req.socket.remoteAddress }, 'request denied');
+    else if (status >= 500) this.#log.error({ ...line, code: failure.code, err: failure.cause ?? failure }, 'request failed');
+    else this.#log.info({ ...line, code: failure.code, reason: failure.detail }, 'request refused');
+  }
+
+  #match(method: string, path: string, segments: string[]): { route: Route; params: Record<string, string> } {
+    const allowed: string[] = [];
+    for (const route of this.#routes) {
+      const params = matchSegments(route, segments);
+      if (params === undefined) continue;
+      if (route.method === method) return { route, params };
+      allowed.push(route.method);
+    }
+    if (allowed.length > 0) throw httpErrors.methodNotAllowed(method, allowed);
+    throw httpErrors.notFound(path);
+  }
+
+  async #authorize(route: Route, req: IncomingMessage): Promise<Principal | undefined> {
+    if (route.permission === false || this.#auth === false) return undefined;
+    const principal = await this.#auth.authenticate(req.headers);
+    this.#auth.authorize(principal, route.permission);
+    return principal;
+  }
+
+  #add(method: HttpMethod, path: string, permission: Permission | false, readsBody: boolean, handle: Route['handle']): void {
+    if (!kMethods.includes(method)) throw new TypeError(`route method must be one of ${kMethods.join(', ')}, received ${String(method)}`);
+    if (typeof path !== 'string' || !/^(\/(:[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9._~!$&'()*+,;=@-]+))+$|^\/$/.test(path)) {
+      throw new TypeError(`route path must look like /a/:param/b, received ${JSON.stringify(path)}`);
+    }
+    if (permission !== false && (typeof permission !== 'string' || permission.length === 0)) throw new TypeError(`route ${path}: "permission" must be a string or false`);
+    const pattern = `${method} ${path}`;
+    if (this.#routes.some((r) => `${r.method} ${canonical(r.segments)}` === `${method} ${canonical(segmentsOf(path))}`)) {
+      throw new TypeError(`route ${pattern} is already mounted`);
+    }
+    this.#routes.push({ method, pattern: path, segments: segmentsOf(path), permission, readsBody, handle });
+  }
+
+  #mountBuiltIns(admin: string, metricsPermission: Permission | false, chaos: boolean): void {
+    const system = this.#system;
+    const probe = (report: HealthReport): Reply => ({ status: report.status === 'ok' ? 200 : 503, body: report });
+    this.#add('GET', '/healthz', false, false, async () => probe(this.#health.liveness()));
+    this.#add('GET', '/readyz', false, false, async () => probe(this.#health.readiness()));
+    const metrics = this.#metrics;
+    if (metrics !== undefined) {
+      this.#add('GET', '/metrics', metricsPermission, false, async () => ({ text: await metrics.scrape(), headers: { 'content-type': metrics.contentType } }));
+    }
+    const auth = this.#auth;
+    if (auth !== false && auth.issuesTokens) {
+      this.#add('POST', '/auth/refresh', false, true, async ({ body }) => ({ body: await auth.refresh((body as { refreshToken?: unknown } | undefined)?.refreshToken) }));
+    }
+    this.#add('GET', `${admin}/hosts`, 'admin:read', false, async () => {
+      const states = new Map<HostName, string>(this.#health.workers().map((w) => [w.host, w.state]));
+      const stats = system.stats();
+      return { body: { workers: stats.workers, hosts: stats.hosts.map((h) => ({ ...h, state: states.get(h.host) ?? 'up' })) } };
+    });
+    this.#add('GET', `${admin}/actors`, 'admin:read', false, async () => {
+      const stats = system.stats();
+      const hosts = stats.hosts.map((h) => ({
+        host: h.host, actors: h.actors, mailboxQueued: h.mailboxQueued, busyActors: h.busyActors, pendingAsks: h.pendingAsks,
+        messagesIn: h.messagesIn, messagesOut: h.messagesOut, deadLetters: h.deadLetters, errors: h.errors, restarts: h.restarts,
+      }));
+      const named = [...this.#names].flatMap((name) => {
+        const ref = system.lookup(name);
+        return ref === undefined ? [] : [{ name, id: ref.id, host: system.hostOf(ref) }];
+      });
+      return { body: { total: stats.total.actors, hosts, named } };
+    });
+    this.#add('GET', `${admin}/actors/:name`, 'admin:read', false, async ({ params }) => {
+      const ref = lookupOr404(system, params.name);
+      return { body: { name: params.name, id: ref.id, host: system.hostOf(ref) } };
+    });
+    this.#add('POST', `${admin}/actors/:name/stop`, 'actors:stop', false, async ({ params }) => {
+      const ref = lookupOr404(system, params.name);
+      await system.stop(ref);
+      return { body: { name: params.name, id: ref.id, stopped: true } };
+    });
+    this.#add('GET', `${admin}/stats`, 'admin:read', false, async () => ({ body: system.stats() }));
+    if (chaos) {
+      this.#add('POST', `${admin}/workers/:worker/terminate`, 'chaos:inject', false, async ({ params }) => {
+        const worker = Number(params.worker);
+        if (!/^\d+$/.test(params.worker) || worker >= system.workers) throw new HttpError(404, 'TROUPE_ERR_HTTP_NOT_FOUND', `no worker ${truncate(params.worker)}`);
+        const exited = system[kInternals].terminateWorker(worker);
+        if (exited === undefined) throw new HttpError(409, 'TROUPE_ERR_HTTP_CONFLICT', `worker ${worker} is not running`);
+        return { body: { worker, exitCode: await exited } };
+      });
+    }
+  }
+
+  #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({ error: { code: status === 431 ? 'TROUPE_ERR_HTTP_HEADERS_TOO_LARGE' : 'TROUPE_ERR_HTTP_BAD_REQUEST', message: 'malformed HTTP request' } });
+    this.#log.info({ code: error.code, status, remote: socket.remoteAddress }, 'malformed HTTP request');
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  }
+}
+
+/** Builds a gateway over `system`; see {@link GatewayOptions}. */
+export function createGateway(system: ActorSystem, options: GatewayOptions): Gateway {
+  return new Gateway(system, options);
+}
+
+// ------------------------------------------------------------------ helpers
+
+function positive(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`"${name}" must be a positive number of milliseconds, received ${String(value)}`);
+}
+
+function segmentsOf(path: string): Route['segments'] {
+  return path.split('/').slice(1).filter((s) => s.length > 0).map((s) => (s.startsWith(':') ? { param: s.slice(1) } : { literal: s }));
+}
+
+function canonical(segments: Route['segments']): string {
+  return segments.map((s) => (s.param === undefined ? s.literal : ':')).join('/');
+}
+
+function matchSegments(route: Route, segments: string[]): Record<string, string> | undefined {
+  if (route.segments.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const want = route.segments[i];
+    if (want.param === undefined) {
+      if (want.literal !== segments[i]) return undefined;
+    } else {
+      if (segments[i].length === 0) return undefined;
+      params[want.param] = segments[i];
+    }
+  }
+  return params;
+}
+
+function parseTarget(url: string): { path: string; segments: string[]; query: Record<string, string> } {
+  if (!url.startsWith('/')) throw httpErrors.badRequest('the request target must be a path', `target ${truncate(url)}`);
+  const mark = url.indexOf('?');
+  const rawPath = mark < 0 ? url : url.slice(0, mark);
+  let segments: string[];
+  try {
+    segments = rawPath === '/' ? [] : rawPath.slice(1).split('/').map((s) => decodeURIComponent(s));
+  } catch {
+    throw httpErrors.badRequest('the path has a malformed percent-encoding', `path ${truncate(rawPath)}`);
+  }
+  const query = mark < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(mark + 1)));
+  return { path: `/${segments.join('/')}`, segments, query };
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = req.headers['content-length'];
+  const length = declared === undefined ? undefined : Number(declared);
+  if (length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)) return undefined;
+  const type = req.headers['content-type'] ?? '';
+  if (!kJsonType.test(type)) throw httpErrors.mediaType(type);
+  if (length !== undefined && length > limit) throw httpErrors.bodyTooLarge(limit);
+  const bytes = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error?: HttpError): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (error === undefined) resolve(Buffer.concat(chunks, size));
+      else reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop reading; the 413 goes out with `connection: close`.
+        req.pause();
+        done(httpErrors.bodyTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => done();
+    const onError = (error: Error): void => done(httpErrors.badRequest('the request body could not be read', error.message));
+    const onClose = (): void => done(httpErrors.badRequest('the request body was cut short', 'connection closed before the body ended'));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw httpErrors.badJson((error as Error).message);
+  }
+}
+
+function defaultMessage({ params, query, body }: GatewayRequest): unknown {
+  return body === undefined ? { params, query } : { params, query, body };
+}
+
+function resolveTarget(system: ActorSystem, target: ActorTarget, request: GatewayRequest): ActorRef {
+  const chosen = typeof target === 'function' ? target(request) : target;
+  if (typeof chosen === 'string') {
+    const ref = system.lookup(chosen);
+    if (ref === undefined) throw new ActorNotFoundError(JSON.stringify(chosen));
+    return ref;
+  }
+  if (isActorRef(chosen)) return chosen;
+  throw new ActorNotFoundError('(none chosen by the route)');
+}
+
+function lookupOr404(system: ActorSystem, name: string): ActorRef {
+  const ref = system.lookup(name);
+  if (ref === undefined) throw new HttpError(404, 'TROUPE_ERR_ACTOR_NOT_FOUND', `no running actor named ${JSON.stringify(truncate(name))}`);
+  return ref;
+}
+
+/** Runtime failures of an ask, as HTTP answers. */
+const kAskStatus: Readonly<Record<string, { status: number; outcome: string; message?: string }>> = {
+  TROUPE_ERR_ASK_TIMEOUT: { status: 504, outcome: 'timeout', message: 'the actor did not answer in time' },
+  TROUPE_ERR_ACTOR_NOT_FOUND: { status: 503, outcome: 'unavailable' },
+  TROUPE_ERR_ACTOR_STOPPED: { status: 503, outcome: 'unavailable' },
+  TROUPE_ERR_WORKER_EXITED: { status: 503, outcome: 'unavailable' },
+  TROUPE_ERR_SYSTEM_STOPPED: { status: 503, outcome: 'unavailable' },
+  TROUPE_ERR_MAILBOX_FULL: { status: 503, outcome: 'overloaded' },
+  TROUPE_ERR_UNENCODABLE: { status: 400, outcome: 'refused' },
+  TROUPE_ERR_INVALID_ARGUMENT: { status: 400, outcome: 'refused' },
+  TROUPE_ERR_PAYLOAD_TOO_LARGE: { status: 413, outcome: 'refused' },
+  // The handler's own message may hold internals; the client gets the code only.
+  TROUPE_ERR_ACTOR_CRASHED: { status: 502, outcome: 'crashed', message: 'the actor crashed while handling the request' },
+};
+
+function outcomeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' ? kAskStatus[code]?.outcome : undefined) ?? 'error';
+}
+
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof TroupeError || (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string')) {
+    const { code, message } = error as { code: string; message: string };
+    const known = kAskStatus[code];
+    if (known !== undefined) {
+      const headers: Record<string, string> = known.status === 503 ? { 'retry-after': '1' } : {};
+      return new HttpError(known.status, code, known.message ?? message, { cause: error, headers });
+    }
+  }
+  return httpErrors.internal(error);
+}
+
+/** Writes the response; returns the status sent. */
+function send(res: ServerResponse, status: number, correlationId: number, requestId: string | undefined, reply: Reply, closing: boolean): number {
+  if (res.headersSent || res.destroyed) return status;
+  let payload: string;
+  try {
+    payload = reply.text ?? JSON.stringify(reply.body ?? null, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  } catch (error) {
+    const failure = httpErrors.internal(error);
+    payload = JSON.stringify({ error: { code: failure.code, message: 'the reply cannot be sent as JSON' }, correlationId });
+    status = 500;
+  }
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...reply.headers,
+    'content-length': Buffer.byteLength(payload),
+    'x-correlation-id': correlationId,
+  };
+  if (requestId !== undefined) headers['x-request-id'] = requestId;
+  if (closing) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(payload);
+  return status;
+}

@@ -1,0 +1,176 @@
+/**
+ * What a supervisor decides when one of its children exits: OTP's rules,
+ * as plain logic with the clock passed in (no threads, no records), so every
+ * rule is tested on its own.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+export type RestartType = 'permanent' | 'transient' | 'temporary';
+
+export interface BackoffOptions {
+  /** Delay before the first restart of a child that keeps failing. */
+  minMs: number;
+  /** Cap of the exponentially growing delay. */
+  maxMs: number;
+  /** Random spread added to each delay, as a fraction of it (0 to 1). @default 0 */
+  jitter?: number;
+}
+
+/** How an actor supervises its children (OTP's supervisor flags). */
+export interface SupervisorOptions {
+  /** @default 'one_for_one' */
+  strategy?: Strategy;
+  /** Restarts allowed within `withinMs` before the supervisor gives up and fails itself. @default 1 (OTP's intensity) */
+  maxRestarts?: number;
+  /** @default 5000 (OTP's period) */
+  withinMs?: number;
+  /** Delay restarts of a child that keeps failing; none by default (as OTP). */
+  backoff?: BackoffOptions;
+}
+
+export interface ResolvedSupervisor {
+  strategy: Strategy;
+  maxRestarts: number;
+  withinMs: number;
+  backoff: Required<BackoffOptions> | undefined;
+}
+
+export const kSupervisorDefaults: Readonly<ResolvedSupervisor> = Object.freeze({
+  strategy: 'one_for_one',
+  maxRestarts: 1,
+  withinMs: 5000,
+  backoff: undefined,
+});
+
+/**
+ * The root supervisor (parent of every system.spawn actor) is more lenient
+ * than OTP's 1 in 5 s: one worker death restarts every top-level actor it
+ * hosted at once, and each counts.
+ */
+export const kRootSupervisorDefaults: Readonly<ResolvedSupervisor> = Object.freeze({
+  strategy: 'one_for_one',
+  maxRestarts: 100,
+  withinMs: 5000,
+  backoff: undefined,
+});
+
+const kStrategies = new Set<Strategy>(['one_for_one', 'one_for_all', 'rest_for_one']);
+export const kRestartTypes = new Set<RestartType>(['permanent', 'transient', 'temporary']);
+
+export function resolveSupervisor(options: SupervisorOptions | undefined, where: string, defaults: ResolvedSupervisor = kSupervisorDefaults): ResolvedSupervisor {
+  if (options === undefined) return defaults;
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${where} must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!['strategy', 'maxRestarts', 'withinMs', 'backoff'].includes(key)) {
+      throw new InvalidArgumentError(`${where}: unknown key "${key}" (expected strategy, maxRestarts, withinMs, backoff)`);
+    }
+  }
+  const strategy = options.strategy ?? defaults.strategy;
+  if (!kStrategies.has(strategy)) throw new InvalidArgumentError(`${where}.strategy must be one_for_one, one_for_all or rest_for_one, received ${String(strategy)}`);
+  const maxRestarts = options.maxRestarts ?? defaults.maxRestarts;
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new InvalidArgumentError(`${where}.maxRestarts must be an integer ≥ 0, received ${String(maxRestarts)}`);
+  const withinMs = options.withinMs ?? defaults.withinMs;
+  if (typeof withinMs !== 'number' || !(withinMs > 0) || !Number.isFinite(withinMs)) throw new InvalidArgumentError(`${where}.withinMs must be a positive number, received ${String(withinMs)}`);
+  let backoff: Required<BackoffOptions> | undefined;
+  if (options.backoff !== undefined) {
+    const { minMs, maxMs, jitter = 0 } = options.backoff;
+    if (typeof minMs !== 'number' || minMs < 0 || typeof maxMs !== 'number' || maxMs < minMs || typeof jitter !== 'number' || jitter < 0 || jitter > 1) {
+      throw new InvalidArgumentError(`${where}.backoff must be { minMs ≥ 0, maxMs ≥ minMs, jitter 0..1 }`);
+    }
+    backoff = { minMs, maxMs, jitter };
+  }
+  return { strategy, maxRestarts, withinMs, backoff };
+}
+
+export function resolveRestartType(restart: unknown): RestartType {
+  if (restart === undefined) return 'permanent';
+  if (!kRestartTypes.has(restart as RestartType)) {
+    throw new InvalidArgumentError(`spawn option "restart" must be 'permanent', 'transient' or 'temporary', received ${String(restart)}`);
+  }
+  return restart as RestartType;
+}
+
+/**
+ * How a child ended. `normal`: it stopped itself. `abnormal`: it crashed,
+ * its init failed, its worker died, or it escalated. (A child its supervisor
+ * stopped is simply removed and never reaches a decision.)
+ */
+export type ExitKind = 'normal' | 'abnormal';
+
+export interface ChildState {
+  id: number;
+  restart: RestartType;
+}
+
+export interface Decision {
+  /** Children to stop for good (temporary ones caught in a group restart, and the exited one when not restarted). */
+  remove: number[];
+  /** Children to restart, in start order (the group is halted in reverse order first). */
+  restart: number[];
+  /** The supervisor exceeded its intensity: stop every child and fail itself. */
+  escalate: boolean;
+}
+
+/**
+ * Restart bookkeeping of one supervisor: its children in start order and the
+ * times of its recent restarts (OTP's intensity window).
+ */
+export class SupervisorState {
+  readonly options: ResolvedSupervisor;
+  /** Insertion order is start order. */
+  readonly children = new Map<number, ChildState>();
+  readonly #restartTimes: number[] = [];
+  /** Consecutive restarts per child, for backoff; cleared when the window passes without one. */
+  readonly #streak = new Map<number, { count: number; at: number }>();
+
+  constructor(options: ResolvedSupervisor) {
+    this.options = options;
+  }
+
+  add(id: number, restart: RestartType): void {
+    this.children.set(id, { id, restart });
+  }
+
+  remove(id: number): void {
+    this.children.delete(id);
+    this.#streak.delete(id);
+  }
+
+  /** OTP's rules for a child that exited, counted against the intensity at `now`. */
+  decide(childId: number, kind: ExitKind, now: number): Decision {
+    const child = this.children.get(childId);
+    if (child === undefined) return { remove: [], restart: [], escalate: false };
+    const restartable = child.restart === 'permanent' || (child.restart === 'transient' && kind === 'abnormal');
+    if (!restartable) {
+      // A temporary child, or a transient one that finished: removed, and it
+      // causes no restart of anyone, whatever the strategy.
+      return { remove: [childId], restart: [], escalate: false };
+    }
+    while (this.#restartTimes.length > 0 && this.#restartTimes[0] <= now - this.options.withinMs) this.#restartTimes.shift();
+    if (this.#restartTimes.length >= this.options.maxRestarts) return { remove: [], restart: [], escalate: true };
+    this.#restartTimes.push(now);
+    const ids = [...this.children.keys()];
+    const group =
+      this.options.strategy === 'one_for_one' ? [childId] : this.options.strategy === 'one_for_all' ? ids : ids.slice(ids.indexOf(childId));
+    const remove: number[] = [];
+    const restart: number[] = [];
+    for (const id of group) {
+      // A temporary sibling is not restarted, not even when the group is.
+      if (id !== childId && this.children.get(id)!.restart === 'temporary') remove.push(id);
+      else restart.push(id);
+    }
+    return { remove, restart, escalate: false };
+  }
+
+  /** Delay before restarting `childId` now, from its streak of restarts (0 without backoff). */
+  backoffMs(childId: number, now: number, random: () => number): number {
+    const backoff = this.options.backoff;
+    const previous = this.#streak.get(childId);
+    const count = previous !== undefined && now - previous.at < this.options.withinMs + (backoff?.maxMs ?? 0) ? previous.count + 1 : 1;
+    this.#streak.set(childId, { count, at: now });
+    if (backoff === undefined) return 0;
+    const base = Math.min(backoff.maxMs, backoff.minMs * 2 ** (count - 1));
+    return Math.round(base * (1 + backoff.jitter * random()));
+  }
+}

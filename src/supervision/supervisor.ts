@@ -1,0 +1,115 @@
+/**
+ * A supervisor at work: one per actor that has children, plus the root on
+ * the main thread. It keeps its children's specs (as an OTP supervisor keeps
+ * child specs), hears how each child exited, decides with SupervisorState,
+ * and carries the decision out through its host, one exit at a time.
+ */
+import type { SpawnSpec } from '../codec/envelope.js';
+import { SupervisorState, type Decision, type ExitKind, type ResolvedSupervisor, type RestartType } from './strategy.js';
+
+export interface SupervisorDriver {
+  /** Halts a running child (its children stopped, onStop run, state dropped). */
+  halt(childId: number): Promise<void>;
+  /** Starts a halted (or lost) child again from its spec, under the same id. */
+  restart(childId: number, spec: SpawnSpec): Promise<void>;
+  /** Stops a child for good. */
+  remove(childId: number, reason: string): Promise<void>;
+  /** The supervisor exceeded its restart intensity and has stopped its children: it must fail itself. */
+  escalate(reason: string): void;
+  decided(report: DecisionReport): void;
+  now(): number;
+}
+
+export interface DecisionReport {
+  child: number;
+  exit: ExitKind;
+  reason: string;
+  decision: Decision;
+  delayMs: number;
+}
+
+/** How a child's end reaches its supervisor: `stopped` means it was stopped on purpose and only needs forgetting. */
+export type ChildExit = ExitKind | 'stopped';
+
+export class Supervisor {
+  readonly #state: SupervisorState;
+  readonly #driver: SupervisorDriver;
+  readonly #specs = new Map<number, SpawnSpec>();
+  readonly #random: () => number;
+  #queue: Promise<void> = Promise.resolve();
+  #givenUp = false;
+
+  constructor(options: ResolvedSupervisor, driver: SupervisorDriver, random: () => number = Math.random) {
+    this.#state = new SupervisorState(options);
+    this.#driver = driver;
+    this.#random = random;
+  }
+
+  add(id: number, spec: SpawnSpec): void {
+    this.#state.add(id, (spec.r ?? 'permanent') as RestartType);
+    this.#specs.set(id, spec);
+  }
+
+  forget(id: number): void {
+    this.#state.remove(id);
+    this.#specs.delete(id);
+  }
+
+  has(id: number): boolean {
+    return this.#state.children.has(id);
+  }
+
+  /** Children in start order. */
+  childIds(): number[] {
+    return [...this.#state.children.keys()];
+  }
+
+  get size(): number {
+    return this.#state.children.size;
+  }
+
+  /** A child ended; decisions are taken and carried out one at a time, in the order exits arrive. */
+  childExited(id: number, exit: ChildExit, reason: string): Promise<void> {
+    const next = this.#queue.then(() => this.#handle(id, exit, reason));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #handle(id: number, exit: ChildExit, reason: string): Promise<void> {
+    if (exit === 'stopped' || !this.#state.children.has(id)) {
+      this.forget(id);
+      return;
+    }
+    if (this.#givenUp) return;
+    const now = this.#driver.now();
+    const decision = this.#state.decide(id, exit, now);
+    const delayMs = decision.restart.length > 0 ? this.#state.backoffMs(id, now, this.#random) : 0;
+    this.#driver.decided({ child: id, exit, reason, decision, delayMs });
+    if (decision.escalate) {
+      this.#givenUp = true;
+      // OTP: a supervisor that gives up terminates all its children (in
+      // reverse start order), then exits itself.
+      for (const child of this.childIds().reverse()) {
+        this.forget(child);
+        await this.#driver.remove(child, 'supervisor-gave-up').catch(() => undefined);
+      }
+      this.#driver.escalate(`child ${id} exceeded ${this.#state.options.maxRestarts} restarts in ${this.#state.options.withinMs} ms (${reason})`);
+      return;
+    }
+    for (const child of decision.remove) {
+      this.forget(child);
+      await this.#driver.remove(child, child === id ? reason : 'sibling-temporary').catch(() => undefined);
+    }
+    if (decision.restart.length === 0) return;
+    // The group goes down in reverse start order, then comes back in start order.
+    const siblings = decision.restart.filter((child) => child !== id);
+    for (const child of [...siblings].reverse()) await this.#driver.halt(child).catch(() => undefined);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    for (const child of decision.restart) {
+      const spec = this.#specs.get(child);
+      if (spec === undefined) continue;
+      // A child that fails to start again reports another exit, which comes back here.
+      await this.#driver.restart(child, spec).catch(() => undefined);
+    }
+  }
+}

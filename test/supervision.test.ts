@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import type { ActorRef, ActorSystem, SupervisorDecidedEvent, SystemEvent } from 'troupe';
+import { fixture, startSystem } from './helpers.js';
+
+const member = fixture('member').href;
+const boss = fixture('boss');
+
+type Entry = { started?: string; stopped?: string };
+
+/** A journal on main and a boss (export `kind` of test/fixtures/boss.ts) on worker 0 whose children live on worker 1. */
+async function family(system: ActorSystem, kind: string, children: { label: string; restart?: string }[]) {
+  const journal = await system.spawn(fixture('journal'), { host: 'main' });
+  const ref = await system.spawn(boss, {
+    export: kind,
+    host: 0,
+    args: { label: 'boss', module: member, journal, children: children.map((c) => ({ ...c, host: 1 })) },
+  });
+  const kids = (await ref.ask({ type: 'children' })) as ActorRef[];
+  // starts so far: every child, then the boss
+  await journal.ask({ type: 'read', n: children.length + 1 });
+  return { journal, boss: ref, kids };
+}
+
+/** Entries the journal got after the first `skip`, once there are `count` more. */
+async function entriesAfter(journal: ActorRef, skip: number, count: number): Promise<string[]> {
+  const entries = (await journal.ask({ type: 'read', n: skip + count })) as Entry[];
+  return entries.slice(skip).map((e) => (e.started !== undefined ? `+${e.started}` : `-${e.stopped}`));
+}
+
+function collect(system: ActorSystem, ...types: SystemEvent['type'][]): SystemEvent[] {
+  const events: SystemEvent[] = [];
+  for (const type of types) system.events.on(type, (e) => events.push(e));
+  return events;
+}
+
+describe('supervision strategies', () => {
+  it('one_for_one restarts only the child that crashed, keeping its ref and mailbox', async () => {
+    await using system = await startSystem();
+    const { journal, kids } = await family(system, 'oneForOne', [{ label: 'a' }, { label: 'b' }, { label: 'c' }]);
+    const decided = system.events.waitFor('supervisor.decided');
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === kids[1].id);
+    kids[1].tell({ type: 'crash' });
+    const queued = kids[1].ask({ type: 'get' }); // sent while it restarts: reaches the new incarnation
+    expect(await decided).toMatchObject({ child: kids[1].id, exit: 'abnormal', directive: 'restart', restarted: [kids[1].id], removed: [] });
+    await restarted;
+    expect(await queued).toMatchObject({ label: 'b', incarnation: 2 });
+    expect(await entriesAfter(journal, 4, 2)).toEqual(['-b', '+b']);
+    expect(await kids[0].ask({ type: 'get' })).toMatchObject({ incarnation: 1 });
+    expect(await kids[2].ask({ type: 'get' })).toMatchObject({ incarnation: 1 });
+  });
+
+  it('one_for_all halts every child in reverse start order and restarts them in start order', async () => {
+    await using system = await startSystem();
+    const { journal, kids } = await family(system, 'oneForAll', [{ label: 'a' }, { label: 'b' }, { label: 'c' }]);
+    kids[1].tell({ type: 'crash' });
+    expect(await entriesAfter(journal, 4, 6)).toEqual(['-b', '-c', '-a', '+a', '+b', '+c']);
+    for (const kid of kids) expect(await kid.ask({ type: 'get' })).toMatchObject({ incarnation: 2 });
+  });
+
+  it('rest_for_one restarts the crashed child and those started after it, in order', async () => {
+    await using system = await startSystem();
+    const { journal, kids } = await family(system, 'restForOne', [{ label: 'a' }, { label: 'b' }, { label: 'c' }, { label: 'd' }]);
+    kids[1].tell({ type: 'crash' });
+    expect(await entriesAfter(journal, 5, 6)).toEqual(['-b', '-d', '-c', '+b', '+c', '+d']);
+    expect(await kids[0].ask({ type: 'get' })).toMatchObject({ incarnation: 1 });
+    expect(await kids[3].ask({ type: 'get' })).toMatchObject({ incarnation: 2 });
+  });
+});
+
+describe('restart types', () => {
+  it('permanent restarts after a crash and after exit(); transient only after a crash; temporary never', async () => {
+    await using system = await startSystem();
+    const { kids } = await family(system, 'oneForOne', [
+      { label: 'perm', restart: 'permanent' },
+      { label: 'trans', restart: 'transient' },
+      { label: 'temp', restart: 'temporary' },
+    ]);
+    const [perm, trans, temp] = kids;
+    const watcher = await system.spawn(fixture('watcher'), { host: 'main' });
+    for (const kid of kids) await watcher.ask({ type: 'watch', ref: kid });
+
+    const decisions = collect(system, 'supervisor.decided') as SupervisorDecidedEvent[];
+    const permRestarted = system.events.waitFor('actor.restarted', (e) => e.id === perm.id);
+    await perm.ask({ type: 'exit' });
+    await permRestarted;
+    expect(await perm.ask({ type: 'get' })).toMatchObject({ incarnation: 2 });
+
+    const transRestarted = system.events.waitFor('actor.restarted', (e) => e.id === trans.id);
+    trans.tell({ type: 'crash' });
+    await transRestarted;
+    await trans.ask({ type: 'exit' }); // a normal exit: removed, not restarted
+
+    temp.tell({ type: 'crash' }); // removed, not restarted
+    const downs = (await watcher.ask({ type: 'downs', n: 2 })) as { id: number; reason: string }[];
+    expect(downs.map((d) => d.id).sort()).toEqual([trans.id, temp.id].sort());
+    await expect(temp.ask({ type: 'get' }, { timeoutMs: 600_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+    await expect(trans.ask({ type: 'get' }, { timeoutMs: 600_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+    expect(decisions.map((d) => [d.child, d.exit, d.directive])).toEqual([
+      [perm.id, 'normal', 'restart'],
+      [trans.id, 'abnormal', 'restart'],
+      [trans.id, 'normal', 'remove'],
+      [temp.id, 'abnormal', 'remove'],
+    ]);
+  });
+
+  it('a temporary sibling caught in a one_for_all restart is stopped for good', async () => {
+    await using system = await startSystem();
+    const { kids } = await family(system, 'oneForAll', [{ label: 'a' }, { label: 'temp', restart: 'temporary' }, { label: 'c' }]);
+    const decided = system.events.waitFor('supervisor.decided');
+    const restartedC = system.events.waitFor('actor.restarted', (e) => e.id === kids[2].id);
+    kids[0].tell({ type: 'crash' });
+    expect(await decided).toMatchObject({ directive: 'restart', restarted: [kids[0].id, kids[2].id], removed: [kids[1].id] });
+    await restartedC;
+    await expect(kids[1].ask({ type: 'get' }, { timeoutMs: 600_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+  });
+
+  it('rejects an unknown restart type or supervisor option with a typed error', async () => {
+    await using system = await startSystem();
+    await expect(system.spawn(fixture('member'), { restart: 'sometimes' as never, args: { label: 'x' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_ARGUMENT' });
+    await expect(startSystem({ supervisor: { strategy: 'all_for_none' as never } })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_OPTION', option: 'supervisor' });
+  });
+});
+
+describe('restart intensity and escalation', () => {
+  it('past its intensity a supervisor stops its children and fails; its own supervisor decides, up two levels', async () => {
+    await using system = await startSystem();
+    const journal = await system.spawn(fixture('journal'), { host: 'main' });
+    // root → grand (strict) → boss (strict) → kid
+    const grand = await system.spawn(boss, {
+      export: 'strict',
+      host: 0,
+      args: {
+        label: 'grand',
+        module: member,
+        journal,
+        children: [{ label: 'boss', module: boss.href, export: 'strict', host: 1, args: { module: member, children: [{ label: 'kid', host: 0 }] } }],
+      },
+    });
+    const decisions = collect(system, 'supervisor.decided') as SupervisorDecidedEvent[];
+    const kidOf = async () => {
+      const [bossRef] = (await grand.ask({ type: 'children' })) as ActorRef[];
+      const [kid] = (await bossRef.ask({ type: 'children' })) as ActorRef[];
+      return { bossRef, kid };
+    };
+    const crashTwice = async () => {
+      const { bossRef, kid } = await kidOf();
+      const restarted = system.events.waitFor('actor.restarted', (e) => e.id === kid.id);
+      kid.tell({ type: 'crash' });
+      await restarted;
+      kid.tell({ type: 'crash' });
+      return bossRef;
+    };
+    // boss gives up on the kid's second crash; grand restarts boss (its first restart)
+    const { bossRef } = await kidOf();
+    const bossRestarted = system.events.waitFor('actor.restarted', (e) => e.id === bossRef.id);
+    await crashTwice();
+    await bossRestarted;
+    // again: boss gives up, and grand, past its own intensity, gives up too: the root restarts grand
+    const grandRestarted = system.events.waitFor('actor.restarted', (e) => e.id === grand.id);
+    await crashTwice();
+    await grandRestarted;
+    expect(decisions.map((d) => d.directive)).toEqual(['restart', 'escalate', 'restart', 'restart', 'escalate', 'escalate', 'restart']);
+    expect(decisions.at(-1)).toMatchObject({ supervisor: 0, child: grand.id });
+    // grand's new incarnation built a new tree that works
+    const { kid } = await kidOf();
+    expect(await kid.ask({ type: 'get' })).toMatchObject({ label: 'kid' });
+  });
+
+  it('past the root supervisor\'s intensity the system emits system.escalated and stops cleanly', async () => {
+    const system = await startSystem({ supervisor: { maxRestarts: 1, withinMs: 60_000 } });
+    const kid = await system.spawn(fixture('member'), { args: { label: 'top' } });
+    const escalated = system.events.waitFor('system.escalated');
+    const stopped = system.events.waitFor('system.stopped');
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === kid.id);
+    kid.tell({ type: 'crash' });
+    await restarted;
+    kid.tell({ type: 'crash' });
+    expect((await escalated).reason).toContain('exceeded 1 restarts');
+    expect(await stopped).toMatchObject({ forced: false });
+    await expect(system.spawn(fixture('member'), { args: { label: 'late' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_SYSTEM_STOPPED' });
+  });
+
+  it('backoff delays restarts of a child that keeps failing: min, then doubling up to max', async () => {
+    await using system = await startSystem();
+    const { kids } = await family(system, 'withBackoff', [{ label: 'flaky' }]);
+    const decisions = collect(system, 'supervisor.decided') as SupervisorDecidedEvent[];
+    const restarts = collect(system, 'actor.restarted');
+    for (let i = 0; i < 4; i++) {
+      const restarted = system.events.waitFor('actor.restarted', (e) => e.id === kids[0].id);
+      kids[0].tell({ type: 'crash' });
+      await restarted;
+    }
+    expect(decisions.map((d) => d.delayMs)).toEqual([100, 200, 400, 400]);
+    // each restart came no sooner than its delay after the decision (a lower bound only)
+    decisions.forEach((d, i) => expect(restarts[i].at - d.at).toBeGreaterThanOrEqual(d.delayMs - 2));
+  });
+});
