@@ -54,6 +54,18 @@ export interface SystemOptions {
   /** V8 heap limits of each worker (a worker that exceeds them exits and is reported). */
   workerResourceLimits?: ResourceLimits;
   /**
+   * A worker that dies again within 5 s of its last death is in a loop: its
+   * replacement waits `minMs`, doubling up to `maxMs`.
+   * @default { minMs: 50, maxMs: 5000 }
+   */
+  workerBackoff?: { minMs: number; maxMs: number };
+  /**
+   * Keep one spare worker booted and idle, to take over a dead worker's host
+   * at once (a new thread takes ~100 ms to boot and import the runtime).
+   * @default true
+   */
+  spareWorker?: boolean;
+  /**
    * The root supervisor, parent of every actor `system.spawn` starts. Past its
    * restart intensity the system emits `system.escalated` and stops cleanly.
    * @default { strategy: 'one_for_one', maxRestarts: 100, withinMs: 5000 } (a worker's death restarts all the top-level actors it ran at once)
@@ -81,11 +93,13 @@ export interface ResolvedOptions {
   workerExecArgv: string[] | undefined;
   workerPreload: string[];
   workerResourceLimits: ResourceLimits | undefined;
+  workerBackoff: { minMs: number; maxMs: number };
+  spareWorker: boolean;
   supervisor: ResolvedSupervisor;
 }
 
 /** The options a worker thread needs; plain data so it crosses `workerData`. */
-export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor'>;
+export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor' | 'workerBackoff' | 'spareWorker'>;
 
 export const kDefaults = Object.freeze({
   laneBytes: 256 * 1024,
@@ -109,7 +123,7 @@ const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 const kKnownOptions = new Set([
   'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'spinWindowMs', 'batchRecords', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'statsSampleEvery', 'logger', 'logLevel',
-  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'supervisor',
+  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor',
 ]);
 
 export const kMaxWorkers = 254;
@@ -142,6 +156,8 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     workerExecArgv: undefined,
     workerPreload: [],
     workerResourceLimits: undefined,
+    workerBackoff: { minMs: 50, maxMs: 5000 },
+    spareWorker: true,
     supervisor: rootSupervisor(options.supervisor),
   };
   if ((resolved.laneBytes & (resolved.laneBytes - 1)) !== 0) {
@@ -170,6 +186,17 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     const tsx = resolvePreload('troupe/tsx');
     if (!resolved.workerPreload.includes(tsx)) resolved.workerPreload.unshift(tsx);
   }
+  if (options.workerBackoff !== undefined) {
+    const { minMs, maxMs } = options.workerBackoff ?? {};
+    if (typeof minMs !== 'number' || typeof maxMs !== 'number' || minMs < 0 || maxMs < minMs) {
+      throw new InvalidOptionError('workerBackoff', '{ minMs ≥ 0, maxMs ≥ minMs }', options.workerBackoff);
+    }
+    resolved.workerBackoff = { minMs, maxMs };
+  }
+  if (options.spareWorker !== undefined) {
+    if (typeof options.spareWorker !== 'boolean') throw new InvalidOptionError('spareWorker', 'a boolean', options.spareWorker);
+    resolved.spareWorker = options.spareWorker;
+  }
   if (options.workerResourceLimits !== undefined) {
     if (options.workerResourceLimits === null || typeof options.workerResourceLimits !== 'object') {
       throw new InvalidOptionError('workerResourceLimits', 'an object of worker_threads ResourceLimits', options.workerResourceLimits);
@@ -189,7 +216,7 @@ function integer(options: SystemOptions, key: keyof SystemOptions, fallback: num
 }
 
 export function hostOptionsOf(options: ResolvedOptions): HostOptions {
-  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, ...rest } = options;
+  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, workerBackoff: _backoff, spareWorker: _spare, ...rest } = options;
   return rest;
 }
 

@@ -14,11 +14,18 @@ export interface WorkerBoot {
   preload: string[];
 }
 
+/** What a spare worker gets: enough to import what any host needs, no host yet. */
+export interface SpareBoot {
+  spare: true;
+  preload: string[];
+}
+
 /** Main → worker control messages (the ref'd control port that keeps a parked worker alive). */
 export type ControlMessage =
+  | { type: 'adopt'; boot: WorkerBoot }
   /** `consumedTo`: how far the dead host had read the lane from the receiving host. */
   | { type: 'host-down'; host: number; detail: string; consumedTo: number }
   | { type: 'close' };
 
 /** Worker → main. */
-export type WorkerReport = { type: 'ready' } | { type: 'closed' };
+export type WorkerReport = { type: 'ready' } | { type: 'spare-ready' } | { type: 'closed' };

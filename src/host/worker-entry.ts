@@ -1,15 +1,30 @@
 /**
  * Entry of every worker thread: builds this thread's host over the shared
- * blocks the system allocated, then serves until told to close.
+ * blocks the system allocated, then serves until told to close. A spare
+ * worker (booted ahead, runtime and preloads already imported) waits for the
+ * host index of a worker that died and takes it over in about a millisecond.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import type { ControlMessage, WorkerBoot, WorkerReport } from './boot.js';
+import type { ControlMessage, SpareBoot, WorkerBoot, WorkerReport } from './boot.js';
 import { Host } from './host.js';
 
-const boot = workerData as WorkerBoot;
 const port = parentPort!;
-for (const url of boot.preload) await import(url);
+const data = workerData as WorkerBoot | SpareBoot;
+for (const url of data.preload) await import(url);
+
+const boot: WorkerBoot =
+  'spare' in data
+    ? await new Promise<WorkerBoot>((resolve) => {
+        // The spare's event loop stays alive on this listener until adopted.
+        port.once('message', (message: ControlMessage) => {
+          if (message.type === 'adopt') resolve(message.boot);
+          else process.exit(0);
+        });
+        port.postMessage({ type: 'spare-ready' } satisfies WorkerReport);
+      })
+    : data;
+
 const logger = pino({ level: boot.options.logLevel, base: { system: boot.systemId, host: boot.index - 1 } });
 const host = new Host({ ...boot, logger });
 
@@ -26,6 +41,8 @@ port.on('message', (message: ControlMessage) => {
       logger.flush();
       port.postMessage({ type: 'closed' } satisfies WorkerReport);
       port.close();
+      break;
+    case 'adopt':
       break;
   }
 });

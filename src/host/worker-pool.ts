@@ -5,7 +5,7 @@
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { WorkerExitedError, errorToWire, type WireError } from '../errors.js';
-import type { ControlMessage, WorkerBoot, WorkerReport } from './boot.js';
+import type { ControlMessage, SpareBoot, WorkerBoot, WorkerReport } from './boot.js';
 
 const kEntry = new URL('./worker-entry.js', import.meta.url);
 
@@ -24,33 +24,109 @@ interface Slot {
   exited: Promise<number>;
 }
 
+interface Spare {
+  worker: Worker;
+  ready: Promise<void>;
+  isReady: boolean;
+  exited: Promise<number>;
+}
+
 export class WorkerPool {
   readonly #slots = new Map<number, Slot>();
   readonly #execArgv: string[] | undefined;
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #onExit: (exit: WorkerExit) => void;
+  readonly #preload: string[];
+  readonly #keepSpare: boolean;
+  #spare: Spare | undefined;
+  #closing = false;
 
-  constructor(execArgv: string[] | undefined, resourceLimits: ResourceLimits | undefined, onExit: (exit: WorkerExit) => void) {
-    this.#execArgv = execArgv;
-    this.#resourceLimits = resourceLimits;
+  constructor(
+    options: { execArgv: string[] | undefined; resourceLimits: ResourceLimits | undefined; preload: string[]; spare: boolean },
+    onExit: (exit: WorkerExit) => void,
+  ) {
+    this.#execArgv = options.execArgv;
+    this.#resourceLimits = options.resourceLimits;
+    this.#preload = options.preload;
+    this.#keepSpare = options.spare;
     this.#onExit = onExit;
+  }
+
+  #spawn(workerData: WorkerBoot | SpareBoot, name: string): Worker {
+    return new Worker(kEntry, {
+      workerData,
+      ...(this.#execArgv === undefined ? {} : { execArgv: this.#execArgv }),
+      ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
+      name,
+    });
   }
 
   /** Starts the worker for host `boot.index`; resolves once its host is serving. */
   start(boot: WorkerBoot): Promise<void> {
-    const worker = new Worker(kEntry, {
-      workerData: boot,
-      ...(this.#execArgv === undefined ? {} : { execArgv: this.#execArgv }),
-      ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
-      name: `troupe-${boot.systemId}-w${boot.index - 1}`,
+    return this.#watch(this.#spawn(boot, `troupe-${boot.systemId}-w${boot.index - 1}`), boot);
+  }
+
+  /**
+   * Serves host `boot.index` again after its worker died: through the warm
+   * spare when one is ready (no thread to boot, no runtime to import), else
+   * with a new worker. Either way a new spare is prepared for the next time.
+   */
+  replace(boot: WorkerBoot): Promise<void> {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    let ready: Promise<void>;
+    if (spare !== undefined && spare.isReady) {
+      ready = this.#watch(spare.worker, boot, spare.exited);
+      spare.worker.postMessage({ type: 'adopt', boot } satisfies ControlMessage);
+    } else {
+      if (spare !== undefined) void spare.worker.terminate();
+      ready = this.start(boot);
+    }
+    this.prepareSpare(boot.systemId);
+    return ready;
+  }
+
+  /** Resolves when a spare is booted and waiting (at once when spares are off). */
+  spareReady(): Promise<void> {
+    return this.#spare?.ready ?? Promise.resolve();
+  }
+
+  /** Boots a spare worker that waits, idle, to take over a dead worker's host. */
+  prepareSpare(systemId: string): void {
+    if (!this.#keepSpare || this.#closing || this.#spare !== undefined) return;
+    const worker = this.#spawn({ spare: true, preload: this.#preload } satisfies SpareBoot, `troupe-${systemId}-spare`);
+    const spare: Spare = {
+      worker,
+      isReady: false,
+      ready: new Promise<void>((resolve) => {
+        const onReport = (report: WorkerReport): void => {
+          if (report.type !== 'spare-ready') return;
+          worker.off('message', onReport);
+          spare.isReady = true;
+          resolve();
+        };
+        worker.on('message', onReport);
+      }),
+      exited: new Promise<number>((resolve) => worker.once('exit', resolve)),
+    };
+    // A spare that dies before adoption is simply replaced by the next one.
+    void spare.exited.then(() => {
+      if (this.#spare === spare) this.#spare = undefined;
     });
+    worker.on('error', () => undefined);
+    worker.unref();
+    this.#spare = spare;
+  }
+
+  #watch(worker: Worker, boot: WorkerBoot, exited?: Promise<number>): Promise<void> {
+    worker.ref();
     let settleReady!: { resolve: () => void; reject: (error: unknown) => void };
     const ready = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
     const slot: Slot = {
       worker,
       expected: false,
       error: undefined,
-      exited: new Promise<number>((resolve) => worker.once('exit', resolve)),
+      exited: exited ?? new Promise<number>((resolve) => worker.once('exit', resolve)),
     };
     this.#slots.set(boot.index, slot);
     worker.on('message', (report: WorkerReport) => {
@@ -59,7 +135,7 @@ export class WorkerPool {
     worker.on('error', (error) => {
       slot.error = errorToWire(error);
     });
-    worker.once('exit', (exitCode) => {
+    void slot.exited.then((exitCode) => {
       settleReady.reject(new WorkerExitedError(String(boot.index - 1), slot.error?.message ?? `exit code ${exitCode} before it was ready`));
       if (this.#slots.get(boot.index) === slot) this.#slots.delete(boot.index);
       this.#onExit({ index: boot.index, exitCode, error: slot.error, expected: slot.expected });
@@ -89,6 +165,10 @@ export class WorkerPool {
 
   /** Asks every worker to close, then terminates those still running after `graceMs`. */
   async closeAll(graceMs: number): Promise<void> {
+    this.#closing = true;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare !== undefined) await spare.worker.terminate();
     const slots = [...this.#slots.values()];
     for (const slot of slots) {
       slot.expected = true;

@@ -185,8 +185,7 @@ export class Gateway {
     if (options === null || typeof options !== 'object') throw new TypeError('route(options): options must be an object');
     const method = options.method ?? 'POST';
     const { actor } = options;
-    if (typeof actor === 'string') this.#names.add(actor);
-    else if (!isActorRef(actor) && typeof actor !== 'function') throw new TypeError(`route ${options.path}: "actor" must be a name, an ActorRef or a function, received ${typeof actor}`);
+    if (typeof actor !== 'string' && !isActorRef(actor) && typeof actor !== 'function') throw new TypeError(`route ${options.path}: "actor" must be a name, an ActorRef or a function, received ${typeof actor}`);
     for (const name of ['message', 'respond'] as const) {
       if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`route ${options.path}: "${name}" must be a function`);
     }
@@ -210,6 +209,7 @@ export class Gateway {
       this.#metrics?.observeAsk(label, 'ok', (performance.now() - started) / 1000);
       return options.respond === undefined ? { body: reply } : options.respond(reply, request);
     });
+    if (typeof actor === 'string') this.#names.add(actor);
     return this;
   }
 
@@ -575,7 +575,8 @@ function send(res: ServerResponse, status: number, correlationId: number, reques
   if (res.headersSent || res.destroyed) return status;
   let payload: string;
   try {
-    payload = reply.text ?? JSON.stringify(reply.body ?? null, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    // 204 and 304 have no body (RFC 9110 §15.3.5, §15.4.5).
+    payload = status === 204 || status === 304 ? '' : (reply.text ?? JSON.stringify(reply.body ?? null, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
   } catch (error) {
     const failure = httpErrors.internal(error);
     payload = JSON.stringify({ error: { code: failure.code, message: 'the reply cannot be sent as JSON' }, correlationId });
@@ -586,9 +587,9 @@ function send(res: ServerResponse, status: number, correlationId: number, reques
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     ...reply.headers,
-    'content-length': Buffer.byteLength(payload),
     'x-correlation-id': correlationId,
   };
+  if (status !== 204 && status !== 304) headers['content-length'] = Buffer.byteLength(payload);
   if (requestId !== undefined) headers['x-request-id'] = requestId;
   if (closing) headers.connection = 'close';
   res.writeHead(status, headers);

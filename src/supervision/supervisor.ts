@@ -101,15 +101,26 @@ export class Supervisor {
       await this.#driver.remove(child, child === id ? reason : 'sibling-temporary').catch(() => undefined);
     }
     if (decision.restart.length === 0) return;
+    if (decision.restart.length === 1 && decision.restart[0] === id) {
+      // Only the child that exited: nothing to order it against, so its restart
+      // runs without holding up the next decision (a worker's death restarts
+      // all the children it ran in one pipelined burst, not one round trip each).
+      // A child that fails to start again reports another exit, which comes back here.
+      const restart = (): void => void this.#restart(id);
+      if (delayMs > 0) setTimeout(restart, delayMs).unref();
+      else restart();
+      return;
+    }
     // The group goes down in reverse start order, then comes back in start order.
     const siblings = decision.restart.filter((child) => child !== id);
     for (const child of [...siblings].reverse()) await this.#driver.halt(child).catch(() => undefined);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-    for (const child of decision.restart) {
-      const spec = this.#specs.get(child);
-      if (spec === undefined) continue;
-      // A child that fails to start again reports another exit, which comes back here.
-      await this.#driver.restart(child, spec).catch(() => undefined);
-    }
+    for (const child of decision.restart) await this.#restart(child);
+  }
+
+  #restart(child: number): Promise<void> {
+    const spec = this.#specs.get(child);
+    if (spec === undefined) return Promise.resolve();
+    return this.#driver.restart(child, spec).catch(() => undefined);
   }
 }

@@ -21,16 +21,16 @@ import { hostOptionsOf, resolveOptions, type ResolvedOptions, type SystemOptions
 import { SystemEvents, type SystemEvent } from './events.js';
 
 const kStatsTickMs = 1000;
-/** A worker that dies again within this window of its last death is in a loop: its replacement waits. */
+/** A worker that dies again within this window of its last death is in a loop: its replacement waits (workerBackoff). */
 const kDeathWindowMs = 5000;
-const kReplaceDelayMs = 50;
-const kMaxReplaceDelayMs = 5000;
 
 export interface SystemInternals {
   /** Writes raw payload bytes as a record of `kind` from main to worker `to`, past all validation. */
   injectRecord(to: number, kind: 'tell' | 'ask', target: number, payload: Uint8Array, corruptFrame?: boolean): void;
   terminateWorker(worker: number): Promise<number> | undefined;
   threadIds(): Map<number, number>;
+  /** Resolves when the warm spare worker is booted (at once if there is none). */
+  spareReady(): Promise<void>;
 }
 
 export class Engine implements MainDuties {
@@ -79,7 +79,10 @@ export class Engine implements MainDuties {
       logger: this.log,
     });
     this.host.attachMain(this, options.supervisor);
-    this.#pool = new WorkerPool(options.workerExecArgv, options.workerResourceLimits, (exit) => this.#onWorkerExit(exit));
+    this.#pool = new WorkerPool(
+      { execArgv: options.workerExecArgv, resourceLimits: options.workerResourceLimits, preload: options.workerPreload, spare: options.spareWorker && options.workers > 0 },
+      (exit) => this.#onWorkerExit(exit),
+    );
     this.#stats = new StatsReader({ hostBlocks: this.#hostBlocks, lanes: this.#lanes, hostName: hostNameOf });
   }
 
@@ -93,6 +96,7 @@ export class Engine implements MainDuties {
       await engine.shutdown();
       throw error;
     }
+    engine.#pool.prepareSpare(engine.systemId);
     engine.#stats.sample();
     engine.#ticker = setInterval(() => {
       engine.#stats.sample();
@@ -106,7 +110,7 @@ export class Engine implements MainDuties {
     return engine;
   }
 
-  #startWorker(index: number, freeSlots: number[]): Promise<void> {
+  #startWorker(index: number, freeSlots: number[], replacing = false): Promise<void> {
     const boot: WorkerBoot = {
       systemId: this.systemId,
       index,
@@ -118,7 +122,7 @@ export class Engine implements MainDuties {
       preload: this.options.workerPreload,
     };
     this.#heartbeats.delete(index);
-    return this.#pool.start(boot);
+    return replacing ? this.#pool.replace(boot) : this.#pool.start(boot);
   }
 
   // ------------------------------------------------------------- main duties
@@ -232,10 +236,11 @@ export class Engine implements MainDuties {
     const recent = previous !== undefined && performance.now() - previous.at < kDeathWindowMs;
     const count = recent ? previous.count + 1 : 1;
     this.#deaths.set(index, { count, at: performance.now() });
-    const delayMs = count <= 1 ? 0 : Math.min(kMaxReplaceDelayMs, kReplaceDelayMs * 2 ** (count - 2));
+    const { minMs, maxMs } = this.options.workerBackoff;
+    const delayMs = count <= 1 ? 0 : Math.min(maxMs, minMs * 2 ** (count - 2));
     const replace = (): void => {
       if (this.#state !== 'running') return;
-      this.#startWorker(index, freed).then(
+      this.#startWorker(index, freed, true).then(
         () => this.events.emit({ type: 'worker.replaced', at: now(), host }),
         (error: unknown) => this.log.error({ worker: host, err: error }, 'replacement worker failed to start'),
       );
@@ -360,6 +365,7 @@ export class Engine implements MainDuties {
       },
       terminateWorker: (worker) => this.#pool.terminate(worker + 1),
       threadIds: () => this.#pool.threadIds(),
+      spareReady: () => this.#pool.spareReady(),
     };
   }
 
