@@ -63,6 +63,9 @@ const us = (ns: number): number => Math.round(ns / 100) / 10;
  * touched by its own handler.
  */
 export default defineActor({
+  // Some agents are flaky by design: restart each one that crashes, as often as
+  // it takes (OTP's default, 1 restart in 5 s, would give up on the second crash).
+  supervisor: { strategy: 'one_for_one', maxRestarts: 10_000, withinMs: 1000 },
   async init(args: CoordinatorArgs, ctx): Promise<State> {
     const agents = await Promise.all(
       Array.from({ length: args.agents }, (_, index) => {
