@@ -67,6 +67,36 @@ describe('supervision strategies', () => {
   });
 });
 
+describe('each strategy with each restart type', () => {
+  const strategies = { oneForOne: 'one_for_one', oneForAll: 'one_for_all', restForOne: 'rest_for_one' } as const;
+  for (const [kind, strategy] of Object.entries(strategies)) {
+    for (const restart of ['permanent', 'transient', 'temporary'] as const) {
+      it(`${strategy}: the middle child, ${restart}, crashes`, async () => {
+        await using system = await startSystem();
+        const { kids } = await family(system, kind, [{ label: 'a' }, { label: 'b', restart }, { label: 'c' }]);
+        const decided = system.events.waitFor('supervisor.decided');
+        const removed = system.events.waitFor('actor.stopped', (e) => e.id === kids[1].id);
+        kids[1].tell({ type: 'crash' });
+        const event = await decided;
+        if (restart === 'temporary') await removed;
+        const [a, b, c] = kids.map((k) => k.id);
+        const expected =
+          restart === 'temporary' ? [] : strategy === 'one_for_one' ? [b] : strategy === 'one_for_all' ? [a, b, c] : [b, c];
+        expect(event).toMatchObject({ child: b, exit: 'abnormal', restarted: expected, removed: restart === 'temporary' ? [b] : [] });
+        // wait for the restarts to land, then check who is a new incarnation
+        await Promise.all(expected.map((id) => system.events.waitFor('actor.restarted', (e) => e.id === id)));
+        for (const [i, kid] of kids.entries()) {
+          if (restart === 'temporary' && i === 1) {
+            await expect(kid.ask({ type: 'get' }, { timeoutMs: 600_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+          } else {
+            expect(await kid.ask({ type: 'get' })).toMatchObject({ incarnation: expected.includes(kid.id) ? 2 : 1 });
+          }
+        }
+      });
+    }
+  }
+});
+
 describe('restart types', () => {
   it('permanent restarts after a crash and after exit(); transient only after a crash; temporary never', async () => {
     await using system = await startSystem();
