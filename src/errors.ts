@@ -118,6 +118,13 @@ export class WorkerExitedError extends TroupeError {
   }
 }
 
+/** An error raised on purpose by troupe/chaos (a crashed actor, a poison message). */
+export class ChaosFaultError extends TroupeError {
+  constructor(message: string) {
+    super('TROUPE_ERR_CHAOS_FAULT', message);
+  }
+}
+
 export class TooManyActorsError extends TroupeError {
   constructor(limit: number) {
     super('TROUPE_ERR_TOO_MANY_ACTORS', `no actor slot left (limit ${limit} live actors)`);

@@ -60,6 +60,8 @@ export class Cell {
   replied = false;
   stopping: Promise<void> | undefined = undefined;
   halting: Promise<void> | undefined = undefined;
+  /** Fault injection: the next message crashes it (troupe/chaos). */
+  crashNext = false;
   /** Reached `running` at least once (counted as spawned). */
   started = false;
   #idleWaiters: (() => void)[] | undefined = undefined;

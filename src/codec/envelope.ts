@@ -23,6 +23,8 @@ export const Kind = {
   halt: 13,
   /** An actor watched from this host ended for good (payload: reason); sender is the actor. */
   gone: 14,
+  /** Fault injection: the target's next message crashes it (in lane order with what follows). */
+  crashNext: 15,
 } as const;
 
 export const kindOf = (kindWord: number): number => kindWord & 0xff;

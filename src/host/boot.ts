@@ -25,7 +25,14 @@ export type ControlMessage =
   | { type: 'adopt'; boot: WorkerBoot }
   /** `consumedTo`: how far the dead host had read the lane from the receiving host. */
   | { type: 'host-down'; host: number; detail: string; consumedTo: number }
-  | { type: 'close' };
+  | { type: 'close' }
+  | { type: 'chaos'; fault: WorkerFault };
+
+/** Faults a worker inflicts on itself when told (troupe/chaos). */
+export type WorkerFault =
+  | { kind: 'exit'; code: number }
+  | { kind: 'stall'; ms: number | undefined }
+  | { kind: 'exhaust-heap' };
 
 /** Worker → main. */
 export type WorkerReport = { type: 'ready' } | { type: 'spare-ready' } | { type: 'closed' };

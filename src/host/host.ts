@@ -21,6 +21,7 @@ import {
   ActorInitError,
   ActorNotFoundError,
   ActorStoppedError,
+  ChaosFaultError,
   DecodeError,
   InvalidArgumentError,
   MailboxFullError,
@@ -43,6 +44,7 @@ import {
   HOST_INFLIGHT_FROM,
   HOST_INFLIGHT_START,
   HOST_STATS_OFFSET,
+  HOST_THROTTLE,
   HostState,
   MAX_SLOTS,
   RECORD_HEADER_BYTES,
@@ -56,6 +58,7 @@ import type { HostOptions } from '../options.js';
 import type { WorkerBoot } from './boot.js';
 import { Supervisor, type ChildExit } from '../supervision/supervisor.js';
 import { resolveRestartType, resolveSupervisor, type ExitKind, type ResolvedSupervisor } from '../supervision/strategy.js';
+import { LinkFaults } from './link-faults.js';
 import { Outbox } from './outbox.js';
 import { PendingTable } from './pending.js';
 
@@ -131,6 +134,7 @@ export class Host implements RefHost, CellHost {
   /** Shutdown began: messages from outside any actor are refused; actors still talk while lanes drain. */
   #refusingOutside = false;
   #statsTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
   #lastHeapAt = 0;
   #elu = performance.eventLoopUtilization();
 
@@ -145,6 +149,15 @@ export class Host implements RefHost, CellHost {
   #stopped = 0;
   #decodeErrors = 0;
   #eventsDropped = 0;
+  #faultsDropped = 0;
+  #faultsDuplicated = 0;
+  #faultsDelayed = 0;
+  #faultsCorrupted = 0;
+  readonly #delayedOutboxes = new Set<Outbox>();
+  #releaseTimer: NodeJS.Timeout | undefined = undefined;
+  #releaseAt = 0;
+  /** The slow-consumer fault stopped the last round short: the next one waits a millisecond. */
+  #throttled = false;
   #busyMs = 0;
   #busyActors = 0;
   #turns = 0;
@@ -193,6 +206,11 @@ export class Host implements RefHost, CellHost {
     this.#publishStats(true);
     this.#statsTimer = setInterval(() => this.#publishStats(true), kStatsEveryMs);
     this.#statsTimer.unref();
+    // The heartbeat runs on a timer, not in the pump: a thread stuck in any
+    // synchronous loop (a handler, an async continuation, a timer callback)
+    // stops it, parked or not.
+    this.#heartbeatTimer = setInterval(() => beat(this.#block), Math.max(5, Math.floor(this.#options.stallTimeoutMs / 4)));
+    this.#heartbeatTimer.unref();
     this.#wake();
   }
 
@@ -314,8 +332,28 @@ export class Host implements RefHost, CellHost {
     if (end - start > this.#maxPayload) throw new PayloadTooLargeError(end - start, this.#maxPayload);
     const out = this.#outboxes[host]!;
     const kindWord = makeKindWord(kind, replyHost);
-    this.#messagesOut++;
     const awaitsReply = corr !== 0 && replyHost === this.index && kind !== Kind.reply && kind !== Kind.replyError;
+    if (out.writer.faultMask() !== 0 || (out.faults !== undefined && out.faults.delayed.length > 0)) {
+      return this.#sendThroughFaults(out, kindWord, target, sender, corr, trace, bytes, start, end, bounded, awaitsReply);
+    }
+    this.#messagesOut++;
+    return this.#writeRecord(out, kindWord, target, sender, corr, trace, bytes, start, end, bounded, awaitsReply);
+  }
+
+  /** Into the ring if it has room, else into the lane's bounded overflow. */
+  #writeRecord(
+    out: Outbox,
+    kindWord: number,
+    target: number,
+    sender: number,
+    corr: number,
+    trace: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    bounded: boolean,
+    awaitsReply: boolean,
+  ): boolean {
     if (out.tryWrite(kindWord, target, sender, corr, trace, bytes, start, end)) {
       if (awaitsReply) this.#pending.track(corr, out.writer.lastPosition);
       if (out.writer.unpublished >= this.#options.batchRecords) out.writer.publish();
@@ -330,9 +368,9 @@ export class Host implements RefHost, CellHost {
       this.#messagesOut--;
       this.#backpressure++;
       if (this.#wants('backpressure')) {
-        this.#emit({ type: 'backpressure', at: now(), host: this.hostName, toHost: hostNameOf(host), target: target as ActorId, held: out.held });
+        this.#emit({ type: 'backpressure', at: now(), host: this.hostName, toHost: hostNameOf(out.toHost), target: target as ActorId, held: out.held });
       }
-      throw new MailboxFullError(`host ${String(hostNameOf(host))}`, this.#options.overflowLimit, 'lane');
+      throw new MailboxFullError(`host ${String(hostNameOf(out.toHost))}`, this.#options.overflowLimit, 'lane');
     }
     // Publish what is in the ring so the consumer can make room.
     out.writer.publish();
@@ -342,6 +380,71 @@ export class Host implements RefHost, CellHost {
     // saw our request, only our own check before parking (#hasInput) notices.
     this.#wake();
     return false;
+  }
+
+  /** The lane has injected faults (troupe/chaos): lose, corrupt, duplicate or delay the record as they say. */
+  #sendThroughFaults(
+    out: Outbox,
+    kindWord: number,
+    target: number,
+    sender: number,
+    corr: number,
+    trace: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    bounded: boolean,
+    awaitsReply: boolean,
+  ): boolean {
+    const faults = (out.faults ??= new LinkFaults());
+    const verdict = faults.judge(out.writer.faultConfig(), bytes.subarray(start, end));
+    this.#messagesOut++;
+    if (verdict.copies === 0) {
+      this.#faultsDropped++;
+      return true;
+    }
+    let payload = bytes.subarray(start, end);
+    if (verdict.corrupted !== undefined) {
+      payload = verdict.corrupted;
+      this.#faultsCorrupted++;
+    }
+    if (verdict.copies === 2) this.#faultsDuplicated++;
+    if (verdict.delayUntil > 0) {
+      if (bounded && faults.delayed.length >= this.#options.overflowLimit) {
+        throw new MailboxFullError(`host ${String(hostNameOf(out.toHost))}`, this.#options.overflowLimit, 'lane');
+      }
+      const record = { kindWord, target, sender, corr, trace, payload: payload.slice(), releaseAt: verdict.delayUntil };
+      for (let copy = 0; copy < verdict.copies; copy++) faults.delayed.push(record);
+      this.#faultsDelayed++;
+      this.#delayedOutboxes.add(out);
+      this.#armRelease();
+      return true;
+    }
+    if (verdict.copies === 2) this.#writeRecord(out, kindWord, target, sender, corr, trace, payload, 0, payload.length, false, false);
+    return this.#writeRecord(out, kindWord, target, sender, corr, trace, payload, 0, payload.length, bounded, awaitsReply);
+  }
+
+  /** One timer for the earliest delayed record of any lane. */
+  #armRelease(): void {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const out of this.#delayedOutboxes) earliest = Math.min(earliest, out.faults!.delayed[0]?.releaseAt ?? Number.POSITIVE_INFINITY);
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    if (this.#releaseTimer !== undefined && this.#releaseAt <= earliest) return;
+    clearTimeout(this.#releaseTimer);
+    this.#releaseAt = earliest;
+    this.#releaseTimer = setTimeout(() => {
+      this.#releaseTimer = undefined;
+      const t = performance.now();
+      for (const out of this.#delayedOutboxes) {
+        const delayed = out.faults!.delayed;
+        while (delayed.length > 0 && delayed[0].releaseAt <= t) {
+          const r = delayed.shift()!;
+          this.#writeRecord(out, r.kindWord, r.target, r.sender, r.corr, r.trace, r.payload, 0, r.payload.length, false, false);
+        }
+        if (delayed.length === 0) this.#delayedOutboxes.delete(out);
+      }
+      this.#armRelease();
+    }, Math.max(0, Math.ceil(earliest - performance.now())));
   }
 
   // ------------------------------------------------------------- delivery ---
@@ -390,6 +493,10 @@ export class Host implements RefHost, CellHost {
     this.#current = cell;
     let result: unknown;
     try {
+      if (cell.crashNext) {
+        cell.crashNext = false;
+        throw new ChaosFaultError(`actor ${cell.label} crashed by fault injection`);
+      }
       result = cell.def!.receive(cell.state, msg, cell.ctx!);
     } catch (error) {
       this.#current = previous;
@@ -630,6 +737,11 @@ export class Host implements RefHost, CellHost {
    */
   async #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number, restart: boolean): Promise<void> {
     let cell = this.#cells.get(id);
+    if (!restart && cell !== undefined && cell.status !== 'pending') {
+      // The same spawn record twice (a duplicating link): the actor exists.
+      this.#replyTo(replyHost, corr, null);
+      return;
+    }
     // Restarted where no cell was left (its worker died): watchers are unknown here.
     const recreated = restart && (cell === undefined || cell.status === 'pending');
     cell ??= this.#placeholder(id);
@@ -1051,11 +1163,18 @@ export class Host implements RefHost, CellHost {
   #readLanes(): number {
     let handled = 0;
     const readers = this.#readers;
+    const throttle = this.#block[HOST_THROTTLE];
+    let allowance = throttle > 0 ? throttle : Number.POSITIVE_INFINITY;
+    this.#throttled = false;
     for (let i = 0; i < readers.length; i++) {
       const reader = readers[i];
+      if (allowance <= 0) {
+        this.#throttled ||= reader.hasData();
+        continue;
+      }
       if (!reader.refresh()) continue;
       this.#decoder = this.#decoders[i];
-      let budget = kLaneBudget;
+      let budget = Math.min(kLaneBudget, allowance);
       const block = this.#block;
       const from = this.#readerHosts[i] + 1;
       while (budget-- > 0 && reader.next()) {
@@ -1066,7 +1185,9 @@ export class Host implements RefHost, CellHost {
         block[HOST_INFLIGHT_END] = reader.nextPosition;
         this.#dispatch(reader);
         handled++;
+        allowance--;
       }
+      if (allowance <= 0 && reader.hasDataAfterCursor()) this.#throttled = true;
       if (reader.discardedBytes !== 0) {
         this.#decodeErrors++;
         this.#deadLetter(0, 0, undefined, 'lane-corrupt', errorToWire(new DecodeError(`${reader.discardedBytes} bytes of a corrupt lane from host ${String(hostNameOf(this.#readerHosts[i]))} discarded`)));
@@ -1174,6 +1295,9 @@ export class Host implements RefHost, CellHost {
       }
       case Kind.halt:
         this.#onDirective(Kind.halt, target as ActorId, undefined, corr, src);
+        return;
+      case Kind.crashNext:
+        this.crashNextMessage(target);
         return;
       case Kind.gone: {
         const notice = this.#tryDecode(reader) as { r?: unknown; n?: unknown } | undefined;
@@ -1295,7 +1419,11 @@ export class Host implements RefHost, CellHost {
       this.#busyMs += endedAt - startedAt;
       if (this.#laneRecordsThisRound > 0) this.#lastLaneTraffic = endedAt;
       this.#turns++;
-      if (endedAt - this.#sliceStart < this.#options.sliceMs) {
+      if (this.#throttled) {
+        this.#sliceStart = 0;
+        this.#pumpScheduled = true;
+        setTimeout(this.#pumpTask, 1);
+      } else if (endedAt - this.#sliceStart < this.#options.sliceMs) {
         // Another round as a microtask: continuations of awaiting handlers and
         // callers run first, in order, without a trip through the event loop.
         this.#wake();
@@ -1444,6 +1572,10 @@ export class Host implements RefHost, CellHost {
     stats[Stat.decodeErrors] = this.#decodeErrors;
     stats[Stat.eventsDropped] = this.#eventsDropped;
     stats[Stat.pendingAsks] = this.#pending.size;
+    stats[Stat.faultsDropped] = this.#faultsDropped;
+    stats[Stat.faultsDuplicated] = this.#faultsDuplicated;
+    stats[Stat.faultsDelayed] = this.#faultsDelayed;
+    stats[Stat.faultsCorrupted] = this.#faultsCorrupted;
     stats[Stat.updatedAt] = now();
     let held = 0;
     if (this.#holding.size > 0) for (const out of this.#holding) held += out.held;
@@ -1502,6 +1634,8 @@ export class Host implements RefHost, CellHost {
     this.#flush();
     this.#closed = true;
     if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
+    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
+    clearTimeout(this.#releaseTimer);
     this.#publishStats(true);
     setHostState(this.#block, HostState.exited);
     this.#pending.rejectAll(() => new SystemStoppedError());
@@ -1521,6 +1655,23 @@ export class Host implements RefHost, CellHost {
     out.writer.bytes.set(payload, at);
     if (corruptFrame) new DataView(out.writer.bytes.buffer, out.writer.bytes.byteOffset).setUint32(at - RECORD_HEADER_BYTES, 3, true);
     out.writer.publish();
+  }
+
+  /**
+   * Fault injection: the next message `id` handles throws instead (troupe/chaos).
+   * Sent as a record, so it lands in order with the messages sent after it.
+   */
+  crashNextMessage(id: number): boolean {
+    const host = this.directory.hostOf(id);
+    if (host < 0) return false;
+    if (host !== this.index) {
+      this.#sendEmpty(host, Kind.crashNext, id, 0, 0, false);
+      return true;
+    }
+    const cell = this.#cells.get(id);
+    if (cell === undefined || cell.status === 'stopped') return false;
+    cell.crashNext = true;
+    return true;
   }
 
   /** Makes sure a pump runs soon (after a control message, for instance). */

@@ -5,6 +5,7 @@
  */
 import { copyBytes } from '../codec/codec.js';
 import { LaneWriter } from '../lane/ring.js';
+import type { LinkFaults } from './link-faults.js';
 
 interface HeldRecord {
   kindWord: number;
@@ -21,6 +22,8 @@ export class Outbox {
   #held: HeldRecord[] = [];
   #heldHead = 0;
   dirty = false;
+  /** Present once a fault was injected on this lane (troupe/chaos). */
+  faults: LinkFaults | undefined = undefined;
   #writableWaiters: (() => void)[] = [];
 
   constructor(writer: LaneWriter, toHost: number) {

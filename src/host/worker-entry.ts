@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import type { ControlMessage, SpareBoot, WorkerBoot, WorkerReport } from './boot.js';
+import type { ControlMessage, SpareBoot, WorkerBoot, WorkerFault, WorkerReport } from './boot.js';
 import { Host } from './host.js';
 
 const port = parentPort!;
@@ -44,8 +44,29 @@ port.on('message', (message: ControlMessage) => {
       break;
     case 'adopt':
       break;
+    case 'chaos':
+      inflict(message.fault);
+      break;
   }
 });
 
 host.start();
 port.postMessage({ type: 'ready' } satisfies WorkerReport);
+
+function inflict(fault: WorkerFault): void {
+  switch (fault.kind) {
+    case 'exit':
+      process.exit(fault.code);
+      break;
+    case 'stall': {
+      // A synchronous loop: exactly what the heartbeat watch is for.
+      const until = fault.ms === undefined ? Number.POSITIVE_INFINITY : performance.now() + fault.ms;
+      while (performance.now() < until);
+      break;
+    }
+    case 'exhaust-heap': {
+      const hoard: number[][] = [];
+      for (;;) hoard.push(new Array(1 << 16).fill(hoard.length));
+    }
+  }
+}

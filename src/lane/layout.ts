@@ -26,8 +26,19 @@ export const LANE_WANTS_SPACE = 3;
 export const LANE_READ_POS = 16;
 /** Consumer-owned: records consumed, free-running. */
 export const LANE_RECORDS_READ = 17;
-/** Fault-injection word (reserved for the chaos harness): non-zero means the lane is cut. */
-export const LANE_CUT = 32;
+// Fault injection (troupe/chaos), set by the main thread, read by the producer
+// on every send: a single plain load while no fault is on.
+/** Bit mask of the faults active on this lane (LaneFault); 0 when healthy. */
+export const LANE_FAULTS = 32;
+export const LANE_DROP_PPM = 33;
+export const LANE_DUPLICATE_PPM = 34;
+export const LANE_DELAY_US = 35;
+export const LANE_DELAY_JITTER_US = 36;
+export const LANE_CORRUPT_PPM = 37;
+/** Seed of the producer's fault RNG: the same seed replays the same drops, duplicates and flips. */
+export const LANE_FAULT_SEED = 38;
+
+export const LaneFault = { cut: 1, drop: 2, duplicate: 4, delay: 8, corrupt: 16 } as const;
 
 // ---- lane dictionary --------------------------------------------------------
 // After the ring: the msgpack record structures (key lists) the producer has
@@ -64,6 +75,8 @@ export const HOST_STATE = 3;
 export const HOST_INFLIGHT_FROM = 4;
 export const HOST_INFLIGHT_START = 5;
 export const HOST_INFLIGHT_END = 6;
+/** Slow-consumer fault: at most this many records read per millisecond (0: no limit). */
+export const HOST_THROTTLE = 7;
 export const HOST_INT_SLOTS = 16;
 /** Float64 stats start after the int words. */
 export const HOST_STATS_OFFSET = HOST_INT_SLOTS * 4;
@@ -93,6 +106,10 @@ export const Stat = {
   eventsDropped: 18,
   pendingAsks: 19,
   elu: 20,
+  faultsDropped: 21,
+  faultsDuplicated: 22,
+  faultsDelayed: 23,
+  faultsCorrupted: 24,
 } as const;
 export const STAT_SLOTS = 32;
 export const HOST_HISTOGRAM_OFFSET = HOST_STATS_OFFSET + STAT_SLOTS * 8;

@@ -14,10 +14,18 @@ import {
   HOST_HEARTBEAT,
   HOST_PARKED,
   HOST_STATE,
+  HOST_THROTTLE,
   DICT_HEADER_BYTES,
   DICT_LENGTH,
   DICT_VERSION,
+  LANE_CORRUPT_PPM,
+  LANE_DELAY_JITTER_US,
+  LANE_DELAY_US,
   LANE_DICTIONARY_BYTES,
+  LANE_DROP_PPM,
+  LANE_DUPLICATE_PPM,
+  LANE_FAULTS,
+  LANE_FAULT_SEED,
   LANE_HEADER_BYTES,
   LANE_HIGH_WATER,
   LANE_READ_POS,
@@ -138,6 +146,15 @@ export class LaneWriter {
     return ((this.#write - this.#knownRead) >>> 0) <= this.capacity >>> 1;
   }
 
+  /** Faults injected on this lane (LaneFault bits); 0 when healthy. One plain load per send. */
+  faultMask(): number {
+    return this.#header[LANE_FAULTS];
+  }
+
+  faultConfig(): LaneFaultConfig {
+    return readLaneFaults(this.#header);
+  }
+
   /** Asks the consumer to ring this producer's doorbell when it frees space. */
   requestSpace(): void {
     Atomics.store(this.#header, LANE_WANTS_SPACE, 1);
@@ -193,6 +210,11 @@ export class LaneReader {
   /** Bytes published and not yet consumed. */
   depthBytes(): number {
     return ((Atomics.load(this.#header, LANE_WRITE_POS) >>> 0) - (Atomics.load(this.#header, LANE_READ_POS) >>> 0)) >>> 0;
+  }
+
+  /** Whether records remain between the cursor and the snapshot `refresh()` took. */
+  hasDataAfterCursor(): boolean {
+    return this.#limit !== this.#read;
   }
 
   /** Snapshot the published write position; `next()` reads up to it. */
@@ -410,4 +432,48 @@ export function takeInFlightRecord(
   };
   Atomics.store(header, LANE_READ_POS, end | 0);
   return result;
+}
+
+/** Fault injection on one lane (set by the main thread for troupe/chaos). */
+export interface LaneFaultConfig {
+  mask: number;
+  dropPpm: number;
+  duplicatePpm: number;
+  delayUs: number;
+  delayJitterUs: number;
+  corruptPpm: number;
+  seed: number;
+}
+
+function readLaneFaults(header: Int32Array): LaneFaultConfig {
+  return {
+    mask: Atomics.load(header, LANE_FAULTS),
+    dropPpm: header[LANE_DROP_PPM],
+    duplicatePpm: header[LANE_DUPLICATE_PPM],
+    delayUs: header[LANE_DELAY_US],
+    delayJitterUs: header[LANE_DELAY_JITTER_US],
+    corruptPpm: header[LANE_CORRUPT_PPM],
+    seed: header[LANE_FAULT_SEED],
+  };
+}
+
+/** Sets (or, with mask 0, clears) the faults of a lane; parameters before the mask, so a producer never sees half a setting. */
+export function setLaneFaults(lane: SharedArrayBuffer, config: LaneFaultConfig): void {
+  const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
+  header[LANE_DROP_PPM] = config.dropPpm;
+  header[LANE_DUPLICATE_PPM] = config.duplicatePpm;
+  header[LANE_DELAY_US] = config.delayUs;
+  header[LANE_DELAY_JITTER_US] = config.delayJitterUs;
+  header[LANE_CORRUPT_PPM] = config.corruptPpm;
+  header[LANE_FAULT_SEED] = config.seed;
+  Atomics.store(header, LANE_FAULTS, config.mask);
+}
+
+export function laneFaults(lane: SharedArrayBuffer): LaneFaultConfig {
+  return readLaneFaults(new Int32Array(lane, 0, LANE_HEADER_BYTES / 4));
+}
+
+/** Sets a host's slow-consumer throttle (records per millisecond; 0 lifts it). */
+export function setHostThrottle(hostBlock: SharedArrayBuffer, recordsPerMs: number): void {
+  Atomics.store(new Int32Array(hostBlock, 0, 16), HOST_THROTTLE, recordsPerMs);
 }

@@ -48,6 +48,8 @@ export interface HostStats {
   processingUs: Percentiles;
   /** Lanes into this host. */
   lanesIn: LaneStats[];
+  /** Records this host's injected link faults (troupe/chaos) dropped, duplicated, delayed, corrupted. */
+  faults: { dropped: number; duplicated: number; delayed: number; corrupted: number };
 }
 
 export interface SystemStats {
@@ -162,6 +164,12 @@ export class StatsReader {
         heapTotalBytes: stats[Stat.heapTotal],
         processingUs: readPercentilesUs([counts]),
         lanesIn,
+        faults: {
+          dropped: stats[Stat.faultsDropped],
+          duplicated: stats[Stat.faultsDuplicated],
+          delayed: stats[Stat.faultsDelayed],
+          corrupted: stats[Stat.faultsCorrupted],
+        },
       };
     });
     const sum = (pick: (h: HostStats) => number): number => hosts.reduce((acc, h) => acc + pick(h), 0);

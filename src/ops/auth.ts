@@ -99,6 +99,8 @@ const kKeyPrefix = 'trp_';
 const kKeyPattern = /^trp_([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{16,128})$/;
 const kBearerPattern = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
 const kMaxTokenChars = 8192;
+/** Verified access tokens remembered (until they expire), so a client's next requests skip the signature check. */
+const kVerifiedCacheSize = 4096;
 
 /** The stored form of an API key: HMAC-SHA256 under the pepper, hex. */
 export function hashApiKey(key: string, pepper: string | Uint8Array): string {
@@ -134,6 +136,8 @@ export class Auth {
   /** Refresh tokens already exchanged (jti → expiry, ms) and revoked families (→ expiry). */
   readonly #usedRefresh = new Map<string, number>();
   readonly #revokedFamilies = new Map<string, number>();
+  /** Access token → its principal and when it stops being acceptable (ms); oldest entries go first. */
+  readonly #verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(options: AuthOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('auth options must be an object');
@@ -280,10 +284,21 @@ export class Auth {
     if (header.length > kMaxTokenChars) throw httpErrors.invalidToken('token too long');
     const match = kBearerPattern.exec(header);
     if (match === null) throw httpErrors.invalidToken('Authorization is not "Bearer <compact JWS>"');
-    const payload = await this.#verify(match[1], kAccessTyp, jwt.accessTtlSec);
+    const token = match[1];
+    const cached = this.#verified.get(token);
+    if (cached !== undefined) {
+      if (this.#now() < cached.until) return cached.principal;
+      this.#verified.delete(token);
+    }
+    const payload = await this.#verify(token, kAccessTyp, jwt.accessTtlSec);
     const role = payload[jwt.roleClaim];
     if (typeof role !== 'string') throw httpErrors.invalidToken(`no "${jwt.roleClaim}" claim`);
-    return { subject: payload.sub!, role, via: 'jwt' };
+    const principal: Principal = Object.freeze({ subject: payload.sub!, role, via: 'jwt' });
+    // Acceptable until `exp` or `iat` + accessTtlSec, whichever comes first (the same bounds jwtVerify applies).
+    const until = (Math.min(payload.exp!, (payload.iat ?? payload.exp!) + jwt.accessTtlSec) + jwt.clockToleranceSec) * 1000;
+    if (this.#verified.size >= kVerifiedCacheSize) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, { principal, until });
+    return principal;
   }
 
   async #verify(token: string, typ: string, maxAgeSec: number): Promise<JWTPayload> {

@@ -8,12 +8,24 @@ import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import { Kind } from '../codec/envelope.js';
 import { InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
-import type { WorkerBoot } from '../host/boot.js';
+import type { WorkerBoot, WorkerFault } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
 import { Directory, slotOf, type ActorId } from '../lane/directory.js';
 import { HOST_HISTOGRAM_OFFSET, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
-import { allocateLane, consumedTo, hostState, isParked, laneCounters, readHeartbeat, takeInFlightRecord } from '../lane/ring.js';
+import {
+  allocateLane,
+  consumedTo,
+  hostState,
+  isParked,
+  laneCounters,
+  laneFaults,
+  readHeartbeat,
+  setHostThrottle,
+  setLaneFaults,
+  takeInFlightRecord,
+  type LaneFaultConfig,
+} from '../lane/ring.js';
 import { LaneDecoder } from '../codec/codec.js';
 import { histogramCountsLength } from '../metrics/shared-histogram.js';
 import { StatsReader, type SystemStats } from '../metrics/stats.js';
@@ -31,6 +43,17 @@ export interface SystemInternals {
   threadIds(): Map<number, number>;
   /** Resolves when the warm spare worker is booted (at once if there is none). */
   spareReady(): Promise<void>;
+  /** Host indexes: 0 is main, worker i is i + 1. */
+  hostCount: number;
+  /** Sets (or clears, with mask 0) the injected faults of the lane from host `from` to host `to` (host indexes). */
+  setLaneFaults(from: number, to: number, config: LaneFaultConfig): void;
+  laneFaults(from: number, to: number): LaneFaultConfig;
+  /** Slow-consumer fault on a host (index): records read per millisecond, 0 lifts it. */
+  setThrottle(host: number, recordsPerMs: number): void;
+  /** A fault a worker inflicts on itself (exit, stall, heap exhaustion, crash an actor). */
+  inflict(worker: number, fault: WorkerFault): void;
+  /** Makes the actor's next message crash it, wherever it runs. */
+  crashActor(id: number): boolean;
 }
 
 export class Engine implements MainDuties {
@@ -279,7 +302,7 @@ export class Engine implements MainDuties {
       if (hostState(block) !== HostState.running) continue;
       const beat = readHeartbeat(block);
       const seen = this.#heartbeats.get(index);
-      if (seen === undefined || seen.beat !== beat || isParked(block)) {
+      if (seen === undefined || seen.beat !== beat) {
         this.#heartbeats.set(index, { beat, since: at, reported: false });
         continue;
       }
@@ -366,6 +389,28 @@ export class Engine implements MainDuties {
       terminateWorker: (worker) => this.#pool.terminate(worker + 1),
       threadIds: () => this.#pool.threadIds(),
       spareReady: () => this.#pool.spareReady(),
+      hostCount: this.#hostBlocks.length,
+      setLaneFaults: (from, to, config) => {
+        const lane = this.#lanes[from]?.[to];
+        if (lane === undefined) throw new InvalidArgumentError(`no lane from host ${from} to host ${to}`);
+        setLaneFaults(lane, config);
+      },
+      laneFaults: (from, to) => {
+        const lane = this.#lanes[from]?.[to];
+        if (lane === undefined) throw new InvalidArgumentError(`no lane from host ${from} to host ${to}`);
+        return laneFaults(lane);
+      },
+      setThrottle: (host, recordsPerMs) => {
+        const block = this.#hostBlocks[host];
+        if (block === undefined) throw new InvalidArgumentError(`no host ${host}`);
+        setHostThrottle(block, recordsPerMs);
+        if (host === 0) this.host.nudge();
+      },
+      inflict: (worker, fault) => {
+        if (!Number.isInteger(worker) || worker < 0 || worker >= this.options.workers) throw new InvalidArgumentError(`no worker ${String(worker)}`);
+        this.#pool.send(worker + 1, { type: 'chaos', fault });
+      },
+      crashActor: (id) => this.host.crashNextMessage(id),
     };
   }
 

@@ -1,0 +1,2 @@
+export { Chaos } from './faults.js';
+export type { ChaosOptions, LinkFaultOptions } from './faults.js';
