@@ -7,15 +7,7 @@
  */
 import { LaneFault } from '../lane/layout.js';
 import type { LaneFaultConfig } from '../lane/ring.js';
-
-export interface FaultyRecord {
-  kindWord: number;
-  target: number;
-  sender: number;
-  corr: number;
-  trace: number;
-  payload: Uint8Array;
-}
+import type { HeldRecord } from './outbox.js';
 
 /** What to do with one record. `copies` 0: lost; `delayUntil` > 0: hold it until then (performance.now ms). */
 export interface FaultVerdict {
@@ -28,7 +20,7 @@ export class LinkFaults {
   #seed = Number.NaN;
   #state = 1;
   /** Records held by a delay fault, in send order. */
-  readonly delayed: (FaultyRecord & { releaseAt: number })[] = [];
+  readonly delayed: (HeldRecord & { releaseAt: number })[] = [];
   #lastRelease = 0;
 
   judge(config: LaneFaultConfig, payload: Uint8Array): FaultVerdict {

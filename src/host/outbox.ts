@@ -7,7 +7,8 @@ import { copyBytes } from '../codec/codec.js';
 import { LaneWriter } from '../lane/ring.js';
 import type { LinkFaults } from './link-faults.js';
 
-interface HeldRecord {
+/** A record kept outside the ring (overflow, or held back by a delay fault). */
+export interface HeldRecord {
   kindWord: number;
   target: number;
   sender: number;
