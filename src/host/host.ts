@@ -742,6 +742,11 @@ export class Host implements RefHost, CellHost {
       this.#replyTo(replyHost, corr, null);
       return;
     }
+    if (restart && this.directory.hostOf(id) !== this.index) {
+      // Stopped for good while its supervisor was deciding: its slot may already serve someone else.
+      this.#replyErrorTo(replyHost, corr, new ActorStoppedError(`#${id}`, 'stopped before it could restart'));
+      return;
+    }
     // Restarted where no cell was left (its worker died): watchers are unknown here.
     const recreated = restart && (cell === undefined || cell.status === 'pending');
     cell ??= this.#placeholder(id);
@@ -900,8 +905,9 @@ export class Host implements RefHost, CellHost {
   }
 
   exitActor(cell: Cell): void {
-    // After the current message: a handler calling exit() may still be running.
-    if (cell.status === 'running') void cell.whenIdle().then(() => this.#exit(cell, 'normal', 'exited'));
+    // Halting starts now (no further message is taken) but waits for the
+    // handler that called exit() to finish, async or not.
+    if (cell.status === 'running') void this.#exit(cell, 'normal', 'exited');
   }
 
   #halt(cell: Cell): Promise<void> {
