@@ -139,6 +139,18 @@ describe('gateway auth', () => {
     expect((await request(`${url}/auth/refresh`, { method: 'POST', json: {} })).status).toBe(401);
   });
 
+  it('a verified token is remembered until it expires, not past it', async () => {
+    let clock = Date.now();
+    const timed = createAuth({ jwt: { secret, issuer, audience, accessTtlSec: 60, clockToleranceSec: 0 }, now: () => clock });
+    const { accessToken } = await timed.issueTokens('carol', 'viewer');
+    const headers = { authorization: `Bearer ${accessToken}` };
+    expect(await timed.authenticate(headers)).toEqual({ subject: 'carol', role: 'viewer', via: 'jwt' });
+    clock += 59_000;
+    expect(await timed.authenticate(headers)).toMatchObject({ subject: 'carol' });
+    clock += 1_000;
+    await expect(timed.authenticate(headers)).rejects.toMatchObject({ status: 401, code: 'TROUPE_ERR_AUTH_TOKEN_EXPIRED' });
+  });
+
   it('keeps API keys only as peppered hashes', () => {
     const stored = JSON.stringify(auth.apiKeys());
     for (const value of Object.values(keys)) {
