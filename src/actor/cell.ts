@@ -27,7 +27,7 @@ export interface CellHost {
   spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef>;
   stopActor(id: number, reason: string): Promise<void>;
   exitActor(cell: Cell): void;
-  watch(watcher: number, target: number): void;
+  watch(watcher: number, target: number): Promise<void>;
   unwatch(watcher: number, target: number): void;
 }
 
@@ -172,8 +172,8 @@ export class Context implements ActorContext {
     this.#host.exitActor(this.#cell);
   }
 
-  watch(ref: ActorRef): void {
-    this.#host.watch(this.#cell.id, ref.id);
+  watch(ref: ActorRef): Promise<void> {
+    return this.#host.watch(this.#cell.id, ref.id);
   }
 
   unwatch(ref: ActorRef): void {

@@ -76,8 +76,12 @@ export interface ActorContext<TMsg = any> {
    * if it is `transient` or `temporary`.
    */
   exit(): void;
-  /** Delivers `{ type: 'down', ref, reason }` to this actor when `ref` terminates (at once if it already has). */
-  watch(ref: ActorRef): void;
+  /**
+   * Delivers `{ type: 'down', ref, reason }` to this actor when `ref` ends for
+   * good (at once, reason `noproc`, if it already has). Resolves once the watch
+   * is registered where `ref` runs: an end after that always reports its real reason.
+   */
+  watch(ref: ActorRef): Promise<void>;
   unwatch(ref: ActorRef): void;
 }
 

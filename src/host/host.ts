@@ -1080,21 +1080,28 @@ export class Host implements RefHost, CellHost {
    * tell them directly), and the watcher's host indexes what it watches (so a
    * target whose list died with its worker can be announced to every host).
    */
-  watch(watcher: number, target: number): void {
+  watch(watcher: number, target: number): Promise<void> {
     let watchers = this.#watching.get(target);
     if (watchers === undefined) this.#watching.set(target, (watchers = new Set()));
     watchers.add(watcher);
     const host = this.directory.hostOf(target);
     if (host < 0) {
       this.#onGone(watcher, target as ActorId, undefined, 'noproc');
-      return;
+      return Promise.resolve();
     }
     if (host === this.index) {
       const cell = this.#cells.get(target) ?? this.#placeholder(target as ActorId);
       (cell.watchers ??= new Set()).add(watcher);
-      return;
+      return Promise.resolve();
     }
-    this.#sendEmpty(host, Kind.watch, target, watcher, 0, false);
+    // Acknowledged once registered where the target runs: from then on its end
+    // (whoever causes it) reaches the watcher with the real reason.
+    const { corr, promise } = this.#pending.open(host, `watch #${target}`, this.#options.askTimeoutMs);
+    this.#sendEmpty(host, Kind.watch, target, watcher, corr, false);
+    return promise.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   unwatch(watcher: number, target: number): void {
@@ -1280,6 +1287,7 @@ export class Host implements RefHost, CellHost {
         } else {
           this.#sendGone(src, sender, target, { r: 'noproc' });
         }
+        this.#replyTo(src, corr, null);
         return;
       }
       case Kind.unwatch:
