@@ -144,6 +144,7 @@ export interface LatencyUs {
   count: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   p999: number;
   max: number;
@@ -156,6 +157,7 @@ export function percentilesUs(histogram: Histogram): LatencyUs {
     count: histogram.totalCount,
     p50: us(histogram.getValueAtPercentile(50)),
     p90: us(histogram.getValueAtPercentile(90)),
+    p95: us(histogram.getValueAtPercentile(95)),
     p99: us(histogram.getValueAtPercentile(99)),
     p999: us(histogram.getValueAtPercentile(99.9)),
     max: us(histogram.maxValue),
@@ -242,4 +244,27 @@ export async function produce(send: (i: number) => boolean, n: number, burst: nu
     }
   }
   return { stalls, refused };
+}
+
+/**
+ * A seeded PRNG (mulberry32) returning floats in [0, 1): benchmarks that pick
+ * random peers or amounts replay the same choices on every run and thread.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rate of `count` events in `ms` milliseconds, per second, rounded. */
+export const perSecond = (count: number, ms: number): number => Math.round(count / (ms / 1000));
+
+/** Formats a rate for progress lines: 1.23 M, 456.7 k. */
+export function formatRate(value: number, unit = 'msgs/s'): string {
+  return value >= 1e6 ? `${(value / 1e6).toFixed(2)} M ${unit}` : `${(value / 1e3).toFixed(1)} k ${unit}`;
 }

@@ -6,25 +6,18 @@
  *
  *   node dist/bench/spawn.js [--quick] [--actors N] [--window N] [--runs N]
  */
-import { setFlagsFromString } from 'node:v8';
-import { ActorSystem, type ActorRef } from 'troupe';
-import type { HeapProbeReport } from './actors/heap-probe.js';
-import { emit, intFlag, median, medianOf, parseFlags, progress, repeat, round, sleep } from './lib.js';
+import { ActorSystem } from 'troupe';
+import { exposeGc, kFreshSampleMs, spawnMany, startProbes, sum, workerHeaps } from './harness.js';
+import { emit, intFlag, median, medianOf, parseFlags, progress, repeat, round } from './lib.js';
 
-// V8 flags are per process: set before the workers start, every worker gets a
-// global gc() that the heap probe calls (execArgv refuses --expose-gc).
-setFlagsFromString('--expose-gc');
+exposeGc();
 
 const flags = parseFlags();
 const actors = intFlag(flags, 'actors', flags.quick ? 10_000 : 100_000);
 const windowSize = intFlag(flags, 'window', 10_000);
 const runs = intFlag(flags, 'runs', 3);
 const workers = 2;
-/** Hosts publish heap every 250 ms; wait for a sample taken after the collection. */
-const kFreshSampleMs = 600;
-
 const counterUrl = new URL('../actors/counter.js', import.meta.url);
-const probeUrl = new URL('./actors/heap-probe.js', import.meta.url);
 
 interface Run extends Record<string, number> {
   actorsPerSec: number;
@@ -34,38 +27,16 @@ interface Run extends Record<string, number> {
   bytesPerActorNoGc: number;
 }
 
-async function workerHeaps(system: ActorSystem, probes: ActorRef[] | undefined): Promise<number[]> {
-  if (probes !== undefined) {
-    const reports = await Promise.all(probes.map((probe) => probe.ask<HeapProbeReport>({ type: 'gc' })));
-    if (!reports.every((r) => r.gc)) progress('warning: gc() is not available in the workers; heap figures include garbage');
-  }
-  await sleep(kFreshSampleMs);
-  return system.stats().hosts.slice(1).map((h) => h.heapUsedBytes);
-}
-
-/** Spawns `count` counters with at most `windowSize` spawns in flight; resolves when all have started. */
-async function spawnMany(system: ActorSystem, count: number): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < count) {
-      next++;
-      await system.spawn(counterUrl, { args: { start: 0 } });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(windowSize, count) }, lane));
-}
-
-const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 let perHost: { before: number[]; after: number[]; afterNoGc: number[] } | undefined;
 
 const series = await repeat(`spawn ${actors} counters`, runs, 0, async (): Promise<Run> => {
   const system = await ActorSystem.start({ workers, logLevel: 'silent' });
-  const probes = await Promise.all(Array.from({ length: workers }, (_, host) => system.spawn(probeUrl, { host })));
+  const probes = await startProbes(system);
   // Load the counter module on every worker first: the rate is of spawns, not of one import().
   await Promise.all(Array.from({ length: workers }, (_, host) => system.spawn(counterUrl, { host })));
   const before = await workerHeaps(system, probes);
   const start = performance.now();
-  await spawnMany(system, actors);
+  await spawnMany(system, counterUrl, actors, { window: windowSize, options: () => ({ args: { start: 0 } }) });
   const ms = performance.now() - start;
   const afterNoGc = await workerHeaps(system, undefined);
   const after = await workerHeaps(system, probes);
