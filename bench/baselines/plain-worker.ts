@@ -27,7 +27,7 @@ switch (role) {
         peer = message.port;
         port.postMessage({ cmd: 'done', count: 0 } satisfies Control);
       } else if (message.cmd === 'produce') {
-        void timePosts(peer as unknown as Port, message.n, message.batch).then((ms) => port.postMessage({ cmd: 'produced', ms } satisfies Control));
+        void timePosts(peer as unknown as Port, message.n, message.batch, message.bytes).then((ms) => port.postMessage({ cmd: 'produced', ms } satisfies Control));
       }
     });
     break;

@@ -21,7 +21,7 @@ export type Control =
   | { cmd: 'expect'; n: number }
   | { cmd: 'done'; count: number }
   | { cmd: 'port'; port: MessagePort }
-  | { cmd: 'produce'; n: number; batch: number }
+  | { cmd: 'produce'; n: number; batch: number; bytes?: number }
   | { cmd: 'produced'; ms: number };
 
 const kPlainWorker = new URL('./plain-worker.js', import.meta.url);
@@ -30,8 +30,13 @@ export function startPlainWorker(role: PlainRole): Worker {
   return new Worker(kPlainWorker, { workerData: { role } });
 }
 
-/** Posts `n` pings, one per call (`batch` 1) or `batch` per call as arrays. */
-export function postAll(port: Port, n: number, batch: number): void {
+/** Posts `n` pings, one per call (`batch` 1) or `batch` per call as arrays; with `bytes`, each carries a Uint8Array of that size. */
+export function postAll(port: Port, n: number, batch: number, bytes?: number): void {
+  if (bytes !== undefined) {
+    const data = new Uint8Array(bytes).fill(7);
+    for (let i = 0; i < n; i++) port.postMessage({ to: 1, type: 'ping', n: i, data });
+    return;
+  }
   if (batch === 1) {
     for (let i = 0; i < n; i++) port.postMessage(ping(i));
     return;
@@ -45,11 +50,11 @@ export function postAll(port: Port, n: number, batch: number): void {
 }
 
 /** Milliseconds from the first post until the sink behind `port` confirms `n`. */
-export async function timePosts(port: Port, n: number, batch: number): Promise<number> {
+export async function timePosts(port: Port, n: number, batch: number, bytes?: number): Promise<number> {
   const done = once(port as never, 'message');
   port.postMessage({ cmd: 'reset' } satisfies Control);
   const start = performance.now();
-  postAll(port, n, batch);
+  postAll(port, n, batch, bytes);
   port.postMessage({ cmd: 'expect', n } satisfies Control);
   await done;
   return performance.now() - start;
