@@ -68,6 +68,8 @@ export class Engine implements MainDuties {
   readonly #directory: Directory;
   readonly #pool: WorkerPool;
   readonly #names = new Map<string, number>();
+  /** The reverse of #names, so a dead worker's names are dropped without scanning them all. */
+  readonly #nameOf = new Map<number, string>();
   /** Deaths per host index, for backing off a worker that keeps dying. */
   readonly #deaths = new Map<number, { count: number; at: number }>();
   readonly #stats: StatsReader;
@@ -152,13 +154,20 @@ export class Engine implements MainDuties {
 
   claimName(name: string, id: ActorId): boolean {
     const holder = this.#names.get(name);
-    if (holder !== undefined && this.#directory.hostOf(holder) >= 0) return false;
+    if (holder !== undefined) {
+      if (this.#directory.hostOf(holder) >= 0) return false;
+      this.#nameOf.delete(holder);
+    }
     this.#names.set(name, id);
+    this.#nameOf.set(id, name);
     return true;
   }
 
   releaseName(name: string, id: number): void {
-    if (this.#names.get(name) === id) this.#names.delete(name);
+    if (this.#names.get(name) === id) {
+      this.#names.delete(name);
+      this.#nameOf.delete(id);
+    }
   }
 
   escalated(reason: string): void {
@@ -240,7 +249,8 @@ export class Engine implements MainDuties {
         // Its supervisor died with it: when that supervisor is restarted, its
         // init starts the children it needs. This one is gone for good.
         if (this.#directory.release(id)) freed.push(slotOf(id));
-        for (const [name, holder] of this.#names) if (holder === id) this.#names.delete(name);
+        const name = this.#nameOf.get(id);
+        if (name !== undefined) this.releaseName(name, id);
         this.host.announceGone(id, 'worker-exited');
         this.events.emit({ type: 'actor.stopped', at: now(), host, id: id as ActorId, reason: 'worker-exited' });
       } else {
