@@ -916,7 +916,7 @@ export class Host implements RefHost, CellHost {
     cell.halting = (async () => {
       await this.#stopChildren(cell, 'parent-restarting');
       if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
-      await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
+      if (cell.def?.onStop !== undefined) await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
       cell.state = undefined;
       cell.supervisor = undefined;
       if (cell.status === 'halting') cell.status = 'halted';
@@ -1022,7 +1022,7 @@ export class Host implements RefHost, CellHost {
       if (wasRunning) {
         await this.#stopChildren(cell, 'parent-stopped');
         if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
-        await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
+        if (cell.def?.onStop !== undefined) await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
       }
       this.#terminate(cell, reason, true);
     })();
