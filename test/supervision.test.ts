@@ -181,10 +181,14 @@ describe('restart intensity and escalation', () => {
       return bossRef;
     };
     // boss gives up on the kid's second crash; grand restarts boss (its first restart)
-    const { bossRef } = await kidOf();
+    const { bossRef, kid: firstKid } = await kidOf();
+    const watcher = await system.spawn(fixture('watcher'), { host: 'main' });
+    await watcher.ask({ type: 'watch', ref: firstKid });
     const bossRestarted = system.events.waitFor('actor.restarted', (e) => e.id === bossRef.id);
     await crashTwice();
     await bossRestarted;
+    // the escalation ended the kid for good (the new boss started a new one): its watcher was told
+    expect(await watcher.ask({ type: 'downs', n: 1 })).toEqual([{ id: firstKid.id, reason: 'supervisor-gave-up' }]);
     // again: boss gives up, and grand, past its own intensity, gives up too: the root restarts grand
     const grandRestarted = system.events.waitFor('actor.restarted', (e) => e.id === grand.id);
     await crashTwice();
