@@ -48,6 +48,22 @@ describe('schedules', () => {
     job.cancel();
   });
 
+  it('survives the death of the target\'s worker, even with onStopped "stop"', async () => {
+    await using system = await startSystem();
+    const target = await system.spawn(fixture('ops-service'), { host: 0 });
+    const job = schedule(system, 20, target, { type: 'tick' }, { onStopped: 'stop' });
+    await target.ask({ type: 'ticks', atLeast: 1 }, { timeoutMs: 30_000 });
+    expect(await target.ask({ type: 'inc', by: 5 })).toEqual({ n: 5 });
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === target.id, { timeoutMs: 60_000 });
+    target.tell({ type: 'exit' });
+    await restarted;
+    // a fresh state on the replacement thread, and the ticks reach it
+    expect(await target.ask({ type: 'ticks', atLeast: 2 }, { timeoutMs: 30_000 })).toMatchObject({ ticks: expect.any(Number) });
+    expect(await target.ask({ type: 'get' })).toMatchObject({ n: 0 });
+    expect(job.active).toBe(true);
+    job.cancel();
+  });
+
   it('a stopped target: each tick is a dead letter; onStopped "continue" keeps going, "stop" ends the schedule', async () => {
     await using system = await startSystem();
     const kept = await system.spawn(fixture('ops-service'), { host: 0 });
