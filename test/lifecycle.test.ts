@@ -48,6 +48,12 @@ describe('stats', () => {
     expect(worker1.messagesIn).toBe(200);
     expect(worker1.processingUs.count).toBeGreaterThanOrEqual(200);
     expect(worker1.processingUs.p50).toBeGreaterThan(0);
+    // cumulative buckets for Prometheus: non-decreasing, all 200+ handlers under a second
+    const buckets = worker1.processingUs.buckets;
+    expect(buckets.every((n, i) => i === 0 || n >= buckets[i - 1])).toBe(true);
+    expect(buckets.at(-1)).toBe(worker1.processingUs.count);
+    expect(worker1.processingUs.sumUs).toBeGreaterThan(0);
+    expect(worker1.updatedAt).toBeGreaterThan(Date.now() - 60_000);
     expect(worker1.heapUsedBytes).toBeGreaterThan(0);
     expect(worker1.lanesIn.map((l) => l.from)).toEqual(['main', 0]);
     expect(worker1.lanesIn[0].highWaterBytes).toBeGreaterThan(0);

@@ -229,3 +229,21 @@ describe('restart intensity and escalation', () => {
     decisions.forEach((d, i) => expect(restarts[i].at - d.at).toBeGreaterThanOrEqual(d.delayMs - 2));
   });
 });
+
+describe('system-level controls', () => {
+  it('restart(ref) restarts through the supervisor; names() lists named actors; state follows shutdown', async () => {
+    const system = await startSystem();
+    const named = await system.spawn(fixture('member'), { name: 'm', host: 1, args: { label: 'm' } });
+    expect(system.names().map((n) => [n.name, n.ref.id])).toEqual([['m', named.id]]);
+    const decided = system.events.waitFor('supervisor.decided');
+    await system.restart(named);
+    expect(await decided).toMatchObject({ supervisor: 0, child: named.id, reason: 'restart-requested', directive: 'restart' });
+    expect(await named.ask({ type: 'get' })).toMatchObject({ incarnation: 2 });
+    expect(system.state).toBe('running');
+    const stopping = system.shutdown();
+    expect(system.state).toBe('stopping');
+    await stopping;
+    expect(system.state).toBe('stopped');
+    await expect(system.restart(named)).rejects.toMatchObject({ code: 'TROUPE_ERR_SYSTEM_STOPPED' });
+  });
+});

@@ -25,6 +25,8 @@ export const Kind = {
   gone: 14,
   /** Fault injection: the target's next message crashes it (in lane order with what follows). */
   crashNext: 15,
+  /** Asks the target to end abnormally so that its supervisor restarts it (system.restart). */
+  exitRequest: 16,
 } as const;
 
 export const kindOf = (kindWord: number): number => kindWord & 0xff;

@@ -125,7 +125,9 @@ export class Host implements RefHost, CellHost {
   /** When a record last arrived from another host; only cross-thread traffic earns a spin. */
   #lastLaneTraffic = 0;
   #laneRecordsThisRound = 0;
-  /** Current poll length before parking, adapted between kMinSpinUs and options.spinMicros. */
+  /** Longest poll before parking on this host (spinMicros, or mainSpinMicros on the main thread). */
+  readonly #maxSpinUs: number;
+  /** Current poll length before parking, adapted between kMinSpinUs and #maxSpinUs. */
   #spinUs: number;
   #parkedAt = 0;
   #parkedAfterSpin = false;
@@ -176,7 +178,8 @@ export class Host implements RefHost, CellHost {
     this.#stats = new Float64Array(block, HOST_STATS_OFFSET, STAT_SLOTS);
     this.#histogram = new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength()));
     this.#sampleCountdown = init.options.statsSampleEvery;
-    this.#spinUs = Math.min(init.options.spinMicros, kInitialSpinUs);
+    this.#maxSpinUs = init.index === 0 ? init.options.mainSpinMicros : init.options.spinMicros;
+    this.#spinUs = Math.min(this.#maxSpinUs, kInitialSpinUs);
     this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
     const refFactory = (id: number, name: string | undefined): ActorRef => this.refFor(id, name);
     for (let other = 0; other < this.hostCount; other++) {
@@ -1313,6 +1316,9 @@ export class Host implements RefHost, CellHost {
       case Kind.crashNext:
         this.crashNextMessage(target);
         return;
+      case Kind.exitRequest:
+        this.requestRestart(target);
+        return;
       case Kind.gone: {
         const notice = this.#tryDecode(reader) as { r?: unknown; n?: unknown } | undefined;
         this.#onGone(target, sender as ActorId, typeof notice?.n === 'string' ? notice.n : undefined, String(notice?.r ?? 'gone'));
@@ -1520,7 +1526,7 @@ export class Host implements RefHost, CellHost {
    * and immediates, which are what it waits for), and an idle host never polls.
    */
   #idle(): void {
-    const maxSpin = this.#options.spinMicros;
+    const maxSpin = this.#maxSpinUs;
     if (maxSpin > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs) {
       const startedAt = performance.now();
       const deadline = startedAt + this.#spinUs / 1000;
@@ -1542,7 +1548,7 @@ export class Host implements RefHost, CellHost {
 
   /** Tunes the next poll from how long after parking the doorbell rang. */
   #adaptSpin(gapUs: number): void {
-    const maxSpin = this.#options.spinMicros;
+    const maxSpin = this.#maxSpinUs;
     if (gapUs < maxSpin) this.#spinUs = Math.min(maxSpin, Math.max(2 * this.#spinUs, 1.5 * gapUs));
     else this.#spinUs = Math.max(kMinSpinUs, this.#spinUs / 2);
   }
@@ -1685,6 +1691,24 @@ export class Host implements RefHost, CellHost {
     const cell = this.#cells.get(id);
     if (cell === undefined || cell.status === 'stopped') return false;
     cell.crashNext = true;
+    return true;
+  }
+
+  /**
+   * Asks an actor's supervisor to restart it, as if it had failed: it halts
+   * after its current message and its supervisor applies its strategy (and
+   * counts the restart against its intensity).
+   */
+  requestRestart(id: number): boolean {
+    const host = this.directory.hostOf(id);
+    if (host < 0) return false;
+    if (host !== this.index) {
+      this.#sendEmpty(host, Kind.exitRequest, id, 0, 0, false);
+      return true;
+    }
+    const cell = this.#cells.get(id);
+    if (cell === undefined || cell.status !== 'running') return false;
+    void this.#exit(cell, 'abnormal', 'restart-requested');
     return true;
   }
 

@@ -64,8 +64,16 @@ export class HistogramWriter {
   }
 }
 
+/** Upper bounds (µs) of the cumulative buckets `stats()` reports for Prometheus-style histograms. */
+export const kBucketBoundsUs: readonly number[] = Object.freeze([1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000]);
+
 export interface Percentiles {
   count: number;
+  /** Sum of the recorded values, µs (approximate: each value at its bucket's midpoint). */
+  sumUs: number;
+  /** Cumulative counts of values ≤ each bound of `boundsUs` (Prometheus `le` buckets; +Inf is `count`). */
+  buckets: number[];
+  boundsUs: readonly number[];
   p50: number;
   p95: number;
   p99: number;
@@ -81,8 +89,20 @@ export function readPercentilesUs(countArrays: Uint32Array[]): Percentiles {
   const histogram = new SharedCountsHistogram(merged);
   histogram.establishInternalTackingValues();
   const us = (ns: number): number => Math.round(ns) / 1000;
+  const buckets = new Array<number>(kBucketBoundsUs.length).fill(0);
+  let sumNs = 0;
+  for (let i = 0; i < length; i++) {
+    const n = merged[i];
+    if (n === 0) continue;
+    const value = histogram.valueFromIndex(i);
+    sumNs += n * (value + histogram.highestEquivalentValue(value)) / 2;
+    for (let b = 0; b < kBucketBoundsUs.length; b++) if (value <= kBucketBoundsUs[b] * 1000) buckets[b] += n;
+  }
   return {
     count: histogram.totalCount,
+    sumUs: Math.round(sumNs) / 1000,
+    buckets,
+    boundsUs: kBucketBoundsUs,
     p50: us(histogram.getValueAtPercentile(50)),
     p95: us(histogram.getValueAtPercentile(95)),
     p99: us(histogram.getValueAtPercentile(99)),

@@ -20,7 +20,10 @@ export interface LaneStats {
 
 export interface HostStats {
   host: HostName;
+  /** Parked on its doorbell: idle, waiting for records. */
   parked: boolean;
+  /** When the host last published these figures (epoch ms): at the end of every turn, when parking, and every 250 ms. */
+  updatedAt: number;
   actors: number;
   messagesIn: number;
   messagesOut: number;
@@ -144,6 +147,7 @@ export class StatsReader {
       return {
         host: this.#sources.hostName(index),
         parked: isParked(new Int32Array(block, 0, 16)),
+        updatedAt: stats[Stat.updatedAt],
         actors: stats[Stat.actors],
         messagesIn: stats[Stat.messagesIn],
         messagesOut: stats[Stat.messagesOut],

@@ -58,6 +58,25 @@ export class ActorSystem {
     return this.#engine.lookup(name);
   }
 
+  /** `running`, then `stopping` once shutdown began, then `stopped`. */
+  get state(): 'running' | 'stopping' | 'stopped' {
+    return this.#engine.state;
+  }
+
+  /** Every running actor that has a name. */
+  names(): { name: string; ref: ActorRef }[] {
+    return this.#engine.names();
+  }
+
+  /**
+   * Restarts an actor through its supervisor, as if it had failed (the
+   * supervisor applies its strategy and counts it against its intensity).
+   * Resolves once it has restarted.
+   */
+  restart(ref: ActorRef, options?: { timeoutMs?: number }): Promise<void> {
+    return this.#engine.restart(ref, options?.timeoutMs ?? 10_000);
+  }
+
   /** Where an actor runs now, or undefined if it is not running. */
   hostOf(ref: ActorRef): HostName | undefined {
     return this.#engine.hostOf(ref);

@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import { Kind } from '../codec/envelope.js';
-import { InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
+import { ActorNotFoundError, InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
 import type { WorkerBoot, WorkerFault } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
@@ -204,6 +204,27 @@ export class Engine implements MainDuties {
 
   stats(): SystemStats {
     return this.#stats.read();
+  }
+
+  /** Running actors registered under a name. */
+  names(): { name: string; ref: ActorRef }[] {
+    const named: { name: string; ref: ActorRef }[] = [];
+    for (const [name, id] of this.#names) if (this.#directory.hostOf(id) >= 0) named.push({ name, ref: this.host.refFor(id, name) });
+    return named;
+  }
+
+  restart(ref: ActorRef, timeoutMs: number): Promise<void> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    const restarted = this.events.waitFor('actor.restarted', (e) => e.id === ref.id, { timeoutMs });
+    if (!this.host.requestRestart(ref.id)) {
+      restarted.catch(() => undefined);
+      return Promise.reject(new ActorNotFoundError(String(ref)));
+    }
+    return restarted.then(() => undefined);
+  }
+
+  get state(): 'running' | 'stopping' | 'stopped' {
+    return this.#state;
   }
 
   hostOf(ref: ActorRef): HostName | undefined {

@@ -1,0 +1,198 @@
+/**
+ * The consumer side of a reliable channel: a wrapper around an actor's
+ * behaviour that unwraps data frames, drops damaged ones, de-duplicates,
+ * delivers in sequence order to the behaviour's `receive`, and acknowledges
+ * what it delivered. Its bookkeeping lives in the actor's state, so a
+ * restarted consumer starts with none and rebuilds it from the frames
+ * themselves (see protocol.ts: every frame carries the producer's lowest
+ * unconfirmed sequence number).
+ */
+import type { ActorContext } from '../actor/context.js';
+import type { ActorBehavior } from '../actor/define-actor.js';
+import type { ActorRef } from '../actor/ref.js';
+import { InvalidArgumentError } from '../errors.js';
+import { AckFlag, decodeData, encodeAck, looksLikeAck } from './protocol.js';
+
+export interface ReliableConsumerOptions {
+  /** Least time between two resend requests for the same missing message. @default 50 */
+  nakIntervalMs?: number;
+  /** Ended sessions remembered per producer, so their late frames are dropped. @default 16 */
+  retiredSessions?: number;
+  /** Observes the channel (runs in the consumer's thread; keep it cheap). */
+  onEvent?: (event: ConsumerEvent, ctx: ActorContext) => void;
+}
+
+export type ConsumerEvent =
+  /** This incarnation starts delivering a producer session at `base`. */
+  | { type: 'session'; producer: number; channel: string; session: number; base: number }
+  /** A frame already delivered (dropped, acknowledged again). */
+  | { type: 'duplicate'; producer: number; seq: number }
+  /** A frame ahead of the next expected one (dropped, resend requested). */
+  | { type: 'gap'; producer: number; expected: number; got: number }
+  /** A frame of an ended session of this producer (dropped). */
+  | { type: 'stale'; producer: number; session: number }
+  /** A damaged frame (checksum, shape) or one from no actor (dropped). */
+  | { type: 'corrupt'; producer: number | undefined };
+
+/** The state of a wrapped actor: the behaviour's own state is `user`. */
+export interface ReliableState<TState> {
+  readonly user: TState;
+  /** @internal */
+  readonly channels: Map<string, Channel>;
+  /** @internal */
+  flushScheduled: boolean;
+}
+
+interface Channel {
+  producer: ActorRef;
+  channel: string;
+  session: number;
+  /** Next sequence number to deliver. */
+  next: number;
+  ackDue: boolean;
+  retired: number[];
+  nakFor: number;
+  nakAt: number;
+}
+
+const kDefaults = { nakIntervalMs: 50, retiredSessions: 16 } as const;
+
+/**
+ * Makes an actor the consumer end of reliable channels (`reliableProducer` on
+ * the other end). Each producer's messages reach `receive` once per consumer
+ * incarnation, in the order sent, with nothing skipped that no incarnation
+ * handled. A message counts as handled when `receive` returns (or its promise
+ * resolves); then it is acknowledged. Top-level arrays are reserved for the
+ * channel: send plain messages to a reliable consumer as objects or scalars.
+ *
+ * @example
+ * export default defineActor(reliable({
+ *   init: () => ({ total: 0 }),
+ *   receive(state, msg: { amount: number }) {
+ *     state.total += msg.amount;
+ *   },
+ * }));
+ */
+export function reliable<TState, TMsg = any, TArgs = any>(
+  behavior: ActorBehavior<TState, TMsg, TArgs>,
+  options: ReliableConsumerOptions = {},
+): ActorBehavior<ReliableState<TState>, TMsg, TArgs> {
+  if (behavior === null || typeof behavior !== 'object' || typeof behavior.receive !== 'function') {
+    throw new InvalidArgumentError('reliable(behavior): behavior must be an object with a receive function');
+  }
+  const o = { ...kDefaults, ...options };
+  for (const key of ['nakIntervalMs', 'retiredSessions'] as const) {
+    if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidArgumentError(`option "${key}" must be a positive integer, received ${String(o[key])}`);
+  }
+  if (o.onEvent !== undefined && typeof o.onEvent !== 'function') throw new InvalidArgumentError('option "onEvent" must be a function');
+  const onEvent = o.onEvent;
+
+  const flush = (state: ReliableState<TState>, ctx: ActorContext): void => {
+    state.flushScheduled = false;
+    for (const ch of state.channels.values()) {
+      if (!ch.ackDue) continue;
+      ch.ackDue = false;
+      tellQuietly(ctx, ch.producer, encodeAck({ channel: ch.channel, session: ch.session, upTo: ch.next - 1, flags: 0 }));
+    }
+  };
+  // Acks leave once per turn of the event loop: one per burst of messages, not one per message.
+  const ackSoon = (state: ReliableState<TState>, ch: Channel, ctx: ActorContext): void => {
+    ch.ackDue = true;
+    if (state.flushScheduled) return;
+    state.flushScheduled = true;
+    setImmediate(() => flush(state, ctx));
+  };
+
+  const wrapped: ActorBehavior<ReliableState<TState>, TMsg, TArgs> = {
+    init(args, ctx) {
+      const fresh = (user: TState): ReliableState<TState> => ({ user, channels: new Map(), flushScheduled: false });
+      const user = behavior.init === undefined ? (undefined as TState) : behavior.init(args, ctx);
+      return isPromise(user) ? user.then(fresh) : fresh(user);
+    },
+    receive(state, msg, ctx) {
+      if (!Array.isArray(msg) || looksLikeAck(msg)) return behavior.receive(state.user, msg, ctx);
+      const frame = decodeData(msg);
+      const sender = ctx.sender;
+      if (frame === undefined || sender === undefined) {
+        onEvent?.({ type: 'corrupt', producer: sender?.id }, ctx);
+        return;
+      }
+      const key = `${sender.id}/${frame.channel}`;
+      let ch = state.channels.get(key);
+      if (ch !== undefined && ch.retired.includes(frame.session)) {
+        onEvent?.({ type: 'stale', producer: sender.id, session: frame.session }, ctx);
+        return;
+      }
+      if (ch === undefined || ch.session !== frame.session) {
+        if (frame.seq !== frame.base) {
+          // Nothing known of this session here (a new session, or this incarnation is new):
+          // only the producer's lowest unconfirmed message can start it. Ask for it.
+          const now = performance.now();
+          const asked = ch?.nakFor === -frame.session && now - ch.nakAt < o.nakIntervalMs;
+          if (!asked) {
+            if (ch !== undefined) {
+              ch.nakFor = -frame.session;
+              ch.nakAt = now;
+            } else {
+              state.channels.set(key, { producer: sender, channel: frame.channel, session: 0, next: 0, ackDue: false, retired: [], nakFor: -frame.session, nakAt: now });
+            }
+            tellQuietly(ctx, sender, encodeAck({ channel: frame.channel, session: frame.session, upTo: frame.base - 1, flags: AckFlag.fresh }));
+          }
+          return;
+        }
+        const retired = ch?.retired ?? [];
+        if (ch !== undefined && ch.session !== 0) {
+          retired.push(ch.session);
+          if (retired.length > o.retiredSessions) retired.shift();
+        }
+        ch = { producer: sender, channel: frame.channel, session: frame.session, next: frame.base, ackDue: false, retired, nakFor: 0, nakAt: 0 };
+        state.channels.set(key, ch);
+        onEvent?.({ type: 'session', producer: sender.id, channel: frame.channel, session: frame.session, base: frame.base }, ctx);
+      }
+      // Everything below base was handled by some incarnation: never wait for it.
+      if (frame.base > ch.next) ch.next = frame.base;
+      if (frame.seq < ch.next) {
+        onEvent?.({ type: 'duplicate', producer: sender.id, seq: frame.seq }, ctx);
+        ackSoon(state, ch, ctx);
+        return;
+      }
+      if (frame.seq > ch.next) {
+        onEvent?.({ type: 'gap', producer: sender.id, expected: ch.next, got: frame.seq }, ctx);
+        const now = performance.now();
+        if (ch.nakFor !== ch.next || now - ch.nakAt >= o.nakIntervalMs) {
+          ch.nakFor = ch.next;
+          ch.nakAt = now;
+          tellQuietly(ctx, ch.producer, encodeAck({ channel: ch.channel, session: ch.session, upTo: ch.next - 1, flags: AckFlag.nak }));
+        }
+        return;
+      }
+      const channel = ch;
+      const delivered = (): void => {
+        channel.next = frame.seq + 1;
+        ackSoon(state, channel, ctx);
+      };
+      const result = behavior.receive(state.user, frame.payload as TMsg, ctx);
+      if (isPromise(result)) return result.then(delivered);
+      delivered();
+    },
+    onStop(state, ctx) {
+      // Confirm what this incarnation handled before it goes: fewer messages handled twice.
+      if (state !== undefined) flush(state, ctx);
+      return behavior.onStop?.(state?.user as TState, ctx);
+    },
+  };
+  if (behavior.supervisor !== undefined) wrapped.supervisor = behavior.supervisor;
+  return wrapped;
+}
+
+function tellQuietly(ctx: ActorContext, to: ActorRef, msg: unknown): void {
+  try {
+    ctx.tell(to, msg);
+  } catch {
+    // A full lane overflow: the producer's timer resends and we ack again.
+  }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
