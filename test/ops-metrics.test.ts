@@ -75,6 +75,9 @@ describe('Prometheus metrics', () => {
     expect(stats.total.deadLetters).toBeGreaterThanOrEqual(1);
     expect(sum(samples, 'troupe_actors')).toBe(stats.total.actors);
     expect(sum(samples, 'troupe_worker_stalls_total')).toBe(0);
+    // handler times, sampled in the hosts' shared HdrHistograms, as a native histogram per host
+    expect(sum(samples, 'troupe_message_processing_seconds_bucket', { host: '0', le: '+Inf' })).toBe(stats.hosts[1].processingUs.count);
+    expect(sum(samples, 'troupe_message_processing_seconds_count', { host: '0' })).toBe(stats.hosts[1].processingUs.count);
   });
 
   it('a standalone registry without default metrics, on a custom prefix', async () => {

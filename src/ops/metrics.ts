@@ -110,6 +110,34 @@ export class TroupeMetrics {
         },
       });
     }
+    // The runtime keeps handler times in shared-memory HdrHistograms (one
+    // message in statsSampleEvery is timed); stats() gives them as cumulative
+    // buckets, exposed here as a native Prometheus histogram per host.
+    const processing = `${prefix}message_processing_seconds`;
+    const processingHelp = 'Time handlers took per message (sampled one message in statsSampleEvery), per host.';
+    this.registry.registerMetric({
+      name: processing,
+      help: processingHelp,
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () => ({
+        name: processing,
+        help: processingHelp,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: stats().hosts.flatMap((host) => {
+          const p = host.processingUs;
+          const labels = { host: String(host.host) };
+          return [
+            ...p.boundsUs.map((le, i) => ({ labels: { ...labels, le: le / 1e6 }, value: p.buckets[i], metricName: `${processing}_bucket` })),
+            { labels: { ...labels, le: '+Inf' }, value: p.count, metricName: `${processing}_bucket` },
+            { labels, value: p.sumUs / 1e6, metricName: `${processing}_sum` },
+            { labels, value: p.count, metricName: `${processing}_count` },
+          ];
+        }),
+      }),
+      reset: () => undefined,
+    } as unknown as Parameters<Registry['registerMetric']>[0]);
     new Gauge({
       name: `${prefix}workers`, help: 'Worker threads the system runs (besides the main thread).', registers,
       collect() {
