@@ -126,6 +126,10 @@ describe('gateway routes', () => {
       ]),
     );
     expect((await request(`${url}/admin/actors/service`)).json).toEqual({ name: 'service', id: service.id, host: 0 });
+    // restart through its supervisor (the root): same ref, a new incarnation
+    const decided = system.events.waitFor('supervisor.decided', (e) => e.child === service.id);
+    expect((await request(`${url}/admin/actors/service/restart`, { method: 'POST' })).json).toEqual({ name: 'service', id: service.id, restarted: true });
+    expect(await decided).toMatchObject({ reason: 'restart-requested', directive: 'restart' });
     const missing = await request(`${url}/admin/actors/nobody`);
     expect([missing.status, missing.json.error.code]).toEqual([404, 'TROUPE_ERR_ACTOR_NOT_FOUND']);
     // fault injection is off unless the gateway is built with chaos: true

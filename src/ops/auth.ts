@@ -22,12 +22,12 @@ import { SignJWT, jwtVerify, type JWSAlgorithm, type JWTPayload, type JWTVerifyG
 import { HttpError, httpErrors } from './errors.js';
 
 /** A capability a route asks for. `*` in a role grants every permission. */
-export type Permission = 'routes:read' | 'routes:write' | 'metrics:read' | 'admin:read' | 'actors:stop' | 'chaos:inject' | (string & {});
+export type Permission = 'routes:read' | 'routes:write' | 'metrics:read' | 'admin:read' | 'actors:stop' | 'actors:restart' | 'chaos:inject' | (string & {});
 
 /** The built-in roles. `viewer` reads, `operator` also writes and stops actors, `admin` may do anything (fault injection included). */
 export const kDefaultRoles: Readonly<Record<string, readonly Permission[]>> = Object.freeze({
   viewer: Object.freeze(['routes:read', 'metrics:read', 'admin:read']),
-  operator: Object.freeze(['routes:read', 'routes:write', 'metrics:read', 'admin:read', 'actors:stop']),
+  operator: Object.freeze(['routes:read', 'routes:write', 'metrics:read', 'admin:read', 'actors:stop', 'actors:restart']),
   admin: Object.freeze(['*']),
 });
 

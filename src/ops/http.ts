@@ -152,8 +152,6 @@ export class Gateway {
   readonly #askTimeoutMs: number | undefined;
   readonly #bodyLimit: number;
   readonly #routes: Route[] = [];
-  /** Actor names routes point at, listed by the admin API. */
-  readonly #names = new Set<string>();
   #server: Server | undefined;
   #correlation = 0;
   #closing: Promise<void> | undefined;
@@ -209,7 +207,6 @@ export class Gateway {
       this.#metrics?.observeAsk(label, 'ok', (performance.now() - started) / 1000);
       return options.respond === undefined ? { body: reply } : options.respond(reply, request);
     });
-    if (typeof actor === 'string') this.#names.add(actor);
     return this;
   }
 
@@ -391,10 +388,7 @@ export class Gateway {
         host: h.host, actors: h.actors, mailboxQueued: h.mailboxQueued, busyActors: h.busyActors, pendingAsks: h.pendingAsks,
         messagesIn: h.messagesIn, messagesOut: h.messagesOut, deadLetters: h.deadLetters, errors: h.errors, restarts: h.restarts,
       }));
-      const named = [...this.#names].flatMap((name) => {
-        const ref = system.lookup(name);
-        return ref === undefined ? [] : [{ name, id: ref.id, host: system.hostOf(ref) }];
-      });
+      const named = system.names().map(({ name, ref }) => ({ name, id: ref.id, host: system.hostOf(ref) }));
       return { body: { total: stats.total.actors, hosts, named } };
     });
     this.#add('GET', `${admin}/actors/:name`, 'admin:read', false, async ({ params }) => {
@@ -405,6 +399,11 @@ export class Gateway {
       const ref = lookupOr404(system, params.name);
       await system.stop(ref);
       return { body: { name: params.name, id: ref.id, stopped: true } };
+    });
+    this.#add('POST', `${admin}/actors/:name/restart`, 'actors:restart', false, async ({ params }) => {
+      const ref = lookupOr404(system, params.name);
+      await system.restart(ref);
+      return { body: { name: params.name, id: ref.id, restarted: true } };
     });
     this.#add('GET', `${admin}/stats`, 'admin:read', false, async () => ({ body: system.stats() }));
     if (chaos) {
