@@ -1,8 +1,9 @@
 /**
  * The consumer side of a reliable channel: a wrapper around an actor's
  * behaviour that unwraps data frames, drops damaged ones, de-duplicates,
- * delivers in sequence order to the behaviour's `receive`, and acknowledges
- * what it delivered. Its bookkeeping lives in the actor's state, so a
+ * holds frames that arrive after a gap until the missing one comes (selective
+ * repeat), delivers in sequence order to the behaviour's `receive`, and
+ * acknowledges what it delivered. Its bookkeeping lives in the actor's state, so a
  * restarted consumer starts with none and rebuilds it from the frames
  * themselves (see protocol.ts: every frame carries the producer's lowest
  * unconfirmed sequence number).
@@ -18,6 +19,8 @@ export interface ReliableConsumerOptions {
   nakIntervalMs?: number;
   /** Ended sessions remembered per producer, so their late frames are dropped. @default 16 */
   retiredSessions?: number;
+  /** Frames held per producer after a gap, waiting for the missing one (more are dropped and sent again later). @default 4096 */
+  aheadLimit?: number;
   /** Observes the channel (runs in the consumer's thread; keep it cheap). */
   onEvent?: (event: ConsumerEvent, ctx: ActorContext) => void;
 }
@@ -27,7 +30,7 @@ export type ConsumerEvent =
   | { type: 'session'; producer: number; channel: string; session: number; base: number }
   /** A frame already delivered (dropped, acknowledged again). */
   | { type: 'duplicate'; producer: number; seq: number }
-  /** A frame ahead of the next expected one (dropped, resend requested). */
+  /** A frame ahead of the next expected one (held back, the missing one requested). */
   | { type: 'gap'; producer: number; expected: number; got: number }
   /** A frame of an ended session of this producer (dropped). */
   | { type: 'stale'; producer: number; session: number }
@@ -53,9 +56,11 @@ interface Channel {
   retired: number[];
   nakFor: number;
   nakAt: number;
+  /** Frames that arrived after a gap, by sequence number, until it is filled. */
+  ahead: Map<number, unknown>;
 }
 
-const kDefaults = { nakIntervalMs: 50, retiredSessions: 16 } as const;
+const kDefaults = { nakIntervalMs: 50, retiredSessions: 16, aheadLimit: 4096 } as const;
 
 /**
  * Makes an actor the consumer end of reliable channels (`reliableProducer` on
@@ -81,7 +86,7 @@ export function reliable<TState, TMsg = any, TArgs = any>(
     throw new InvalidArgumentError('reliable(behavior): behavior must be an object with a receive function');
   }
   const o = { ...kDefaults, ...options };
-  for (const key of ['nakIntervalMs', 'retiredSessions'] as const) {
+  for (const key of ['nakIntervalMs', 'retiredSessions', 'aheadLimit'] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidArgumentError(`option "${key}" must be a positive integer, received ${String(o[key])}`);
   }
   if (o.onEvent !== undefined && typeof o.onEvent !== 'function') throw new InvalidArgumentError('option "onEvent" must be a function');
@@ -101,6 +106,44 @@ export function reliable<TState, TMsg = any, TArgs = any>(
     if (state.flushScheduled) return;
     state.flushScheduled = true;
     setImmediate(() => flush(state, ctx));
+  };
+
+  /** Asks the producer for the next message (at most once per nakIntervalMs for the same one). */
+  const askFor = (ch: Channel, ctx: ActorContext): void => {
+    const now = performance.now();
+    if (ch.nakFor === ch.next && now - ch.nakAt < o.nakIntervalMs) return;
+    ch.nakFor = ch.next;
+    ch.nakAt = now;
+    tellQuietly(ctx, ch.producer, encodeAck({ channel: ch.channel, session: ch.session, upTo: ch.next - 1, flags: AckFlag.nak }));
+  };
+
+  /** Hands `payload` (number `seq`) to the behaviour, then whatever the gap held back after it, in order. */
+  const deliver = (state: ReliableState<TState>, ch: Channel, seq: number, payload: unknown, ctx: ActorContext): void | Promise<void> => {
+    for (;;) {
+      const result = behavior.receive(state.user, payload as TMsg, ctx);
+      if (isPromise(result)) {
+        const handled = seq;
+        return result.then(() => {
+          ch.next = handled + 1;
+          const held = ch.ahead.get(ch.next);
+          if (held === undefined && !ch.ahead.has(ch.next)) return settle(state, ch, ctx);
+          ch.ahead.delete(ch.next);
+          return deliver(state, ch, ch.next, held, ctx);
+        });
+      }
+      ch.next = seq + 1;
+      if (!ch.ahead.has(ch.next)) break;
+      seq = ch.next;
+      payload = ch.ahead.get(seq);
+      ch.ahead.delete(seq);
+    }
+    settle(state, ch, ctx);
+  };
+
+  const settle = (state: ReliableState<TState>, ch: Channel, ctx: ActorContext): void => {
+    ackSoon(state, ch, ctx);
+    // Another gap further on: ask for it now rather than when the next frame arrives.
+    if (ch.ahead.size > 0) askFor(ch, ctx);
   };
 
   const wrapped: ActorBehavior<ReliableState<TState>, TMsg, TArgs> = {
@@ -134,7 +177,7 @@ export function reliable<TState, TMsg = any, TArgs = any>(
               ch.nakFor = -frame.session;
               ch.nakAt = now;
             } else {
-              state.channels.set(key, { producer: sender, channel: frame.channel, session: 0, next: 0, ackDue: false, retired: [], nakFor: -frame.session, nakAt: now });
+              state.channels.set(key, { producer: sender, channel: frame.channel, session: 0, next: 0, ackDue: false, retired: [], nakFor: -frame.session, nakAt: now, ahead: new Map() });
             }
             tellQuietly(ctx, sender, encodeAck({ channel: frame.channel, session: frame.session, upTo: frame.base - 1, flags: AckFlag.fresh }));
           }
@@ -145,35 +188,28 @@ export function reliable<TState, TMsg = any, TArgs = any>(
           retired.push(ch.session);
           if (retired.length > o.retiredSessions) retired.shift();
         }
-        ch = { producer: sender, channel: frame.channel, session: frame.session, next: frame.base, ackDue: false, retired, nakFor: 0, nakAt: 0 };
+        ch = { producer: sender, channel: frame.channel, session: frame.session, next: frame.base, ackDue: false, retired, nakFor: 0, nakAt: 0, ahead: new Map() };
         state.channels.set(key, ch);
         onEvent?.({ type: 'session', producer: sender.id, channel: frame.channel, session: frame.session, base: frame.base }, ctx);
       }
       // Everything below base was handled by some incarnation: never wait for it.
-      if (frame.base > ch.next) ch.next = frame.base;
-      if (frame.seq < ch.next) {
+      if (frame.base > ch.next) {
+        ch.next = frame.base;
+        for (const seq of ch.ahead.keys()) if (seq < ch.next) ch.ahead.delete(seq);
+      }
+      if (frame.seq < ch.next || ch.ahead.has(frame.seq)) {
         onEvent?.({ type: 'duplicate', producer: sender.id, seq: frame.seq }, ctx);
         ackSoon(state, ch, ctx);
         return;
       }
       if (frame.seq > ch.next) {
+        // Selective repeat: keep it for when the gap is filled, and ask for what is missing.
         onEvent?.({ type: 'gap', producer: sender.id, expected: ch.next, got: frame.seq }, ctx);
-        const now = performance.now();
-        if (ch.nakFor !== ch.next || now - ch.nakAt >= o.nakIntervalMs) {
-          ch.nakFor = ch.next;
-          ch.nakAt = now;
-          tellQuietly(ctx, ch.producer, encodeAck({ channel: ch.channel, session: ch.session, upTo: ch.next - 1, flags: AckFlag.nak }));
-        }
+        if (frame.seq < ch.next + o.aheadLimit) ch.ahead.set(frame.seq, frame.payload);
+        askFor(ch, ctx);
         return;
       }
-      const channel = ch;
-      const delivered = (): void => {
-        channel.next = frame.seq + 1;
-        ackSoon(state, channel, ctx);
-      };
-      const result = behavior.receive(state.user, frame.payload as TMsg, ctx);
-      if (isPromise(result)) return result.then(delivered);
-      delivered();
+      return deliver(state, ch, frame.seq, frame.payload, ctx);
     },
     onStop(state, ctx) {
       // Confirm what this incarnation handled before it goes: fewer messages handled twice.

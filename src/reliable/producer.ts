@@ -1,9 +1,11 @@
 /**
  * The producer side of a reliable channel: numbers messages per session,
  * keeps every unconfirmed one in a bounded buffer, sends at most `window` of
- * them ahead of the consumer's acks, and sends them again (go-back-N) when the
- * consumer asks or when acks stop coming for a retransmission timeout that
- * follows the measured round trip (RFC 6298, with Karn's rule).
+ * them ahead of the consumer's acks, sends one again when the consumer reports
+ * it missing (selective repeat), and goes back to the oldest unconfirmed
+ * (go-back-N) when a fresh consumer incarnation asks or when acks stop coming
+ * for a retransmission timeout that follows the measured round trip
+ * (RFC 6298, with Karn's rule).
  */
 import type { ActorContext } from '../actor/context.js';
 import { isActorRef, type ActorRef } from '../actor/ref.js';
@@ -246,14 +248,25 @@ class Producer<TMsg> implements ReliableProducer<TMsg> {
       this.#o.onEvent?.({ type: 'confirmed', upTo });
       this.#notify();
     }
-    if ((flags & (AckFlag.nak | AckFlag.fresh)) !== 0 && this.unconfirmed > 0) {
-      // Go back to what the consumer is missing, at most once per round trip for the same point.
-      const from = Math.max(upTo + 1, this.#acked + 1);
-      if (from < this.#nextToSend && !(this.#lastRewind.to === from && now - this.#lastRewind.at < Math.max(this.#o.minResendMs, this.#srtt))) {
-        this.#rewind(from, now, (flags & AckFlag.fresh) !== 0 ? 'fresh-consumer' : 'nak');
+    if ((flags & AckFlag.fresh) !== 0 && this.unconfirmed > 0) {
+      // A consumer incarnation that holds nothing of this session: go back to the oldest unconfirmed.
+      const from = this.#acked + 1;
+      if (from < this.#nextToSend && !this.#recently(from, now)) this.#rewind(from, now, 'fresh-consumer');
+    } else if ((flags & AckFlag.nak) !== 0 && upTo + 1 > this.#acked && upTo + 1 < this.#nextToSend) {
+      // Selective repeat: the consumer holds what came after the gap; send just the missing one.
+      const missing = this.#entry(upTo + 1);
+      if (missing !== undefined && !this.#recently(missing.seq, now)) {
+        this.#lastRewind = { to: missing.seq, at: now };
+        this.#o.onEvent?.({ type: 'resent', from: missing.seq, count: 1, reason: 'nak' });
+        this.#transmit(missing, false);
       }
     }
     this.#pump();
+  }
+
+  /** The same message was resent less than a round trip ago: its answer may be on the way. */
+  #recently(seq: number, now: number): boolean {
+    return this.#lastRewind.to === seq && now - this.#lastRewind.at < Math.max(this.#o.minResendMs, this.#srtt);
   }
 
   #sample(rtt: number): void {
