@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterEvent } from 'troupe';
 import { schedule } from 'troupe/http';
-import { fixture, startSystem } from './helpers.js';
+import { actor, fixture, startSystem } from './helpers.js';
 
 describe('schedules', () => {
   it('an interval schedule delivers ticks until cancelled', async () => {
@@ -106,5 +106,15 @@ describe('schedules', () => {
     expect(() => schedule(system, 10, {} as never, {})).toThrow(/ActorRef/);
     expect(() => schedule(system, 10, target, { f: () => 1 })).toThrowError(expect.objectContaining({ code: 'TROUPE_ERR_UNENCODABLE' }));
     expect(() => schedule(system, 10, target, {}, { onStopped: 'retry' as never })).toThrow(/onStopped/);
+  });
+});
+
+describe('system.schedule', () => {
+  it('is the same schedule, as a method of the system', async () => {
+    await using system = await startSystem();
+    const sink = await system.spawn(actor('sink'), { host: 0 });
+    const ticks = system.schedule(20, sink, 'tick');
+    expect(await sink.ask({ type: 'expect', n: 3 })).toBeGreaterThanOrEqual(3);
+    ticks.cancel();
   });
 });

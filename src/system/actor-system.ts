@@ -2,6 +2,7 @@ import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import type { SystemStats } from '../metrics/stats.js';
 import type { SystemOptions } from '../options.js';
+import { schedule, type Schedule, type ScheduleOptions } from '../ops/schedule.js';
 import { Engine, type SystemInternals } from './engine.js';
 
 /** @internal Key of the hooks the chaos harness and tests use; `Symbol.for` so any copy of troupe finds them. */
@@ -75,6 +76,15 @@ export class ActorSystem {
    */
   restart(ref: ActorRef, options?: { timeoutMs?: number }): Promise<void> {
     return this.#engine.restart(ref, options?.timeoutMs ?? 10_000);
+  }
+
+  /**
+   * Tells `msg` to `ref` on a cron expression (node-cron, seconds allowed) or
+   * every `when` milliseconds; cancellable, and it survives the target's
+   * restarts (refs do). Same as `schedule(system, ...)` from `troupe/http`.
+   */
+  schedule(when: string | number, ref: ActorRef, msg: unknown, options?: ScheduleOptions): Schedule {
+    return schedule(this, when, ref, msg, options);
   }
 
   /** Where an actor runs now, or undefined if it is not running. */
