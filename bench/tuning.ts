@@ -9,10 +9,12 @@
  * - ask: an actor on worker 0 asks echo on worker 1, one in flight, p50/p99;
  * - big: Savina Big (actors round-robin, random neighbours), msgs/s: many
  *   ready actors per host, where `throughput` (fairness) matters;
+ * - ring: Savina ThreadRing spread (100 actors, every hop crosses threads),
+ *   hops/s: one message in flight, so every hop waits for a wake-up or a spin;
  * - paced: the main thread asks echo on a worker once per ms; process CPU
  *   in % of a core: what spinning between messages costs.
  *
- * Score of a setting = geometric mean of (tell, big, 1/ask p50, 1/ask p99)
+ * Score of a setting = geometric mean of (tell, big, ring, 1/ask p50, 1/ask p99)
  * relative to the default measured in the same sweep. The recommendation is
  * the best score whose paced CPU stays within 1.5× the default's (+2 points);
  * it replaces the default only when it beats it by more than `--margin`
@@ -36,6 +38,8 @@ const askCount = intFlag(flags, 'count', quick ? 1_000 : 10_000);
 const bigActors = 120;
 const bigPings = intFlag(flags, 'pings', quick ? 100 : 1_500);
 const pacedMs = quick ? 200 : 1000;
+const ringActors = 100;
+const ringHops = intFlag(flags, 'hops', quick ? 3_000 : 30_000);
 const timeoutMs = 300_000;
 
 type Knob = 'throughput' | 'spinMicros' | 'batchRecords' | 'laneBytes';
@@ -55,10 +59,12 @@ const echoUrl = new URL('../actors/echo.js', import.meta.url);
 const producerUrl = new URL('./actors/producer.js', import.meta.url);
 const askerUrl = new URL('./actors/asker.js', import.meta.url);
 const bigUrl = new URL('./savina/big.js', import.meta.url);
+const ringUrl = new URL('./savina/thread-ring.js', import.meta.url);
 
 interface Measure {
   tellPerSec: number;
   bigPerSec: number;
+  ringPerSec: number;
   askP50Us: number;
   askP99Us: number;
   pacedCpuPercent: number;
@@ -73,6 +79,8 @@ async function measure(options: SystemOptions, label: string): Promise<Measure> 
     const asker = await system.spawn(askerUrl, { host: 0 });
     const bigSink = await system.spawn(sinkUrl, { host: 0 });
     const big = await spawnMany(system, bigUrl, bigActors, { window: bigActors, options: (i) => ({ host: i % 2 }) });
+    const ring = await spawnMany(system, ringUrl, ringActors, { window: ringActors, options: (i) => ({ host: i % 2 }) });
+    await Promise.all(ring.map((m, i) => m.ask({ type: 'link', next: ring[(i + 1) % ringActors], first: ring[0] })));
     let seed = 1;
     const series = await repeat(label, runs, warmups, async () => {
       const tell = await producer.ask<ProducerReport>({ type: 'run', sink, n: tellMessages, burst: 1024 }, { timeoutMs });
@@ -82,8 +90,15 @@ async function measure(options: SystemOptions, label: string): Promise<Measure> 
       big.forEach((m, i) => m.tell({ type: 'start', neighbours: big, self: i, pings: bigPings, sink: bigSink, seed: seed++ }));
       await bigSink.ask({ type: 'expect', n: bigActors }, { timeoutMs });
       const bigMs = performance.now() - start;
-      return { tellPerSec: rateRun(tellMessages, tell.ms).msgsPerSec, bigPerSec: rateRun(2 * bigActors * bigPings, bigMs).msgsPerSec, askP50Us: ask.p50, askP99Us: ask.p99 };
-    }, (r) => `tell ${(r.tellPerSec / 1e6).toFixed(2)} M/s, big ${(r.bigPerSec / 1e6).toFixed(2)} M/s, ask p50 ${r.askP50Us} / p99 ${r.askP99Us} µs`);
+      const ringMs = await ring[0].ask<number>({ type: 'start', hops: ringHops }, { timeoutMs });
+      return {
+        tellPerSec: rateRun(tellMessages, tell.ms).msgsPerSec,
+        bigPerSec: rateRun(2 * bigActors * bigPings, bigMs).msgsPerSec,
+        ringPerSec: rateRun(ringHops, ringMs).msgsPerSec,
+        askP50Us: ask.p50,
+        askP99Us: ask.p99,
+      };
+    }, (r) => `tell ${(r.tellPerSec / 1e6).toFixed(2)} M/s, big ${(r.bigPerSec / 1e6).toFixed(2)} M/s, ring ${(r.ringPerSec / 1e6).toFixed(2)} M hops/s, ask p50 ${r.askP50Us} / p99 ${r.askP99Us} µs`);
     // Paced asks: one per ms; the CPU of the whole process while they run.
     let stop = false;
     const pacer = (async () => {
@@ -96,15 +111,15 @@ async function measure(options: SystemOptions, label: string): Promise<Measure> 
     const pacedCpuPercent = await cpuPercentOver(pacedMs);
     stop = true;
     await pacer;
-    const med = (key: 'tellPerSec' | 'bigPerSec' | 'askP50Us' | 'askP99Us'): number => round(median(series.map((r) => r[key])), 2);
-    return { tellPerSec: Math.round(med('tellPerSec')), bigPerSec: Math.round(med('bigPerSec')), askP50Us: med('askP50Us'), askP99Us: med('askP99Us'), pacedCpuPercent };
+    const med = (key: Exclude<keyof Measure, 'pacedCpuPercent'>): number => round(median(series.map((r) => r[key])), 2);
+    return { tellPerSec: Math.round(med('tellPerSec')), bigPerSec: Math.round(med('bigPerSec')), ringPerSec: Math.round(med('ringPerSec')), askP50Us: med('askP50Us'), askP99Us: med('askP99Us'), pacedCpuPercent };
   } finally {
     await system.shutdown();
   }
 }
 
 const score = (m: Measure, base: Measure): number =>
-  round(Math.pow((m.tellPerSec / base.tellPerSec) * (m.bigPerSec / base.bigPerSec) * (base.askP50Us / m.askP50Us) * (base.askP99Us / m.askP99Us), 1 / 4), 3);
+  round(Math.pow((m.tellPerSec / base.tellPerSec) * (m.bigPerSec / base.bigPerSec) * (m.ringPerSec / base.ringPerSec) * (base.askP50Us / m.askP50Us) * (base.askP99Us / m.askP99Us), 1 / 5), 3);
 
 const sweeps: Record<string, { value: number; isDefault: boolean; measure: Measure; score: number }[]> = {};
 const recommended: Record<string, { value: number; shipped: number; change: boolean; score: number; why: string }> = {};
@@ -125,7 +140,7 @@ for (const knob of knobs) {
   const change = best.value !== shipped && best.score > 1 + margin;
   const pick = change ? best : rows.find((r) => r.isDefault)!;
   const why = change
-    ? `score ${best.score} vs 1 for ${shipped} (tell ${best.measure.tellPerSec} vs ${base.tellPerSec} msgs/s, big ${best.measure.bigPerSec} vs ${base.bigPerSec}, ask p50 ${best.measure.askP50Us} vs ${base.askP50Us} µs, p99 ${best.measure.askP99Us} vs ${base.askP99Us} µs, paced CPU ${best.measure.pacedCpuPercent}% vs ${base.pacedCpuPercent}%)`
+    ? `score ${best.score} vs 1 for ${shipped} (tell ${best.measure.tellPerSec} vs ${base.tellPerSec} msgs/s, big ${best.measure.bigPerSec} vs ${base.bigPerSec}, ring ${best.measure.ringPerSec} vs ${base.ringPerSec} hops/s, ask p50 ${best.measure.askP50Us} vs ${base.askP50Us} µs, p99 ${best.measure.askP99Us} vs ${base.askP99Us} µs, paced CPU ${best.measure.pacedCpuPercent}% vs ${base.pacedCpuPercent}%)`
     : `no setting beat ${shipped} by more than ${Math.round(margin * 100)} % (best: ${best.value} at score ${best.score})`;
   recommended[knob] = { value: pick.value, shipped, change, score: pick.score, why };
   progress(`${knob}: recommend ${pick.value}${change ? ` (shipped ${shipped})` : ' (keep)'}: ${why}`);
@@ -137,7 +152,7 @@ process.stderr.write(`\nrecommended defaults for this machine (one knob at a tim
 
 emit({
   name: 'tuning',
-  params: { runs, warmups, margin, workers: 2, tellMessages, askCount, bigActors, bigPings, pacedMs, sweeps: Object.fromEntries(knobs.map((k) => [k, quick ? kSweeps[k].quick : kSweeps[k].full])) },
+  params: { runs, warmups, margin, workers: 2, tellMessages, askCount, bigActors, bigPings, ringActors, ringHops, pacedMs, sweeps: Object.fromEntries(knobs.map((k) => [k, quick ? kSweeps[k].quick : kSweeps[k].full])) },
   summary,
-  results: { recommended, sweeps, method: 'one knob at a time; score = geometric mean of tell, big, 1/ask p50, 1/ask p99 relative to the default in the same sweep; paced CPU must stay within 1.5× the default + 2 points' },
+  results: { recommended, sweeps, method: 'one knob at a time; score = geometric mean of tell, big, ring, 1/ask p50, 1/ask p99 relative to the default in the same sweep; paced CPU must stay within 1.5× the default + 2 points' },
 });
