@@ -140,18 +140,30 @@ export interface WireError {
   cause?: WireError;
 }
 
+/**
+ * The wire form of any thrown value. Bounded (texts cut at a few KiB, three
+ * causes deep), so an error can always cross a lane: an actor that throws a
+ * huge message must not turn its crash report into an oversized record.
+ */
 export function errorToWire(error: unknown, depth = 0): WireError {
   if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
     const wire: WireError = {
-      code: typeof (error as { code?: unknown }).code === 'string' ? String((error as { code?: unknown }).code) : 'TROUPE_ERR_HANDLER',
-      name: error.name,
-      message: error.message,
+      code: typeof code === 'string' ? clip(code, 128) : 'TROUPE_ERR_HANDLER',
+      name: clip(String(error.name), 128),
+      message: clip(String(error.message), kMaxWireText),
     };
-    if (error.stack !== undefined) wire.stack = error.stack;
-    if (error.cause !== undefined && depth < 4) wire.cause = errorToWire(error.cause, depth + 1);
+    if (typeof error.stack === 'string') wire.stack = clip(error.stack, kMaxWireText);
+    if (error.cause !== undefined && depth < 3) wire.cause = errorToWire(error.cause, depth + 1);
     return wire;
   }
-  return { code: 'TROUPE_ERR_HANDLER', name: 'Error', message: messageOf(error) };
+  return { code: 'TROUPE_ERR_HANDLER', name: 'Error', message: clip(messageOf(error), kMaxWireText) };
+}
+
+const kMaxWireText = 4096;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 /** Rebuilds an error received from another thread; the code survives, the class is `TroupeError`. */

@@ -60,6 +60,11 @@ export class Cell {
   replied = false;
   stopping: Promise<void> | undefined = undefined;
   halting: Promise<void> | undefined = undefined;
+  /**
+   * Bumped when an incarnation is left behind (halted, stopped): an async
+   * handler of an older one that settles late must not touch the new one.
+   */
+  incarnation = 0;
   /** Fault injection: the next message crashes it (troupe/chaos). */
   crashNext = false;
   /** Reached `running` at least once (counted as spawned). */

@@ -163,6 +163,9 @@ export class LaneDecoder {
       maxSharedStructures: kMaxRecordStructures,
       mapsAsObjects: true,
       moreTypes: false,
+      // Binary values would otherwise be views of the reused scratch buffer,
+      // overwritten by the next message: the receiver gets its own copy.
+      copyBuffers: true,
       // Called by msgpackr for a record id it has not seen; the scanner has
       // already refreshed and checked the structures by then.
       getStructures: () => this.#structures.map((keys) => [...keys]),

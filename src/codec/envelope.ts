@@ -14,7 +14,8 @@ export const Kind = {
   watch: 7,
   unwatch: 8,
   event: 9,
-  spawnViaMain: 10,
+  /** A worker claims a name (payload) for an id it allocated (target); main, the registry, answers. */
+  claimName: 10,
   /** A child ended or failed; its supervisor decides (payload: { k: exit kind, r: reason }). */
   childExit: 11,
   /** Supervisor directive: start the child again from the spec in the payload, same id. */

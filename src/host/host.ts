@@ -205,6 +205,8 @@ export class Host implements RefHost, CellHost {
   }
 
   start(): void {
+    // A replacement inherits the block of a worker that may have died parked.
+    markAwake(this.#block);
     setHostState(this.#block, HostState.running);
     this.#publishStats(true);
     this.#statsTimer = setInterval(() => this.#publishStats(true), kStatsEveryMs);
@@ -503,19 +505,25 @@ export class Host implements RefHost, CellHost {
       result = cell.def!.receive(cell.state, msg, cell.ctx!);
     } catch (error) {
       this.#current = previous;
-      this.#crashed(cell, error);
+      this.#crashedSafely(cell, error);
       return;
     }
     this.#current = previous;
     if (result !== undefined && result !== null && typeof (result as PromiseLike<void>).then === 'function') {
       cell.busy = true;
       this.#busyActors++;
+      const incarnation = cell.incarnation;
       (result as PromiseLike<void>).then(
-        () => this.#settled(cell, startedAt),
+        () => {
+          if (cell.incarnation === incarnation) this.#settled(cell, startedAt);
+        },
         (error: unknown) => {
+          // Left behind by a restart or stop that gave up waiting for it: its
+          // failure is no longer this actor's.
+          if (cell.incarnation !== incarnation) return;
           this.#busyActors--;
           cell.markIdle();
-          this.#crashed(cell, error);
+          this.#crashedSafely(cell, error);
         },
       );
       return;
@@ -575,8 +583,10 @@ export class Host implements RefHost, CellHost {
     const kind = kindOf(cell.curKindWord);
     if (kind === Kind.ask && !cell.replied) {
       assertEncodable(value, this.#options.maxMessageDepth);
-      cell.replied = true;
+      // Marked answered only once the reply is on its way: if it cannot be
+      // sent (too large), the handler's throw reaches the asker as a crash.
       this.#replyTo(srcHostOf(cell.curKindWord), cell.curCorr, value);
+      cell.replied = true;
       return;
     }
     if (kind === Kind.tell && cell.curSender !== 0) {
@@ -657,15 +667,26 @@ export class Host implements RefHost, CellHost {
     }
     if (this.#closed || (parent === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
     if (request.spec.n !== undefined && this.index !== 0) {
-      // Names are registered on the main thread, so a named spawn goes through it.
-      const { corr, promise } = this.#pending.open(0, `spawn ${request.spec.u}`, this.#options.spawnTimeoutMs);
-      this.#encoders[0]!.encode(request.spec);
-      this.#sendRemote(0, Kind.spawnViaMain, request.host, parent, corr, false);
-      return promise.then((id) => {
-        const supervisor = this.#supervisorOf(parent);
-        supervisor?.add(id as number, request.spec);
-        return this.refFor(id as number, request.spec.n);
-      });
+      // Names are registered on the main thread: claim it there for an id
+      // allocated here, then spawn from here as usual (so the supervisor knows
+      // its child before the child can exist, let alone exit).
+      const name = request.spec.n;
+      const id = this.directory.allocate(this.#freeSlots);
+      if (id === undefined) return Promise.reject(new TooManyActorsError(MAX_SLOTS - 1));
+      const { corr, promise } = this.#pending.open(0, `claim name ${name}`, this.#options.spawnTimeoutMs);
+      this.#encoders[0]!.encode(name);
+      this.#sendRemote(0, Kind.claimName, id, parent, corr, false);
+      return promise.then(
+        (claimed) => {
+          if (claimed === true) return this.#spawnAt(request.spec, request.host, id);
+          this.#freeSlots.push(slotOf(id));
+          throw new NameTakenError(name);
+        },
+        (error: unknown) => {
+          this.#freeSlots.push(slotOf(id));
+          throw error;
+        },
+      );
     }
     return this.#spawnAt(request.spec, request.host);
   }
@@ -702,21 +723,22 @@ export class Host implements RefHost, CellHost {
     throw new InvalidArgumentError(`spawn option "host" must be 'main', 'local' or a worker index from 0 to ${this.hostCount - 2}, received ${String(host)}`);
   }
 
-  #spawnAt(spec: SpawnSpec, requestedHost: number): Promise<ActorRef> {
+  /** Places and starts an actor; `claimed` is an id whose name main already registered. */
+  #spawnAt(spec: SpawnSpec, requestedHost: number, claimed?: ActorId): Promise<ActorRef> {
     let host = requestedHost;
     if (host < 0) {
       host = this.hostCount === 1 ? 0 : 1 + (this.#roundRobin++ % (this.hostCount - 1));
     }
-    const id = this.directory.allocate(this.#freeSlots);
+    const id = claimed ?? this.directory.allocate(this.#freeSlots);
     if (id === undefined) return Promise.reject(new TooManyActorsError(MAX_SLOTS - 1));
-    if (spec.n !== undefined && !this.#main!.claimName(spec.n, id)) {
+    if (claimed === undefined && spec.n !== undefined && !this.#main!.claimName(spec.n, id)) {
       this.#freeSlots.push(slotOf(id));
       return Promise.reject(new NameTakenError(spec.n));
     }
     this.directory.place(id, host, spec.p);
     this.#supervisorOf(spec.p)?.add(id, spec);
     const { corr, promise } = this.#pending.open(host, `spawn ${spec.u}`, this.#options.spawnTimeoutMs);
-    if (host === this.index) void this.#startActor(id, spec, corr, this.index, false);
+    if (host === this.index) this.#detach(this.#startActor(id, spec, corr, this.index, false), 'spawn');
     else {
       this.#encoders[host]!.encode(spec);
       this.#sendRemote(host, Kind.spawn, id, spec.p, corr, false);
@@ -728,7 +750,7 @@ export class Host implements RefHost, CellHost {
         this.#supervisorOf(spec.p)?.forget(id);
         // Its worker died with the spawn in hand, say: free the id, or stop what did start.
         if (!this.directory.isStarted(id)) this.directory.release(id);
-        else void this.stopActor(id, 'spawn-failed');
+        else this.#detach(this.stopActor(id, 'spawn-failed'), 'stop');
         throw error;
       },
     );
@@ -777,7 +799,7 @@ export class Host implements RefHost, CellHost {
       if (restart) {
         // A restart that fails is one more exit for the supervisor to judge.
         cell.status = 'halted';
-        this.#reportExit(cell, 'abnormal', `init-failed: ${errorToWire(error).message}`);
+        this.#reportExit(cell, 'abnormal', `init-failed: ${errorToWire(error).message}`, now());
       } else {
         this.#terminate(cell, 'spawn-failed', false);
       }
@@ -844,7 +866,7 @@ export class Host implements RefHost, CellHost {
       remove: (child, reason) => this.stopActor(child, reason),
       escalate: (reason) => {
         if (owner === undefined) this.#main!.escalated(reason);
-        else void this.#exit(owner, 'abnormal', `escalated: ${reason}`);
+        else this.#detach(this.#exit(owner, 'abnormal', `escalated: ${reason}`), 'escalation');
       },
       decided: (report) => {
         if (!this.#wants('supervisor.decided')) return;
@@ -864,6 +886,7 @@ export class Host implements RefHost, CellHost {
         });
       },
       now: () => performance.now(),
+      epochNow: now,
     });
   }
 
@@ -883,7 +906,7 @@ export class Host implements RefHost, CellHost {
 
   #onDirective(kind: number, id: ActorId, spec: SpawnSpec | undefined, corr: number, replyHost: number): void {
     if (kind === Kind.restart) {
-      void this.#startActor(id, spec!, corr, replyHost, true);
+      this.#detach(this.#startActor(id, spec!, corr, replyHost, true), 'restart');
       return;
     }
     const cell = this.#cells.get(id);
@@ -893,7 +916,7 @@ export class Host implements RefHost, CellHost {
       else void halting.then(() => this.#replyTo(replyHost, corr, null));
       return;
     }
-    void this.#halt(cell).then(() => this.#replyTo(replyHost, corr, null));
+    this.#detach(this.#halt(cell).then(() => this.#replyTo(replyHost, corr, null)), 'halt');
   }
 
   /**
@@ -903,14 +926,15 @@ export class Host implements RefHost, CellHost {
    */
   async #exit(cell: Cell, kind: ExitKind, reason: string): Promise<void> {
     if (cell.status !== 'running') return;
+    const at = now();
     await this.#halt(cell);
-    if ((cell.status as CellStatus) === 'halted') this.#reportExit(cell, kind, reason);
+    if ((cell.status as CellStatus) === 'halted') this.#reportExit(cell, kind, reason, at);
   }
 
   exitActor(cell: Cell): void {
     // Halting starts now (no further message is taken) but waits for the
     // handler that called exit() to finish, async or not.
-    if (cell.status === 'running') void this.#exit(cell, 'normal', 'exited');
+    if (cell.status === 'running') this.#detach(this.#exit(cell, 'normal', 'exited'), 'exit');
   }
 
   #halt(cell: Cell): Promise<void> {
@@ -918,7 +942,7 @@ export class Host implements RefHost, CellHost {
     cell.status = 'halting';
     cell.halting = (async () => {
       await this.#stopChildren(cell, 'parent-restarting');
-      if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
+      await this.#awaitHandler(cell);
       if (cell.def?.onStop !== undefined) await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
       cell.state = undefined;
       cell.supervisor = undefined;
@@ -929,40 +953,62 @@ export class Host implements RefHost, CellHost {
   }
 
   /** Tells an actor's supervisor how it ended, wherever that supervisor runs. */
-  #reportExit(cell: Cell, exit: ChildExit, reason: string): void {
+  #reportExit(cell: Cell, exit: ChildExit, reason: string, at: number): void {
     const parent = cell.parent;
     const supervisorHost = parent === 0 ? 0 : this.directory.hostOf(parent);
     if (supervisorHost < 0) {
       // Its supervisor is gone (it died with its worker, say): an orphan ends.
-      if (exit !== 'stopped') void this.#stopLocal(cell.id, 'supervisor-gone');
+      if (exit !== 'stopped') this.#detach(this.#stopLocal(cell.id, 'supervisor-gone'), 'stop');
       return;
     }
     if (supervisorHost === this.index) {
       const supervisor = this.#supervisorOf(parent);
       if (supervisor === undefined) {
-        if (exit !== 'stopped') void this.#stopLocal(cell.id, 'supervisor-gone');
+        if (exit !== 'stopped') this.#detach(this.#stopLocal(cell.id, 'supervisor-gone'), 'stop');
         return;
       }
-      void supervisor.childExited(cell.id, exit, reason);
+      this.#detach(supervisor.childExited(cell.id, exit, reason, at), 'supervision');
       return;
     }
-    this.#encoders[supervisorHost]!.encode({ k: exit, r: reason });
+    this.#encoders[supervisorHost]!.encode({ k: exit, r: reason, t: at });
     this.#sendRemote(supervisorHost, Kind.childExit, parent, cell.id, 0, false);
   }
 
   /** @internal the main thread reports exits of actors its dead workers hosted. */
-  childExitedRemotely(supervisor: number, child: number, exit: ChildExit, reason: string): void {
+  childExitedRemotely(supervisor: number, child: number, exit: ChildExit, reason: string, at: number): void {
     const host = supervisor === 0 ? 0 : this.directory.hostOf(supervisor);
     if (host < 0) return;
     if (host === this.index) {
-      void this.#supervisorOf(supervisor)?.childExited(child, exit, reason);
+      const local = this.#supervisorOf(supervisor);
+      if (local !== undefined) this.#detach(local.childExited(child, exit, reason, at), 'supervision');
       return;
     }
-    this.#encoders[host]!.encode({ k: exit, r: reason });
+    this.#encoders[host]!.encode({ k: exit, r: reason, t: at });
     this.#sendRemote(host, Kind.childExit, supervisor, child, 0, false);
   }
 
+  /**
+   * Runs lifecycle work in the background. Its failure is the runtime's own
+   * (a bug, or a record that cannot be sent): logged and counted, never an
+   * unhandled rejection that would end the thread and every actor on it.
+   */
+  #detach(work: Promise<unknown>, what: string): void {
+    work.catch((error: unknown) => {
+      this.#errors++;
+      this.log.error({ err: error, what }, 'runtime work failed');
+    });
+  }
+
   // --------------------------------------------------------------- crashes ---
+
+  #crashedSafely(cell: Cell, error: unknown): void {
+    try {
+      this.#crashed(cell, error);
+    } catch (failure) {
+      this.#errors++;
+      this.log.error({ actor: cell.id, err: failure }, 'reporting a crash failed');
+    }
+  }
 
   #crashed(cell: Cell, error: unknown): void {
     this.#errors++;
@@ -980,7 +1026,7 @@ export class Host implements RefHost, CellHost {
       if (cell.name !== undefined) event.name = cell.name;
       this.#emit(event);
     }
-    void this.#exit(cell, 'abnormal', `crashed: ${wire.message}`);
+    this.#detach(this.#exit(cell, 'abnormal', `crashed: ${wire.message}`), 'exit');
   }
 
   async #runOnStop(cell: Cell, state: unknown): Promise<void> {
@@ -1024,12 +1070,26 @@ export class Host implements RefHost, CellHost {
       if (halting !== undefined) await halting;
       if (wasRunning) {
         await this.#stopChildren(cell, 'parent-stopped');
-        if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
+        await this.#awaitHandler(cell);
         if (cell.def?.onStop !== undefined) await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
       }
       this.#terminate(cell, reason, true);
     })();
     return cell.stopping;
+  }
+
+  /**
+   * Waits (up to shutdownTimeoutMs, OTP's shutdown) for a running async
+   * handler, then leaves it behind: the incarnation moves on, so whatever
+   * that handler does when it finally settles is ignored.
+   */
+  async #awaitHandler(cell: Cell): Promise<void> {
+    if (cell.busy) await withTimeout(cell.whenIdle(), this.#options.shutdownTimeoutMs);
+    if (cell.busy) {
+      this.#busyActors--;
+      cell.markIdle();
+    }
+    cell.incarnation++;
   }
 
   async #stopChildren(cell: Cell, reason: string): Promise<void> {
@@ -1067,7 +1127,7 @@ export class Host implements RefHost, CellHost {
       }
     }
     this.#announceGone(cell.id, cell.name, reason, cell.watchersUnknown ? undefined : cell.watchers);
-    if (tellSupervisor) this.#reportExit(cell, 'stopped', reason);
+    if (tellSupervisor) this.#reportExit(cell, 'stopped', reason, now());
     if (cell.name !== undefined && this.index === 0) this.#main!.releaseName(cell.name, cell.id);
     if (wasLive && (this.#wants('actor.stopped') || (cell.name !== undefined && this.index !== 0))) {
       const event: SystemEvent = { type: 'actor.stopped', at: now(), host: this.hostName, id: cell.id, reason };
@@ -1199,7 +1259,15 @@ export class Host implements RefHost, CellHost {
         block[HOST_INFLIGHT_FROM] = from;
         block[HOST_INFLIGHT_START] = reader.recordPosition;
         block[HOST_INFLIGHT_END] = reader.nextPosition;
-        this.#dispatch(reader);
+        try {
+          this.#dispatch(reader);
+        } catch (error) {
+          // A fault of the runtime while handling one record (an answer too
+          // large to send, say) costs that record, never the host.
+          this.#errors++;
+          this.log.error({ err: error, target: reader.target }, 'a record could not be handled');
+          this.#deadLetter(reader.target, reader.sender, undefined, 'runtime-error', errorToWire(error), reader.trace);
+        }
         handled++;
         allowance--;
       }
@@ -1272,7 +1340,7 @@ export class Host implements RefHost, CellHost {
       }
       case Kind.spawn: {
         const spec = this.#decodeSpawnSpec(reader, src, corr);
-        if (spec !== undefined) void this.#startActor(target as ActorId, spec, corr, src, false);
+        if (spec !== undefined) this.#detach(this.#startActor(target as ActorId, spec, corr, src, false), 'spawn');
         return;
       }
       case Kind.stop: {
@@ -1297,12 +1365,13 @@ export class Host implements RefHost, CellHost {
         this.#cells.get(target)?.watchers?.delete(sender);
         return;
       case Kind.childExit: {
-        const exit = this.#tryDecode(reader) as { k?: unknown; r?: unknown } | undefined;
+        const exit = this.#tryDecode(reader) as { k?: unknown; r?: unknown; t?: unknown } | undefined;
         if (exit === undefined || (exit.k !== 'normal' && exit.k !== 'abnormal' && exit.k !== 'stopped')) {
           this.#decodeErrors++;
           return;
         }
-        void this.#supervisorOf(target)?.childExited(sender, exit.k, String(exit.r));
+        const supervisor = this.#supervisorOf(target);
+        if (supervisor !== undefined) this.#detach(supervisor.childExited(sender, exit.k, String(exit.r), typeof exit.t === 'number' ? exit.t : now()), 'supervision');
         return;
       }
       case Kind.restart: {
@@ -1329,13 +1398,13 @@ export class Host implements RefHost, CellHost {
         if (this.index === 0 && event !== undefined) this.#main!.onEvent(event as SystemEvent);
         return;
       }
-      case Kind.spawnViaMain: {
-        const spec = this.#decodeSpawnSpec(reader, src, corr);
-        if (spec === undefined) return;
-        this.#spawnAt(spec, target === 0xffffffff ? -1 : target).then(
-          (ref) => this.#replyTo(src, corr, ref.id),
-          (error: unknown) => this.#replyErrorTo(src, corr, error),
-        );
+      case Kind.claimName: {
+        const name = this.#tryDecode(reader);
+        if (this.index !== 0 || typeof name !== 'string') {
+          this.#replyErrorTo(src, corr, new DecodeError('a name claim without a name'));
+          return;
+        }
+        this.#replyTo(src, corr, this.#main!.claimName(name, target as ActorId));
         return;
       }
       default:
@@ -1395,7 +1464,7 @@ export class Host implements RefHost, CellHost {
       return;
     }
     this.#encoders[host]!.encode(msg);
-    this.#sendRemote(host, kindOf(kindWord), reader.target, reader.sender, reader.corr, false, srcHostOf(kindWord));
+    this.#sendRemote(host, kindOf(kindWord), reader.target, reader.sender, reader.corr, false, srcHostOf(kindWord), reader.trace);
   }
 
   // ------------------------------------------------------------- the pump ---
@@ -1708,7 +1777,7 @@ export class Host implements RefHost, CellHost {
     }
     const cell = this.#cells.get(id);
     if (cell === undefined || cell.status !== 'running') return false;
-    void this.#exit(cell, 'abnormal', 'restart-requested');
+    this.#detach(this.#exit(cell, 'abnormal', 'restart-requested'), 'exit');
     return true;
   }
 

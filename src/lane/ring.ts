@@ -237,8 +237,12 @@ export class LaneReader {
         this.#read = (read + tail) >>> 0;
         continue;
       }
+      // Bounds first, unsigned: a corrupt length near 2^32 must not wrap align() to a small size.
+      if (length < RECORD_HEADER_BYTES || length > tail || length > available || (offset & (RECORD_ALIGN - 1)) !== 0) {
+        return this.#discard(available);
+      }
       const size = align(length);
-      if (length < RECORD_HEADER_BYTES || size > tail || size > available || (offset & (RECORD_ALIGN - 1)) !== 0) {
+      if (size > tail || size > available) {
         // The frame is corrupt: no later boundary can be trusted, so drop what
         // is published (the caller reports it) and resynchronise at the end.
         return this.#discard(available);
@@ -275,7 +279,7 @@ export class LaneReader {
     // Ring a producer waiting for space only once half the ring is free: a
     // notify costs ~10 µs, and a producer woken for a sliver refills it at once.
     if (
-      this.#header[LANE_WANTS_SPACE] !== 0 &&
+      Atomics.load(this.#header, LANE_WANTS_SPACE) !== 0 &&
       ((Atomics.load(this.#header, LANE_WRITE_POS) - this.#read) >>> 0) <= this.capacity >>> 1 &&
       Atomics.exchange(this.#header, LANE_WANTS_SPACE, 0) !== 0
     ) {

@@ -25,7 +25,7 @@ export interface ReliableProducerOptions {
   resendAfterMs?: number;
   /** Lower bound of the retransmission timeout. @default 20 */
   minResendMs?: number;
-  /** Upper bound of the retransmission timeout, reached by doubling while nothing is confirmed. @default 2000 */
+  /** Upper bound of the retransmission timeout, reached by doubling while nothing is confirmed (then one message probes at this pace). @default 250 */
   maxResendMs?: number;
   /** Source of the session id. @default Math.random */
   random?: () => number;
@@ -47,7 +47,7 @@ const kDefaults = {
   bufferLimit: 65_536,
   resendAfterMs: 200,
   minResendMs: 20,
-  maxResendMs: 2000,
+  maxResendMs: 250,
 } as const;
 
 interface Entry {
@@ -161,7 +161,7 @@ class Producer<TMsg> implements ReliableProducer<TMsg> {
     this.#consumer = consumer;
     this.#o = options;
     this.session = randomId(options.random);
-    this.#rto = options.resendAfterMs;
+    this.#rto = Math.min(options.resendAfterMs, options.maxResendMs);
   }
 
   get unconfirmed(): number {
@@ -328,7 +328,9 @@ class Producer<TMsg> implements ReliableProducer<TMsg> {
         throw error;
       }
     }
-    if (this.#deadline <= now || this.unconfirmed === 0) this.#deadline = now + this.#rto * this.#backoff;
+    // The clock runs from the first message in flight; later sends must not push it back,
+    // or a steady stream into a partition would never time out.
+    if (this.unconfirmed === 0) this.#deadline = now + this.#rto * this.#backoff;
     this.#arm();
   }
 

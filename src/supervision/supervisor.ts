@@ -17,7 +17,10 @@ export interface SupervisorDriver {
   /** The supervisor exceeded its restart intensity and has stopped its children: it must fail itself. */
   escalate(reason: string): void;
   decided(report: DecisionReport): void;
+  /** Monotonic ms, for the intensity window. */
   now(): number;
+  /** Epoch ms comparable across threads, for telling stale exits apart. */
+  epochNow(): number;
 }
 
 export interface DecisionReport {
@@ -35,6 +38,8 @@ export class Supervisor {
   readonly #state: SupervisorState;
   readonly #driver: SupervisorDriver;
   readonly #specs = new Map<number, SpawnSpec>();
+  /** When this supervisor last ordered each child restarted (epoch ms). */
+  readonly #restartedAt = new Map<number, number>();
   readonly #random: () => number;
   #queue: Promise<void> = Promise.resolve();
   #givenUp = false;
@@ -53,6 +58,7 @@ export class Supervisor {
   forget(id: number): void {
     this.#state.remove(id);
     this.#specs.delete(id);
+    this.#restartedAt.delete(id);
   }
 
   has(id: number): boolean {
@@ -68,19 +74,26 @@ export class Supervisor {
     return this.#state.children.size;
   }
 
-  /** A child ended; decisions are taken and carried out one at a time, in the order exits arrive. */
-  childExited(id: number, exit: ChildExit, reason: string): Promise<void> {
-    const next = this.#queue.then(() => this.#handle(id, exit, reason));
+  /**
+   * A child ended at `at` (epoch ms, sub-ms); decisions are taken and carried
+   * out one at a time, in the order exits arrive.
+   */
+  childExited(id: number, exit: ChildExit, reason: string, at: number): Promise<void> {
+    const next = this.#queue.then(() => this.#handle(id, exit, reason, at));
     this.#queue = next.catch(() => undefined);
     return next;
   }
 
-  async #handle(id: number, exit: ChildExit, reason: string): Promise<void> {
+  async #handle(id: number, exit: ChildExit, reason: string, at: number): Promise<void> {
     if (exit === 'stopped' || !this.#state.children.has(id)) {
       this.forget(id);
       return;
     }
     if (this.#givenUp) return;
+    // An exit of an incarnation this supervisor has restarted since (a group
+    // restart took it down too, or its worker died with its siblings): OTP
+    // would have consumed that EXIT while terminating the group. Ignore it.
+    if (at < (this.#restartedAt.get(id) ?? Number.NEGATIVE_INFINITY)) return;
     const now = this.#driver.now();
     const decision = this.#state.decide(id, exit, now);
     const delayMs = decision.restart.length > 0 ? this.#state.backoffMs(id, now, this.#random) : 0;
@@ -113,6 +126,9 @@ export class Supervisor {
     }
     // The group goes down in reverse start order, then comes back in start order.
     const siblings = decision.restart.filter((child) => child !== id);
+    // Exits the group's own halting causes are stale from here on.
+    const groupAt = this.#driver.epochNow();
+    for (const child of decision.restart) this.#restartedAt.set(child, groupAt);
     for (const child of [...siblings].reverse()) await this.#driver.halt(child).catch(() => undefined);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
     for (const child of decision.restart) await this.#restart(child);
@@ -121,6 +137,7 @@ export class Supervisor {
   #restart(child: number): Promise<void> {
     const spec = this.#specs.get(child);
     if (spec === undefined) return Promise.resolve();
+    this.#restartedAt.set(child, this.#driver.epochNow());
     return this.#driver.restart(child, spec).catch(() => undefined);
   }
 }

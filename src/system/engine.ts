@@ -252,6 +252,7 @@ export class Engine implements MainDuties {
     if (exit.error !== undefined) exited.error = exit.error;
     this.events.emit(exited);
 
+    const diedAt = now();
     this.#deadLetterInFlight(index, detail);
     const consumed = this.#lanes.map((row) => (row[index] === undefined ? 0 : consumedTo(row[index]!)));
     this.host.hostDown(index, detail, consumed[0]);
@@ -275,7 +276,7 @@ export class Engine implements MainDuties {
         this.host.announceGone(id, 'worker-exited');
         this.events.emit({ type: 'actor.stopped', at: now(), host, id: id as ActorId, reason: 'worker-exited' });
       } else {
-        this.host.childExitedRemotely(parent, id, 'abnormal', 'worker-exited');
+        this.host.childExitedRemotely(parent, id, 'abnormal', 'worker-exited', diedAt);
       }
     }
     // Children elsewhere of actors that died here would outlive their supervisor.
