@@ -48,6 +48,8 @@ export class Cell {
   /** Present once this actor has children: it supervises them. */
   supervisor: Supervisor | undefined = undefined;
   watchers: Set<number> | undefined = undefined;
+  /** What this actor watches, so its watches are dropped when it ends. */
+  watching: Set<number> | undefined = undefined;
   /** Recreated after its worker died: watchers registered before are unknown here, so its end is broadcast. */
   watchersUnknown = false;
   ctx: Context | undefined = undefined;

@@ -115,7 +115,7 @@ export class Host implements RefHost, CellHost {
   /** The root supervisor (main thread only): supervises every actor started by system.spawn. */
   #root: Supervisor | undefined;
   /** What actors of this host watch: target id → watcher ids (see watch()). */
-  readonly #watching = new Map<number, Set<number>>();
+  readonly #watching = new Map<number, Map<number, number>>();
 
   // scheduling
   #inPump = false;
@@ -1127,6 +1127,8 @@ export class Host implements RefHost, CellHost {
       }
     }
     this.#announceGone(cell.id, cell.name, reason, cell.watchersUnknown ? undefined : cell.watchers);
+    // Its own watches end with it, on both sides.
+    if (cell.watching !== undefined) for (const target of [...cell.watching]) this.unwatch(cell.id, target);
     if (tellSupervisor) this.#reportExit(cell, 'stopped', reason, now());
     if (cell.name !== undefined && this.index === 0) this.#main!.releaseName(cell.name, cell.id);
     if (wasLive && (this.#wants('actor.stopped') || (cell.name !== undefined && this.index !== 0))) {
@@ -1144,12 +1146,16 @@ export class Host implements RefHost, CellHost {
    * target whose list died with its worker can be announced to every host).
    */
   watch(watcher: number, target: number): Promise<void> {
+    // Counted: a watch made after the target died (a noproc at once) must not
+    // swallow the down an earlier watch is still owed.
     let watchers = this.#watching.get(target);
-    if (watchers === undefined) this.#watching.set(target, (watchers = new Set()));
-    watchers.add(watcher);
+    if (watchers === undefined) this.#watching.set(target, (watchers = new Map()));
+    watchers.set(watcher, (watchers.get(watcher) ?? 0) + 1);
+    const watcherCell = this.#cells.get(watcher);
+    if (watcherCell !== undefined) (watcherCell.watching ??= new Set()).add(target);
     const host = this.directory.hostOf(target);
     if (host < 0) {
-      this.#onGone(watcher, target as ActorId, undefined, 'noproc');
+      this.#onGone(watcher, target as ActorId, undefined, 'noproc', true);
       return Promise.resolve();
     }
     if (host === this.index) {
@@ -1168,7 +1174,10 @@ export class Host implements RefHost, CellHost {
   }
 
   unwatch(watcher: number, target: number): void {
-    this.#watching.get(target)?.delete(watcher);
+    const watchers = this.#watching.get(target);
+    watchers?.delete(watcher);
+    if (watchers?.size === 0) this.#watching.delete(target);
+    this.#cells.get(watcher)?.watching?.delete(target);
     const host = this.directory.hostOf(target);
     if (host === this.index) this.#cells.get(target)?.watchers?.delete(watcher);
     else if (host >= 0) this.#sendEmpty(host, Kind.unwatch, target, watcher, 0, false);
@@ -1201,13 +1210,22 @@ export class Host implements RefHost, CellHost {
     this.#sendRemote(host, Kind.gone, watcher, id, 0, false);
   }
 
-  /** Delivers the down message(s) for `id` to `watcher` (0: every local watcher), once each. */
-  #onGone(watcher: number, id: ActorId, name: string | undefined, reason: string): void {
+  /**
+   * Delivers the down message for `id` to `watcher` (0: every local watcher).
+   * A notice from the target's side settles all of a watcher's watches of it;
+   * the immediate noproc of one late watch settles only that one (`one`).
+   */
+  #onGone(watcher: number, id: ActorId, name: string | undefined, reason: string, one = false): void {
     const watchers = this.#watching.get(id);
     if (watchers === undefined) return;
-    const targets = watcher === 0 ? [...watchers] : watchers.has(watcher) ? [watcher] : [];
+    const targets = watcher === 0 ? [...watchers.keys()] : watchers.has(watcher) ? [watcher] : [];
     for (const w of targets) {
-      watchers.delete(w);
+      const left = one ? watchers.get(w)! - 1 : 0;
+      if (left > 0) watchers.set(w, left);
+      else {
+        watchers.delete(w);
+        this.#cells.get(w)?.watching?.delete(id);
+      }
       const down = { type: 'down', ref: this.refFor(id, name), reason };
       this.#send(Kind.tell, w, id, 0, 0, down, false);
     }
