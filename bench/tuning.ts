@@ -4,7 +4,8 @@
  * never changes them: src/options.ts belongs to the runtime; this prints the
  * evidence.
  *
- * Workload per setting (a fresh system with 2 workers each time):
+ * Workload per sample (a fresh system with 2 workers each time; the values
+ * of a knob are sampled interleaved, see sweep()):
  * - tell: producer on worker 0 → sink on worker 1, msgs/s;
  * - ask: an actor on worker 0 asks echo on worker 1, one in flight, p50/p99;
  * - big: Savina Big (actors round-robin, random neighbours), msgs/s: many
@@ -26,7 +27,7 @@ import { defaults, ActorSystem, type SystemOptions } from 'troupe';
 import type { AskerReport } from './actors/asker.js';
 import type { ProducerReport } from './actors/producer.js';
 import { spawnMany } from './harness.js';
-import { cpuPercentOver, emit, intFlag, median, parseFlags, ping, progress, rateRun, repeat, round, sleep, type SummaryRow } from './lib.js';
+import { cpuPercentOver, emit, intFlag, median, parseFlags, ping, progress, rateRun, round, sleep, type SummaryRow } from './lib.js';
 
 const flags = parseFlags();
 const quick = flags.quick;
@@ -70,7 +71,11 @@ interface Measure {
   pacedCpuPercent: number;
 }
 
-async function measure(options: SystemOptions, label: string): Promise<Measure> {
+/**
+ * One sample of a setting: a fresh system (fresh worker isolates), one
+ * unrecorded warm-up pass, one recorded pass, then the paced asks.
+ */
+async function sample(options: SystemOptions): Promise<Measure> {
   const system = await ActorSystem.start({ workers: 2, logLevel: 'silent', ...options });
   try {
     const sink = await system.spawn(sinkUrl, { host: 1 });
@@ -82,7 +87,7 @@ async function measure(options: SystemOptions, label: string): Promise<Measure> 
     const ring = await spawnMany(system, ringUrl, ringActors, { window: ringActors, options: (i) => ({ host: i % 2 }) });
     await Promise.all(ring.map((m, i) => m.ask({ type: 'link', next: ring[(i + 1) % ringActors], first: ring[0] })));
     let seed = 1;
-    const series = await repeat(label, runs, warmups, async () => {
+    const pass = async (): Promise<Omit<Measure, 'pacedCpuPercent'>> => {
       const tell = await producer.ask<ProducerReport>({ type: 'run', sink, n: tellMessages, burst: 1024 }, { timeoutMs });
       const ask = await asker.ask<AskerReport>({ type: 'run', target: echo, count: askCount }, { timeoutMs });
       bigSink.tell({ type: 'reset' });
@@ -98,7 +103,9 @@ async function measure(options: SystemOptions, label: string): Promise<Measure> 
         askP50Us: ask.p50,
         askP99Us: ask.p99,
       };
-    }, (r) => `tell ${(r.tellPerSec / 1e6).toFixed(2)} M/s, big ${(r.bigPerSec / 1e6).toFixed(2)} M/s, ring ${(r.ringPerSec / 1e6).toFixed(2)} M hops/s, ask p50 ${r.askP50Us} / p99 ${r.askP99Us} µs`);
+    };
+    for (let i = 0; i < warmups; i++) await pass();
+    const measured = await pass();
     // Paced asks: one per ms; the CPU of the whole process while they run.
     let stop = false;
     const pacer = (async () => {
@@ -111,17 +118,43 @@ async function measure(options: SystemOptions, label: string): Promise<Measure> 
     const pacedCpuPercent = await cpuPercentOver(pacedMs);
     stop = true;
     await pacer;
-    const med = (key: Exclude<keyof Measure, 'pacedCpuPercent'>): number => round(median(series.map((r) => r[key])), 2);
-    return { tellPerSec: Math.round(med('tellPerSec')), bigPerSec: Math.round(med('bigPerSec')), ringPerSec: Math.round(med('ringPerSec')), askP50Us: med('askP50Us'), askP99Us: med('askP99Us'), pacedCpuPercent };
+    return { ...measured, pacedCpuPercent };
   } finally {
     await system.shutdown();
   }
 }
 
+const show = (r: Measure): string =>
+  `tell ${(r.tellPerSec / 1e6).toFixed(2)} M/s, big ${(r.bigPerSec / 1e6).toFixed(2)} M/s, ring ${(r.ringPerSec / 1e6).toFixed(2)} M hops/s, ask p50 ${r.askP50Us} / p99 ${r.askP99Us} µs, paced CPU ${r.pacedCpuPercent}%`;
+
+/**
+ * Samples every value `runs` times, interleaved (run 1 of every value, then
+ * run 2, …, in a rotating order), so load that comes and goes on a shared
+ * machine lands on every setting alike instead of on whichever ran then.
+ * Returns the field-wise median per value.
+ */
+async function sweep(knob: Knob, values: number[], shipped: number): Promise<{ value: number; measure: Measure; runs: Measure[] }[]> {
+  const samples = new Map<number, Measure[]>(values.map((v) => [v, []]));
+  for (let run = 0; run < runs; run++) {
+    for (let k = 0; k < values.length; k++) {
+      const value = values[(k + run) % values.length];
+      const m = await sample({ [knob]: value });
+      samples.get(value)!.push(m);
+      progress(`${knob}=${value}${value === shipped ? ' (default)' : ''} run ${run + 1}/${runs}: ${show(m)}`);
+    }
+  }
+  return values.map((value) => {
+    const runsOf = samples.get(value)!;
+    const med = (key: keyof Measure): number => round(median(runsOf.map((r) => r[key])), 2);
+    const measure: Measure = { tellPerSec: Math.round(med('tellPerSec')), bigPerSec: Math.round(med('bigPerSec')), ringPerSec: Math.round(med('ringPerSec')), askP50Us: med('askP50Us'), askP99Us: med('askP99Us'), pacedCpuPercent: med('pacedCpuPercent') };
+    return { value, measure, runs: runsOf };
+  });
+}
+
 const score = (m: Measure, base: Measure): number =>
   round(Math.pow((m.tellPerSec / base.tellPerSec) * (m.bigPerSec / base.bigPerSec) * (m.ringPerSec / base.ringPerSec) * (base.askP50Us / m.askP50Us) * (base.askP99Us / m.askP99Us), 1 / 5), 3);
 
-const sweeps: Record<string, { value: number; isDefault: boolean; measure: Measure; score: number }[]> = {};
+const sweeps: Record<string, { value: number; isDefault: boolean; measure: Measure; score: number; runs: Measure[] }[]> = {};
 const recommended: Record<string, { value: number; shipped: number; change: boolean; score: number; why: string }> = {};
 const summary: SummaryRow[] = [];
 
@@ -129,10 +162,9 @@ for (const knob of knobs) {
   const shipped = (defaults as Record<string, unknown>)[knob] as number;
   const values = [...new Set([...(quick ? kSweeps[knob].quick : kSweeps[knob].full), shipped])].sort((a, b) => a - b);
   progress(`sweep ${knob}: ${values.join(', ')} (shipped default ${shipped})`);
-  const measured: { value: number; measure: Measure }[] = [];
-  for (const value of values) measured.push({ value, measure: await measure({ [knob]: value }, `${knob}=${value}${value === shipped ? ' (default)' : ''}`) });
+  const measured = await sweep(knob, values, shipped);
   const base = measured.find((m) => m.value === shipped)!.measure;
-  const rows = measured.map((m) => ({ value: m.value, isDefault: m.value === shipped, measure: m.measure, score: score(m.measure, base) }));
+  const rows = measured.map((m) => ({ value: m.value, isDefault: m.value === shipped, measure: m.measure, score: score(m.measure, base), runs: m.runs }));
   sweeps[knob] = rows;
   const cpuCap = base.pacedCpuPercent * 1.5 + 2;
   const eligible = rows.filter((r) => r.measure.pacedCpuPercent <= cpuCap);
@@ -154,5 +186,5 @@ emit({
   name: 'tuning',
   params: { runs, warmups, margin, workers: 2, tellMessages, askCount, bigActors, bigPings, ringActors, ringHops, pacedMs, sweeps: Object.fromEntries(knobs.map((k) => [k, quick ? kSweeps[k].quick : kSweeps[k].full])) },
   summary,
-  results: { recommended, sweeps, method: 'one knob at a time; score = geometric mean of tell, big, ring, 1/ask p50, 1/ask p99 relative to the default in the same sweep; paced CPU must stay within 1.5× the default + 2 points' },
+  results: { recommended, sweeps, method: 'one knob at a time, values sampled interleaved (a fresh system per sample); score = geometric mean of tell, big, ring, 1/ask p50, 1/ask p99 relative to the default in the same sweep; paced CPU must stay within 1.5× the default + 2 points' },
 });
