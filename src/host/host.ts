@@ -37,11 +37,12 @@ import {
   errorToWire,
   type WireError,
 } from '../errors.js';
-import { Directory, slotOf, type ActorId } from '../lane/directory.js';
+import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
 import {
   HOST_HISTOGRAM_OFFSET,
   HOST_INFLIGHT_END,
   HOST_INFLIGHT_FROM,
+  GENERATION_MASK,
   HOST_INFLIGHT_START,
   HOST_STATS_OFFSET,
   HOST_THROTTLE,
@@ -748,7 +749,8 @@ export class Host implements RefHost, CellHost {
       (error: unknown) => {
         if (spec.n !== undefined) this.#main?.releaseName(spec.n, id);
         this.#supervisorOf(spec.p)?.forget(id);
-        // Its worker died with the spawn in hand, say: free the id, or stop what did start.
+        // Its worker died with the spawn in hand, or init outlasted spawnTimeoutMs:
+        // free the id (a start still under way sees it and aborts), or stop what did start.
         if (!this.directory.isStarted(id)) this.directory.release(id);
         else this.#detach(this.stopActor(id, 'spawn-failed'), 'stop');
         throw error;
@@ -767,9 +769,12 @@ export class Host implements RefHost, CellHost {
       this.#replyTo(replyHost, corr, null);
       return;
     }
-    if (restart && this.directory.hostOf(id) !== this.index) {
-      // Stopped for good while its supervisor was deciding: its slot may already serve someone else.
-      this.#replyErrorTo(replyHost, corr, new ActorStoppedError(`#${id}`, 'stopped before it could restart'));
+    if (this.directory.hostOf(id) !== this.index) {
+      // Stopped (or given up on by its spawner) before it could start: its
+      // slot may already serve someone else. A stop that overtook this
+      // record left the released directory entry as its tombstone.
+      if (cell !== undefined && cell.status === 'pending') this.#terminate(cell, 'stopped before it started', false);
+      this.#replyErrorTo(replyHost, corr, new ActorStoppedError(`#${id}`, 'stopped before it could start'));
       return;
     }
     // Restarted where no cell was left (its worker died): watchers are unknown here.
@@ -807,6 +812,15 @@ export class Host implements RefHost, CellHost {
     }
     if (cell.status !== 'starting') {
       this.#replyErrorTo(replyHost, corr, new ActorStoppedError(cell.label, 'stopped while starting'));
+      return;
+    }
+    if (this.directory.hostOf(id) !== this.index) {
+      // Its spawner gave up (spawnTimeoutMs) while init ran: it never runs,
+      // but onStop gets the state init built, to undo what init started.
+      cell.status = 'stopping';
+      await withTimeout(this.#runOnStop(cell, cell.state), this.#options.shutdownTimeoutMs);
+      this.#terminate(cell, 'spawn-abandoned', false);
+      this.#replyErrorTo(replyHost, corr, new ActorStoppedError(cell.label, 'abandoned by its spawner while starting'));
       return;
     }
     cell.status = 'running';
@@ -1057,7 +1071,7 @@ export class Host implements RefHost, CellHost {
     if (cell === undefined) {
       // Placed here but no cell: its worker died before this replacement heard of it.
       const started = this.directory.isStarted(id);
-      if (this.directory.release(id)) this.#freeSlots.push(slotOf(id));
+      if (this.directory.release(id)) this.#recycle(id);
       if (started) this.#announceGone(id, undefined, reason, undefined);
       return Promise.resolve();
     }
@@ -1112,7 +1126,7 @@ export class Host implements RefHost, CellHost {
     const wasLive = cell.started;
     cell.status = 'stopped';
     this.#cells.delete(cell.id);
-    if (this.directory.release(cell.id)) this.#freeSlots.push(slotOf(cell.id));
+    if (this.directory.release(cell.id)) this.#recycle(cell.id);
     if (wasLive) this.#stopped++;
     const mailbox = cell.mailbox;
     if (mailbox !== undefined) {
@@ -1136,6 +1150,14 @@ export class Host implements RefHost, CellHost {
       if (cell.name !== undefined) event.name = cell.name;
       this.#emit(event);
     }
+  }
+
+  /**
+   * Returns a freed id's slot for reuse, unless its generation is the last:
+   * then the slot retires, so a stale ref can never wrap around to a stranger.
+   */
+  #recycle(id: number): void {
+    if (generationOf(id) < GENERATION_MASK) this.#freeSlots.push(slotOf(id));
   }
 
   // ----------------------------------------------------------------- watch ---

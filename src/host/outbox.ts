@@ -52,7 +52,8 @@ export class Outbox {
 
   /** Whether held records can move into the ring now. */
   canDrain(): boolean {
-    return this.#held.length !== this.#heldHead && this.writer.hasRoomToResume();
+    const next = this.#held[this.#heldHead];
+    return next !== undefined && this.writer.hasRoomToResume(next.payload.length);
   }
 
   /** Moves held records into the ring while it has room; returns how many moved. */

@@ -141,9 +141,15 @@ export class LaneWriter {
    * space to resume: half the ring, the same mark at which the consumer rings
    * it (see LaneReader#commit), so neither side misses the other.
    */
-  hasRoomToResume(): boolean {
+  hasRoomToResume(payloadLength: number): boolean {
     this.#knownRead = Atomics.load(this.#header, LANE_READ_POS) >>> 0;
-    return ((this.#write - this.#knownRead) >>> 0) <= this.capacity >>> 1;
+    const used = (this.#write - this.#knownRead) >>> 0;
+    if (used > this.capacity >>> 1) return false;
+    // ...and the record waiting actually fits, wrap-around padding included:
+    // a "yes" that reserve() then refuses would spin the pump for nothing.
+    const need = align(RECORD_HEADER_BYTES + payloadLength);
+    const tail = this.capacity - (this.#write & this.#mask);
+    return (need > tail ? tail + need : need) <= this.capacity - used;
   }
 
   /** Faults injected on this lane (LaneFault bits); 0 when healthy. One plain load per send. */

@@ -11,8 +11,8 @@ import { ActorNotFoundError, InvalidArgumentError, SystemStoppedError, errorFrom
 import type { WorkerBoot, WorkerFault } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
-import { Directory, slotOf, type ActorId } from '../lane/directory.js';
-import { HOST_HISTOGRAM_OFFSET, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
+import { GENERATION_MASK, HOST_HISTOGRAM_OFFSET, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
 import {
   allocateLane,
   consumedTo,
@@ -270,7 +270,7 @@ export class Engine implements MainDuties {
       if (parent !== 0 && (deadSet.has(parent) || this.#directory.hostOf(parent) < 0)) {
         // Its supervisor died with it: when that supervisor is restarted, its
         // init starts the children it needs. This one is gone for good.
-        if (this.#directory.release(id)) freed.push(slotOf(id));
+        if (this.#directory.release(id) && generationOf(id) < GENERATION_MASK) freed.push(slotOf(id));
         const name = this.#nameOf.get(id);
         if (name !== undefined) this.releaseName(name, id);
         this.host.announceGone(id, 'worker-exited');
