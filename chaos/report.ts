@@ -72,7 +72,7 @@ export async function throughputChart(summary: RunSummary): Promise<string> {
             type: 'nominal',
             title: null,
             scale: { domain: ['reliable delivered', 'at-most-once delivered', 'offered (each mode)'], range: [kColors.reliable, kColors['at-most-once'], kColors.offered] },
-            legend: { orient: 'bottom' },
+            legend: { orient: 'bottom', labelLimit: 260 },
           },
           strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain: ['reliable delivered', 'at-most-once delivered', 'offered (each mode)'], range: [[1, 0], [1, 0], [4, 3]] } },
         },
@@ -101,7 +101,7 @@ export async function latencyChart(summary: RunSummary): Promise<string> {
         encoding: {
           x: { field: 's', type: 'quantitative', title: 'seconds since the workload started' },
           y: { field: 'v', type: 'quantitative', title: 'ms', scale: { type: 'log' } },
-          color: { field: 'series', type: 'nominal', title: null, scale: { domain, range: [kColors.reliable, '#0b3d91', kColors['at-most-once'], '#92400e'] }, legend: { orient: 'bottom' } },
+          color: { field: 'series', type: 'nominal', title: null, scale: { domain, range: [kColors.reliable, '#0b3d91', kColors['at-most-once'], '#92400e'] }, legend: { orient: 'bottom', labelLimit: 260 } },
           strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain, range: [[1, 0], [4, 2], [1, 0], [4, 2]] } },
         },
       },
@@ -274,7 +274,7 @@ export async function renderSuite(suite: SuiteSummary, entries: SuiteEntry[]): P
       y: { field: 'scenario', type: 'nominal', title: null, sort: null },
       yOffset: { field: 'mode' },
       x: { field: 'v', type: 'quantitative', title: 'ms' },
-      color: { field: 'mode', type: 'nominal', title: null, scale: { domain: ['reliable', 'at-most-once'], range: [kColors.reliable, kColors['at-most-once']] }, legend: { orient: 'bottom' } },
+      color: { field: 'mode', type: 'nominal', title: null, scale: { domain: ['reliable', 'at-most-once'], range: [kColors.reliable, kColors['at-most-once']] }, legend: { orient: 'bottom', labelLimit: 260 } },
     },
   });
   const rows = entries.map(({ summary: s, href }) => {

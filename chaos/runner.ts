@@ -272,7 +272,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
 
     // final drain: every reliable channel confirmed, then quiet
     const drainStart = wallNow();
-    const budget = Math.max(options.quick ? 8000 : 15_000, durationMs * 0.5);
+    const budget = Math.max(options.quick ? 5000 : 15_000, durationMs * 0.5);
     while (wallNow() - drainStart < budget) {
       const statuses = await Promise.allSettled(producers.map((p) => p.ask({ type: 'status' }, { timeoutMs: 1000 }) as Promise<{ unconfirmed: number }>));
       if (statuses.every((s) => s.status === 'fulfilled' && s.value.unconfirmed === 0)) {
@@ -293,7 +293,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   } finally {
     await soakTask?.destroy();
     for (const timer of timers) clearTimeout(timer);
-    if (system !== undefined) await Promise.race([system.shutdown().catch(() => undefined), sleep(10_000)]);
+    if (system !== undefined) await Promise.race([system.shutdown().catch(() => undefined), sleep(5000)]);
     clearInterval(pump);
     skipped += log.drain((f, o) => append(toRecord(f, o)), 0);
     if (!runWritten) {
