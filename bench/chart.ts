@@ -14,6 +14,8 @@ export interface Axis {
   title: string;
   /** Logarithmic scale (sizes that grow by powers of ten). */
   log?: boolean;
+  /** Discrete values (a count of threads): one tick each, no fractions. */
+  ordinal?: boolean;
 }
 
 export interface Curve {
@@ -30,8 +32,10 @@ export interface Curve {
 /** The default home of charts: bench/results/charts (source tree, not dist). */
 export const kChartsDir = new URL('../../bench/results/charts/', import.meta.url);
 
-function axis(a: Axis, type: 'quantitative' | 'ordinal' = 'quantitative'): Record<string, unknown> {
-  return { field: a.field, type, title: a.title, ...(a.log === true ? { scale: { type: 'log' } } : { scale: { zero: false } }) };
+function axis(a: Axis): Record<string, unknown> {
+  if (a.ordinal === true) return { field: a.field, type: 'ordinal', title: a.title, axis: { labelAngle: 0 } };
+  // '~s': SI prefixes without trailing zeros (8M, 250k, 16k).
+  return { field: a.field, type: 'quantitative', title: a.title, axis: { format: '~s' }, scale: a.log === true ? { type: 'log' } : { zero: false } };
 }
 
 /** Renders `curve` to SVG with vega-lite + vega. */

@@ -73,7 +73,7 @@ if (curves.has('workers')) {
     }
     await system.shutdown();
   }
-  const curve: Curve = { name: 'workers', title: `${pairs} ping-pong pairs: throughput vs worker threads`, x: { field: 'workers', title: 'worker threads' }, y: { field: 'msgsPerSec', title: 'msgs/s' }, series: 'placement', points };
+  const curve: Curve = { name: 'workers', title: `${pairs} ping-pong pairs: throughput vs worker threads`, x: { field: 'workers', title: 'worker threads', ordinal: true }, y: { field: 'msgsPerSec', title: 'msgs/s' }, series: 'placement', points };
   charts.push(await writeChart(curve, chartsDir));
   results.workers = { points, runs: detail };
   for (const p of points) summary.push({ metric: `${p.placement}, ${p.workers} worker${p.workers === 1 ? '' : 's'}`, value: p.msgsPerSec, unit: 'msgs/s' });
