@@ -62,6 +62,8 @@ export class Cell {
   replied = false;
   stopping: Promise<void> | undefined = undefined;
   halting: Promise<void> | undefined = undefined;
+  /** While a start (or restart) is under way: settles when it has finished, one way or the other. */
+  starting: Promise<void> | undefined = undefined;
   /**
    * Bumped when an incarnation is left behind (halted, stopped): an async
    * handler of an older one that settles late must not touch the new one.
@@ -172,7 +174,15 @@ export class Context implements ActorContext {
   }
 
   stop(ref?: ActorRef): Promise<void> {
-    return this.#host.stopActor(ref === undefined ? this.#cell.id : ref.id, ref === undefined ? 'stopped-itself' : 'stopped');
+    if (ref === undefined || ref.id === this.#cell.id) {
+      // Stopping itself: the stop waits for this very handler to finish, so the
+      // promise resolves once the stop is under way, not once it is done (an
+      // `await ctx.stop()` would otherwise wait on itself until the timeout).
+      const stopping = this.#host.stopActor(this.#cell.id, 'stopped-itself');
+      stopping.catch(() => undefined);
+      return Promise.resolve();
+    }
+    return this.#host.stopActor(ref.id, 'stopped');
   }
 
   exit(): void {

@@ -90,7 +90,7 @@ export class LaneEncoder {
     installRefExtension();
     this.#dictionary = new LaneDictionary(lane);
     // A replacement producer continues the numbering its predecessor shared.
-    const inherited = trustedStructures(this.#dictionary.read()) ?? [];
+    const inherited = trustedStructures(this.#dictionary.read()?.bytes ?? kNoBytes) ?? [];
     for (const keys of inherited) this.#dictionaryEstimate += estimateSize(keys);
     const structures = Object.assign(inherited, { sharedLength: inherited.length });
     this.#packr = new Packr({
@@ -175,10 +175,11 @@ export class LaneDecoder {
 
   /** Re-reads the lane's dictionary if the producer changed it; returns whether it did. */
   #refresh(): boolean {
-    const version = this.#dictionary.version;
-    if (version === this.#dictionaryVersion) return false;
-    this.#dictionaryVersion = version;
-    const structures = trustedStructures(this.#dictionary.read());
+    if (this.#dictionary.version === this.#dictionaryVersion) return false;
+    const snapshot = this.#dictionary.read();
+    if (snapshot === undefined) return false;
+    this.#dictionaryVersion = snapshot.version;
+    const structures = trustedStructures(snapshot.bytes);
     if (structures === undefined) return false;
     this.#structures = structures;
     this.#recordLengths.fill(-1);

@@ -194,7 +194,8 @@ export class Host implements RefHost, CellHost {
       this.#outboxes.push(new Outbox(new LaneWriter(outgoing, init.hostBlocks[other]), other));
       this.#encoders.push(new LaneEncoder(outgoing));
       this.#readers.push(new LaneReader(incoming, init.hostBlocks[other]));
-      this.#decoders.push(new LaneDecoder(incoming, init.options.maxMessageDepth, refFactory));
+      // Two levels of headroom: the runtime wraps a user message (a dead-letter event carries one whole).
+      this.#decoders.push(new LaneDecoder(incoming, init.options.maxMessageDepth + 2, refFactory));
       this.#readerHosts.push(other);
     }
   }
@@ -323,6 +324,8 @@ export class Host implements RefHost, CellHost {
     this.#accept(cell, makeKindWord(kind, replyHost), sender, corr, trace, msg);
   }
 
+  readonly #trackPosition = (corr: number, position: number): void => this.#pending.track(corr, position);
+
   /** A record with no payload (watch, unwatch, child-down). */
   #sendEmpty(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean): boolean {
     this.#encoders[host]!.useEncoded(kEmpty, 0, 0);
@@ -380,7 +383,7 @@ export class Host implements RefHost, CellHost {
     }
     // Publish what is in the ring so the consumer can make room.
     out.writer.publish();
-    out.hold(kindWord, target, sender, corr, trace, bytes, start, end);
+    out.hold(kindWord, target, sender, corr, trace, bytes, start, end, awaitsReply);
     this.#holding.add(out);
     // A pump must run after the hold: if the consumer freed space before it
     // saw our request, only our own check before parking (#hasInput) notices.
@@ -762,7 +765,20 @@ export class Host implements RefHost, CellHost {
    * Starts (or, for a supervisor's restart, starts again) the actor `id` on
    * this host from its spec. A restart keeps the cell, hence the mailbox.
    */
-  async #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number, restart: boolean): Promise<void> {
+  #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number, restart: boolean): Promise<void> {
+    const run = this.#start(id, spec, corr, replyHost, restart);
+    const cell = this.#cells.get(id);
+    if (cell !== undefined && cell.status === 'starting') {
+      const done = run.then(() => undefined, () => undefined);
+      cell.starting = done;
+      void done.then(() => {
+        if (cell.starting === done) cell.starting = undefined;
+      });
+    }
+    return run;
+  }
+
+  async #start(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number, restart: boolean): Promise<void> {
     let cell = this.#cells.get(id);
     if (!restart && cell !== undefined && cell.status !== 'pending') {
       // The same spawn record twice (a duplicating link): the actor exists.
@@ -924,6 +940,12 @@ export class Host implements RefHost, CellHost {
       return;
     }
     const cell = this.#cells.get(id);
+    if (cell?.status === 'starting' && cell.starting !== undefined) {
+      // A group restart reached it mid-start: let the start finish, then halt it,
+      // rather than run a second init beside the first.
+      this.#detach(cell.starting.then(() => this.#onDirective(kind, id, spec, corr, replyHost)), 'halt');
+      return;
+    }
     if (cell === undefined || cell.status !== 'running') {
       const halting = cell?.halting;
       if (halting === undefined) this.#replyTo(replyHost, corr, null);
@@ -1436,6 +1458,7 @@ export class Host implements RefHost, CellHost {
       case Kind.event: {
         const event = this.#tryDecode(reader);
         if (this.index === 0 && event !== undefined) this.#main!.onEvent(event as SystemEvent);
+        else this.#eventsDropped++;
         return;
       }
       case Kind.claimName: {
@@ -1590,7 +1613,7 @@ export class Host implements RefHost, CellHost {
     }
     if (this.#holding.size > 0) {
       for (const out of this.#holding) {
-        out.drainHeld();
+        out.drainHeld(this.#trackPosition);
         if (out.held === 0) {
           this.#holding.delete(out);
           out.notifyWritable();
@@ -1765,6 +1788,14 @@ export class Host implements RefHost, CellHost {
     if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
     if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
     clearTimeout(this.#releaseTimer);
+    // Records that never made it into a lane are not lost silently: each is a dead letter.
+    for (const out of this.#outboxes) {
+      if (out === undefined) continue;
+      const left = [...out.takeHeld(), ...(out.faults?.delayed.splice(0) ?? [])];
+      for (const record of left) this.#deadLetter(record.target, record.sender, undefined, 'system-stopped', undefined, record.trace);
+    }
+    this.#holding.clear();
+    this.#delayedOutboxes.clear();
     this.#publishStats(true);
     setHostState(this.#block, HostState.exited);
     this.#pending.rejectAll(() => new SystemStoppedError());

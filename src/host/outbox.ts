@@ -15,6 +15,8 @@ export interface HeldRecord {
   corr: number;
   trace: number;
   payload: Uint8Array;
+  /** A request of this host's (its position in the lane decides its fate if the consumer dies). */
+  awaitsReply?: boolean;
 }
 
 export class Outbox {
@@ -45,8 +47,8 @@ export class Outbox {
     return true;
   }
 
-  hold(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number): void {
-    this.#held.push({ kindWord, target, sender, corr, trace, payload: bytes.slice(start, end) });
+  hold(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number, awaitsReply: boolean): void {
+    this.#held.push({ kindWord, target, sender, corr, trace, payload: bytes.slice(start, end), awaitsReply });
     this.writer.requestSpace();
   }
 
@@ -57,7 +59,7 @@ export class Outbox {
   }
 
   /** Moves held records into the ring while it has room; returns how many moved. */
-  drainHeld(): number {
+  drainHeld(track: (corr: number, position: number) => void): number {
     let moved = 0;
     while (this.#heldHead < this.#held.length) {
       const record = this.#held[this.#heldHead];
@@ -67,6 +69,7 @@ export class Outbox {
         break;
       }
       copyBytes(record.payload, 0, record.payload.length, this.writer.bytes, at);
+      if (record.awaitsReply === true) track(record.corr, this.writer.lastPosition);
       this.#held[this.#heldHead++] = undefined as unknown as HeldRecord;
       moved++;
     }
@@ -94,11 +97,12 @@ export class Outbox {
     for (const resolve of waiters) resolve();
   }
 
-  /** Records still held, for dead-lettering when the system stops. */
+  /** Records still held, for dead-lettering when the system stops; `whenWritable` callers are let go. */
   takeHeld(): HeldRecord[] {
     const rest = this.#held.slice(this.#heldHead);
     this.#held = [];
     this.#heldHead = 0;
+    this.notifyWritable();
     return rest;
   }
 }

@@ -36,6 +36,22 @@ export class PendingTable {
     return this.#entries.size;
   }
 
+  /**
+   * The deadline timers are unref'd (a settled request must not hold the
+   * process open until its old deadline); this one ref'd handle keeps it
+   * open exactly while requests wait, which matters with no worker threads.
+   */
+  #keepAlive: NodeJS.Timeout | undefined;
+
+  #holdOpen(): void {
+    if (this.#entries.size > 0) {
+      this.#keepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
+    } else if (this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
+  }
+
   /** Registers a request to `host`; returns its correlation id and the promise of its answer. */
   open(host: number, label: string, timeoutMs: number): { corr: number; promise: Promise<unknown> } {
     const corr = this.#nextCorr;
@@ -46,6 +62,7 @@ export class PendingTable {
       entry = { resolve, reject, host, label, position: -1 };
     });
     this.#entries.set(corr, entry);
+    if (this.#keepAlive === undefined) this.#holdOpen();
     this.#expireAfter(corr, timeoutMs);
     return { corr, promise };
   }
@@ -104,7 +121,10 @@ export class PendingTable {
 
   #take(corr: number): Entry | undefined {
     const entry = this.#entries.get(corr);
-    if (entry !== undefined) this.#entries.delete(corr);
+    if (entry !== undefined) {
+      this.#entries.delete(corr);
+      if (this.#entries.size === 0) this.#holdOpen();
+    }
     return entry;
   }
 
@@ -136,6 +156,8 @@ export class PendingTable {
     this.#trim(queue);
     if (queue.head === queue.corrs.length) {
       queue.timer = undefined;
+      // One queue per timeout value ever used: drop it once it has nothing left.
+      this.#queues.delete(queue.timeoutMs);
       return;
     }
     const delay = Math.max(0, queue.deadlines[queue.head] - performance.now());

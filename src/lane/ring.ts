@@ -383,18 +383,31 @@ export class LaneDictionary {
     return this.#bytes.length;
   }
 
+  /** Even when stable; odd while the producer is writing (a seqlock). */
   get version(): number {
     return Atomics.load(this.#words, DICT_VERSION);
   }
 
-  /** A private copy of the current contents. */
-  read(): Uint8Array {
-    const length = Math.min(Atomics.load(this.#words, DICT_LENGTH), this.#bytes.length);
-    return this.#bytes.slice(0, Math.max(0, length));
+  /**
+   * A private copy of the contents and the version it belongs to, or
+   * undefined if the producer kept writing through every attempt. The
+   * producer may add a structure (for a later record) while a consumer reads
+   * one it already needs: the version brackets the copy, as in a seqlock.
+   */
+  read(): { version: number; bytes: Uint8Array } | undefined {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const before = Atomics.load(this.#words, DICT_VERSION);
+      if ((before & 1) !== 0) continue;
+      const length = Math.min(Atomics.load(this.#words, DICT_LENGTH), this.#bytes.length);
+      const bytes = this.#bytes.slice(0, Math.max(0, length));
+      if (Atomics.load(this.#words, DICT_VERSION) === before) return { version: before, bytes };
+    }
+    return undefined;
   }
 
   write(contents: Uint8Array): boolean {
     if (contents.length > this.#bytes.length) return false;
+    Atomics.add(this.#words, DICT_VERSION, 1);
     this.#bytes.set(contents);
     Atomics.store(this.#words, DICT_LENGTH, contents.length);
     Atomics.add(this.#words, DICT_VERSION, 1);

@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import { Kind } from '../codec/envelope.js';
-import { ActorNotFoundError, InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
+import { ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
 import type { WorkerBoot, WorkerFault } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
@@ -215,12 +215,24 @@ export class Engine implements MainDuties {
 
   restart(ref: ActorRef, timeoutMs: number): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
-    const restarted = this.events.waitFor('actor.restarted', (e) => e.id === ref.id, { timeoutMs });
-    if (!this.host.requestRestart(ref.id)) {
-      restarted.catch(() => undefined);
-      return Promise.reject(new ActorNotFoundError(String(ref)));
-    }
-    return restarted.then(() => undefined);
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        clearTimeout(timer);
+        offRestarted();
+        offDecided();
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const timer = setTimeout(() => settle(new AskTimeoutError(`restart of ${String(ref)}`, timeoutMs)), timeoutMs);
+      const offRestarted = this.events.on('actor.restarted', (e) => {
+        if (e.id === ref.id) settle();
+      });
+      // Its supervisor may decide otherwise: remove it, or give up itself.
+      const offDecided = this.events.on('supervisor.decided', (e) => {
+        if (e.child === ref.id && e.directive !== 'restart') settle(new ActorStoppedError(String(ref), `its supervisor chose to ${e.directive} instead of restarting it`));
+      });
+      if (!this.host.requestRestart(ref.id)) settle(new ActorNotFoundError(String(ref)));
+    });
   }
 
   get state(): 'running' | 'stopping' | 'stopped' {
