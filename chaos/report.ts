@@ -48,64 +48,73 @@ function faultLayer(faults: FaultReport[]): VegaLiteSpec[] {
   ];
 }
 
-export async function throughputChart(summary: RunSummary): Promise<string> {
-  const values: { s: number; series: string; v: number }[] = [];
-  for (const b of summary.timeline) {
-    values.push({ s: b.t / 1000, series: `${b.mode} delivered`, v: b.receivedPerSec });
-    if (b.mode === 'reliable') values.push({ s: b.t / 1000, series: 'offered (each mode)', v: b.sentPerSec });
-  }
+interface Series {
+  name: string;
+  color: string;
+  dash: number[];
+}
+
+/** A timeline chart: one line per series over the run, the fault windows shaded behind. */
+function timeChart(summary: RunSummary, o: { title: string; yTitle: string; log?: boolean; mark: Record<string, unknown>; series: Series[]; values: { s: number; series: string; v: number }[] }): Promise<string> {
+  const domain = o.series.map((x) => x.name);
   return toSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 860,
     height: 230,
-    title: { text: 'Throughput, 100 ms buckets (messages/s); faults shaded', anchor: 'start', fontSize: 13 },
+    title: { text: o.title, anchor: 'start', fontSize: 13 },
     layer: [
       ...faultLayer(summary.faults),
       {
-        data: { values },
-        mark: { type: 'line', strokeWidth: 1.4, interpolate: 'step-after' },
+        data: { values: o.values },
+        mark: { type: 'line', ...o.mark },
         encoding: {
           x: { field: 's', type: 'quantitative', title: 'seconds since the workload started' },
-          y: { field: 'v', type: 'quantitative', title: 'messages/s' },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            title: null,
-            scale: { domain: ['reliable delivered', 'at-most-once delivered', 'offered (each mode)'], range: [kColors.reliable, kColors['at-most-once'], kColors.offered] },
-            legend: { orient: 'bottom', labelLimit: 260 },
-          },
-          strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain: ['reliable delivered', 'at-most-once delivered', 'offered (each mode)'], range: [[1, 0], [1, 0], [4, 3]] } },
+          y: { field: 'v', type: 'quantitative', title: o.yTitle, ...(o.log === true ? { scale: { type: 'log' } } : {}) },
+          color: { field: 'series', type: 'nominal', title: null, scale: { domain, range: o.series.map((x) => x.color) }, legend: { orient: 'bottom', labelLimit: 260 } },
+          strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain, range: o.series.map((x) => x.dash) } },
         },
       },
     ],
   });
 }
 
-export async function latencyChart(summary: RunSummary): Promise<string> {
+export function throughputChart(summary: RunSummary): Promise<string> {
+  const values: { s: number; series: string; v: number }[] = [];
+  for (const b of summary.timeline) {
+    values.push({ s: b.t / 1000, series: `${b.mode} delivered`, v: b.receivedPerSec });
+    if (b.mode === 'reliable') values.push({ s: b.t / 1000, series: 'offered (each mode)', v: b.sentPerSec });
+  }
+  return timeChart(summary, {
+    title: 'Throughput, 100 ms buckets (messages/s); faults shaded',
+    yTitle: 'messages/s',
+    mark: { strokeWidth: 1.4, interpolate: 'step-after' },
+    series: [
+      { name: 'reliable delivered', color: kColors.reliable, dash: [1, 0] },
+      { name: 'at-most-once delivered', color: kColors['at-most-once'], dash: [1, 0] },
+      { name: 'offered (each mode)', color: kColors.offered, dash: [4, 3] },
+    ],
+    values,
+  });
+}
+
+export function latencyChart(summary: RunSummary): Promise<string> {
   const values: { s: number; series: string; v: number }[] = [];
   for (const b of summary.timeline) {
     if (b.p50 !== null) values.push({ s: b.t / 1000, series: `${b.mode} p50`, v: Math.max(0.05, b.p50) });
     if (b.p99 !== null) values.push({ s: b.t / 1000, series: `${b.mode} p99`, v: Math.max(0.05, b.p99) });
   }
-  const domain = ['reliable p50', 'reliable p99', 'at-most-once p50', 'at-most-once p99'];
-  return toSvg({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 860,
-    height: 230,
-    title: { text: 'Latency from the intended send time, by delivery bucket (ms, log scale)', anchor: 'start', fontSize: 13 },
-    layer: [
-      ...faultLayer(summary.faults),
-      {
-        data: { values },
-        mark: { type: 'line', strokeWidth: 1.2, point: { size: 8 } },
-        encoding: {
-          x: { field: 's', type: 'quantitative', title: 'seconds since the workload started' },
-          y: { field: 'v', type: 'quantitative', title: 'ms', scale: { type: 'log' } },
-          color: { field: 'series', type: 'nominal', title: null, scale: { domain, range: [kColors.reliable, '#0b3d91', kColors['at-most-once'], '#92400e'] }, legend: { orient: 'bottom', labelLimit: 260 } },
-          strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain, range: [[1, 0], [4, 2], [1, 0], [4, 2]] } },
-        },
-      },
+  return timeChart(summary, {
+    title: 'Latency from the intended send time, by delivery bucket (ms, log scale)',
+    yTitle: 'ms',
+    log: true,
+    mark: { strokeWidth: 1.2, point: { size: 8 } },
+    series: [
+      { name: 'reliable p50', color: kColors.reliable, dash: [1, 0] },
+      { name: 'reliable p99', color: '#0b3d91', dash: [4, 2] },
+      { name: 'at-most-once p50', color: kColors['at-most-once'], dash: [1, 0] },
+      { name: 'at-most-once p99', color: '#92400e', dash: [4, 2] },
     ],
+    values,
   });
 }
 
@@ -211,7 +220,7 @@ export interface SuiteSummary {
   expectedFailures: string[];
   reliable: { lost: number; duplicated: number; outOfOrder: number; indeterminate: number; redelivered: number };
   atMostOnce: { lost: number; duplicated: number; corruptDelivered: number };
-  /** Over every fault of every scenario, reliable mode. */
+  /** Over every fault of every scenario (known-issue scenarios left out, as in the counts above), reliable mode. */
   recovery: { faults: number; firstSuccessMaxMs: number | null; firstSuccessP99Ms: number | null; to95MaxMs: number | null; to95P99Ms: number | null; detectMaxMs: number | null; detectP99Ms: number | null };
   wallMs: number;
   machine: RunSummary['machine'];
@@ -229,7 +238,7 @@ export function summarizeSuite(entries: SuiteEntry[], meta: { startedAt: string;
   const firstSuccess: number[] = [];
   const to95: number[] = [];
   const detect: number[] = [];
-  for (const { summary } of entries) {
+  for (const { summary } of entries.filter((e) => e.summary.outcome !== 'xfail')) {
     for (const f of summary.faults) {
       const r = f.modes.reliable;
       if (r?.firstSuccessMs !== null && r?.firstSuccessMs !== undefined) firstSuccess.push(r.firstSuccessMs);
@@ -237,7 +246,9 @@ export function summarizeSuite(entries: SuiteEntry[], meta: { startedAt: string;
       if (f.detect !== null) detect.push(f.detect.ms);
     }
   }
-  const sum = (pick: (s: RunSummary) => number) => entries.reduce((acc, e) => acc + pick(e.summary), 0);
+  // Scenarios that demonstrate a known runtime issue fail by design: their figures are not the harness's verdict.
+  const counted = entries.filter((e) => e.summary.outcome !== 'xfail');
+  const sum = (pick: (s: RunSummary) => number) => counted.reduce((acc, e) => acc + pick(e.summary), 0);
   return {
     ...meta,
     scenarios: entries.length,
@@ -289,7 +300,7 @@ export async function renderSuite(suite: SuiteSummary, entries: SuiteEntry[]): P
 <h1>troupe chaos suite <span class="badge ${suite.failed.length === 0 ? 'pass' : 'fail'}">${suite.passed}/${suite.scenarios} passed</span>${suite.expectedFailures.length > 0 ? ` <span class="badge xfail">${suite.expectedFailures.length} known runtime issue${suite.expectedFailures.length > 1 ? 's' : ''}</span>` : ''}</h1>
 <dl>
 <dt>runs</dt><dd>${suite.scenarios} scenarios, seed ${suite.seed}, ${suite.durationMs / 1000} s each${suite.quick ? ' (quick)' : ''}, ${(suite.wallMs / 1000).toFixed(0)} s in all; started ${esc(suite.startedAt)}</dd>
-<dt>reliable mode</dt><dd>lost ${suite.reliable.lost}, duplicated ${suite.reliable.duplicated}, out of order ${suite.reliable.outOfOrder}; indeterminate ${suite.reliable.indeterminate}, redelivered after a consumer restart ${suite.reliable.redelivered}</dd>
+<dt>reliable mode${suite.expectedFailures.length > 0 ? ' (known-issue scenarios left out)' : ''}</dt><dd>lost ${suite.reliable.lost}, duplicated ${suite.reliable.duplicated}, out of order ${suite.reliable.outOfOrder}; indeterminate ${suite.reliable.indeterminate}, redelivered after a consumer restart ${suite.reliable.redelivered}</dd>
 <dt>at-most-once mode</dt><dd>lost ${suite.atMostOnce.lost}, duplicated ${suite.atMostOnce.duplicated}, damaged messages delivered ${suite.atMostOnce.corruptDelivered}</dd>
 <dt>recovery (reliable, ${suite.recovery.faults} faults)</dt><dd>first success max ${ms(suite.recovery.firstSuccessMaxMs)}, p99 ${ms(suite.recovery.firstSuccessP99Ms)}; ≥95% throughput max ${ms(suite.recovery.to95MaxMs)}, p99 ${ms(suite.recovery.to95P99Ms)}; detection max ${ms(suite.recovery.detectMaxMs)}</dd>
 <dt>machine</dt><dd>${esc(suite.machine.cpu)}, ${suite.machine.cores} cores, Node ${esc(suite.machine.node)}</dd>
