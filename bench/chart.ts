@@ -4,6 +4,7 @@
  * with the same points, so a reader can re-plot or diff them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
@@ -63,12 +64,15 @@ export async function renderSvg(curve: Curve): Promise<string> {
   }
 }
 
-/** Writes `<dir>/<name>.svg` and `<dir>/<name>.json`; returns the SVG's path. */
+const kRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Writes `<dir>/<name>.svg` and `<dir>/<name>.json`; returns the SVG's path (relative to the repository when inside it). */
 export async function writeChart(curve: Curve, dir: URL = kChartsDir): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const svg = await renderSvg(curve);
   const svgUrl = new URL(`${curve.name}.svg`, dir);
   writeFileSync(svgUrl, svg);
   writeFileSync(new URL(`${curve.name}.json`, dir), `${JSON.stringify({ ...curve, env: environment(), at: new Date().toISOString() }, null, 2)}\n`);
-  return fileURLToPath(svgUrl);
+  const path = relative(kRoot, fileURLToPath(svgUrl));
+  return path.startsWith('..') || isAbsolute(path) ? fileURLToPath(svgUrl) : path;
 }

@@ -99,5 +99,5 @@ for (const [key, rowA] of a.rows) {
 }
 if (showAll) for (const [key, rowB] of b.rows) if (!a.rows.has(key)) out.push(`| ${rowB.bench} | ${rowB.metric} | ${rowB.unit} | (absent) | ${fmt(rowB.value, rowB.unit)} | | |`);
 const loads = [a.env?.load1, b.env?.load1];
-out.push('', `${compared} metrics in both files. Load average at the end: A ${loads[0] ?? '?'}, B ${loads[1] ?? '?'}; on 2 vCPUs expect ±30–50 % between runs, so trust the "vs baseline" column first.`);
+out.push('', `${compared} metrics in both files. Load average when each run started: A ${loads[0] ?? '?'}, B ${loads[1] ?? '?'}; on 2 vCPUs expect ±30–50 % between runs, so trust the "vs baseline" column first.`);
 process.stdout.write(`${out.join('\n')}\n`);

@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { environment, intFlag, parseFlags, round, type BenchResult, type Environment, type SummaryRow } from './lib.js';
 
@@ -140,12 +141,21 @@ for (const outcome of outcomes) {
   }
 }
 const loads = outcomes.map((o) => o.result?.env.load1).filter((l): l is number => l !== undefined);
-if (loads.some((l) => l > env.cores * 0.75)) {
-  rows.push('', `Load average reached ${Math.max(...loads)} on ${env.cores} cores during the run: other work shared the CPUs, so absolute numbers are low; compare ratios.`);
+if (loads.length > 0) {
+  // The benchmarks' own threads (main + workers) account for up to about one
+  // per core; well above that, something else shared the CPUs.
+  const peak = Math.max(...loads);
+  rows.push('', `1-minute load average at the end of each benchmark: ${Math.min(...loads)}–${peak} on ${env.cores} cores (the benchmarks' own threads count for up to ~${env.cores}).`);
+  if (peak > env.cores + 0.5) rows.push(`Above ${env.cores + 0.5}: other work shared the CPUs during part of the run, so absolute numbers there are low; compare ratios.`);
 }
+/** Paths in the table are relative to the repository, so a committed table reads the same on any checkout. */
+const kRoot = fileURLToPath(new URL('../../', import.meta.url));
+const fromRoot = (path: string): string => (isAbsolute(path) ? relative(kRoot, path) : path);
 const charts = outcomes.flatMap((o) => ((o.result?.results as { charts?: unknown } | undefined)?.charts as string[] | undefined) ?? []);
-if (charts.length > 0) rows.push('', `Charts: ${charts.join(', ')}`);
-rows.push('', `Results: ${fileURLToPath(resultsFile)}`);
+// Links resolve from the table's own folder (bench/results/).
+const fromTable = (path: string): string => relative(fileURLToPath(resultsDir), isAbsolute(path) ? path : `${kRoot}${path}`);
+if (charts.length > 0) rows.push('', `Charts: ${charts.map((c) => `[${fromRoot(c)}](${fromTable(c)})`).join(', ')}`);
+rows.push('', `Results: ${fromRoot(fileURLToPath(resultsFile))}`);
 writeFileSync(tableFile, `${rows.join('\n')}\n`);
 process.stderr.write(`${bar(selected.length, selected.length, `done; table in ${fileURLToPath(tableFile)}`, performance.now() - runStarted)}\n`);
 process.stdout.write(`${rows.join('\n')}\n`);
