@@ -145,6 +145,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       logLevel: 'silent',
       stallTimeoutMs: scenario.system?.stallTimeoutMs ?? 500,
       shutdownTimeoutMs: 3000,
+      ...(scenario.system?.spawnTimeoutMs === undefined ? {} : { spawnTimeoutMs: scenario.system.spawnTimeoutMs }),
       ...(scenario.system?.workerResourceLimits === undefined ? {} : { workerResourceLimits: scenario.system.workerResourceLimits }),
     };
     system = await ActorSystem.start(systemOptions);

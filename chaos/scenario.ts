@@ -72,7 +72,7 @@ export interface Scenario {
    */
   knownIssue?: string;
   /** Runtime options for the system under test (e.g. workerResourceLimits for heap exhaustion). */
-  system?: { stallTimeoutMs?: number; workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number } };
+  system?: { stallTimeoutMs?: number; spawnTimeoutMs?: number; workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number } };
 }
 
 /** Marks a scenario file's default export (and checks its shape when the file is loaded). */

@@ -145,4 +145,19 @@ describe('troupe/chaos fault injection', () => {
     await chaos.killWorker(0);
     expect(await exited).toMatchObject({ host: 0, exitCode: 1 });
   });
+
+  it('a restart order lost in a cut lane is ordered again until one is answered', { timeout: 60_000 }, async () => {
+    await using system = await startSystem({ workers: 2, spawnTimeoutMs: 500 });
+    const chaos = new Chaos(system);
+    const counter = await system.spawn(actor('counter'), { host: 1, args: { start: 5 } });
+    chaos.link('main', 1, { dropRate: 1 });
+    const unconfirmed = system.events.waitFor('supervisor.decided', (e) => e.child === counter.id && e.reason.startsWith('restart-unconfirmed'));
+    await chaos.killWorker(1);
+    const retry = await unconfirmed;
+    expect(retry).toMatchObject({ exit: 'abnormal', directive: 'restart' });
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === counter.id);
+    chaos.healAll();
+    await restarted;
+    expect(await counter.ask({ type: 'get' }, { timeoutMs: 10_000 })).toBe(5);
+  });
 });

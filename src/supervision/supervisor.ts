@@ -5,6 +5,7 @@
  * and carries the decision out through its host, one exit at a time.
  */
 import type { SpawnSpec } from '../codec/envelope.js';
+import { AskTimeoutError } from '../errors.js';
 import { SupervisorState, type Decision, type ExitKind, type ResolvedSupervisor, type RestartType } from './strategy.js';
 
 export interface SupervisorDriver {
@@ -138,6 +139,17 @@ export class Supervisor {
     const spec = this.#specs.get(child);
     if (spec === undefined) return Promise.resolve();
     this.#restartedAt.set(child, this.#driver.epochNow());
-    return this.#driver.restart(child, spec).catch(() => undefined);
+    return this.#driver.restart(child, spec).catch((error: unknown) => {
+      // A restart that failed to start reports its own exit, and a worker
+      // that died hands its actors over again; but an order (or its answer)
+      // lost on the way reports nothing, and would leave the child down for
+      // good. No answer within the spawn timeout is one more abnormal exit:
+      // judged like any other (intensity, backoff), restarted again (a
+      // restart of a child that did start halts it first). Not awaited: this
+      // may run inside a decision, and exits are judged one at a time.
+      if (error instanceof AskTimeoutError) {
+        void this.childExited(child, 'abnormal', `restart-unconfirmed: ${error.message}`, this.#driver.epochNow()).catch(() => undefined);
+      }
+    });
   }
 }
