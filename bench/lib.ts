@@ -246,20 +246,8 @@ export async function produce(send: (i: number) => boolean, n: number, burst: nu
   return { stalls, refused };
 }
 
-/**
- * A seeded PRNG (mulberry32) returning floats in [0, 1): benchmarks that pick
- * random peers or amounts replay the same choices on every run and thread.
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Benchmarks that pick random peers or amounts replay the same choices on every run and thread. */
+export { seededRandom } from '../examples/actors/random.js';
 
 /** Rate of `count` events in `ms` milliseconds, per second, rounded. */
 export const perSecond = (count: number, ms: number): number => Math.round(count / (ms / 1000));

@@ -1,3 +1,5 @@
+import { seededRandom as mulberry32 } from '../examples/actors/random.js';
+
 /**
  * Scenarios: small declarative files in chaos/scenarios/, one fault schedule
  * each. Times are a share of the run ('30%') or absolute ('1.5s', '400ms'),
@@ -108,16 +110,9 @@ export function parseSeed(text: string): number {
   return seed;
 }
 
-/** mulberry32: the scenario's own random draws (which worker, and nothing else). */
+/** The scenario's own random draws (which worker, and nothing else); the seed is mixed so seed 0 draws well too. */
 export function seededRandom(seed: number): () => number {
-  let a = (seed ^ 0x6d2b79f5) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((seed ^ 0x6d2b79f5) >>> 0);
 }
 
 /** A host as the runtime's Chaos API names it. */
