@@ -3,6 +3,24 @@ import { kInternals, type ActorRef, type DeadLetterEvent } from 'troupe';
 import { actor, fixture, startSystem } from './helpers.js';
 
 describe('worker faults', () => {
+  it("a dead worker's free slots go to its replacement instead of leaking", async () => {
+    await using system = await startSystem({ workers: 2 });
+    const slotMask = (1 << 21) - 1;
+    const spawner = await system.spawn(fixture('spawner'), { host: 1 });
+    const module = actor('counter').href;
+    const child = await spawner.ask<ActorRef>({ type: 'spawn', module });
+    expect(system.hostOf(child)).toBe(1);
+    // stopped on worker 1: its slot goes to worker 1's free list, then worker 1 dies
+    expect(await spawner.ask({ type: 'stop', ref: child })).toBe(true);
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === spawner.id);
+    system[kInternals].terminateWorker(1);
+    await restarted;
+    const reborn = await spawner.ask<ActorRef>({ type: 'spawn', module });
+    expect(reborn.id & slotMask).toBe(child.id & slotMask);
+    expect(reborn.id).not.toBe(child.id);
+    expect(await reborn.ask({ type: 'get' })).toBe(0);
+  });
+
   it('a worker that exits is replaced and its actors restart there under the same refs; asks it had taken reject with TROUPE_ERR_WORKER_EXITED', async () => {
     await using system = await startSystem();
     const doomed = await system.spawn(fixture('crasher'), { host: 0 });

@@ -683,11 +683,11 @@ export class Host implements RefHost, CellHost {
       return promise.then(
         (claimed) => {
           if (claimed === true) return this.#spawnAt(request.spec, request.host, id);
-          this.#freeSlots.push(slotOf(id));
+          this.#returnSlot(slotOf(id));
           throw new NameTakenError(name);
         },
         (error: unknown) => {
-          this.#freeSlots.push(slotOf(id));
+          this.#returnSlot(slotOf(id));
           throw error;
         },
       );
@@ -736,7 +736,7 @@ export class Host implements RefHost, CellHost {
     const id = claimed ?? this.directory.allocate(this.#freeSlots);
     if (id === undefined) return Promise.reject(new TooManyActorsError(MAX_SLOTS - 1));
     if (claimed === undefined && spec.n !== undefined && !this.#main!.claimName(spec.n, id)) {
-      this.#freeSlots.push(slotOf(id));
+      this.#returnSlot(slotOf(id));
       return Promise.reject(new NameTakenError(spec.n));
     }
     this.directory.place(id, host, spec.p);
@@ -754,8 +754,11 @@ export class Host implements RefHost, CellHost {
         this.#supervisorOf(spec.p)?.forget(id);
         // Its worker died with the spawn in hand, or init outlasted spawnTimeoutMs:
         // free the id (a start still under way sees it and aborts), or stop what did start.
-        if (!this.directory.isStarted(id)) this.directory.release(id);
-        else this.#detach(this.stopActor(id, 'spawn-failed'), 'stop');
+        if (!this.directory.isStarted(id)) {
+          // A start still under way (or a spawn record still queued) finds the
+          // slot no longer its own, whatever generation comes next, and aborts.
+          if (this.directory.release(id)) this.#recycle(id);
+        } else this.#detach(this.stopActor(id, 'spawn-failed'), 'stop');
         throw error;
       },
     );
@@ -1179,7 +1182,12 @@ export class Host implements RefHost, CellHost {
    * then the slot retires, so a stale ref can never wrap around to a stranger.
    */
   #recycle(id: number): void {
-    if (generationOf(id) < GENERATION_MASK) this.#freeSlots.push(slotOf(id));
+    if (generationOf(id) < GENERATION_MASK) this.#returnSlot(slotOf(id));
+  }
+
+  #returnSlot(slot: number): void {
+    this.#freeSlots.push(slot);
+    this.directory.keep(slot, this.index);
   }
 
   // ----------------------------------------------------------------- watch ---

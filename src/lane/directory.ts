@@ -19,8 +19,15 @@ import {
 
 export type ActorId = number & { readonly __brand: 'ActorId' };
 
-/** Entry bit set once the actor's init has run (see markStarted). */
+/** Entry bit set once the actor's init has run (see markStarted); only in a live entry. */
 const kStartedBit = 1 << 24;
+/**
+ * A freed entry (host byte 0) keeps, in its top byte, which host's free list
+ * holds the slot (host + 1): when that host is a worker that dies, its free
+ * list dies with it, and the main thread finds the slots here to hand to the
+ * replacement instead of leaking them.
+ */
+const kKeeperShift = 24;
 
 export const slotOf = (id: number): number => id & SLOT_MASK;
 export const generationOf = (id: number): number => id >>> SLOT_BITS;
@@ -71,7 +78,7 @@ export class Directory {
 
   isStarted(id: number): boolean {
     const entry = Atomics.load(this.#words, DIRECTORY_HEADER_INTS + slotOf(id));
-    return ((entry >>> 8) & GENERATION_MASK) === generationOf(id) && (entry & kStartedBit) !== 0;
+    return ((entry >>> 8) & GENERATION_MASK) === generationOf(id) && (entry & 0xff) !== 0 && (entry & kStartedBit) !== 0;
   }
 
   /** The supervisor of a live `id` (0 = root), as recorded when it was placed. */
@@ -98,6 +105,25 @@ export class Directory {
     if (((entry >>> 8) & GENERATION_MASK) !== generationOf(id) || (entry & 0xff) === 0) return false;
     Atomics.store(this.#words, index, generationOf(id) << 8);
     return true;
+  }
+
+  /** Records that `slot`, free, is on `host`'s free list (see kKeeperShift); a live entry is left alone. */
+  keep(slot: number, host: number): void {
+    const index = DIRECTORY_HEADER_INTS + slot;
+    const entry = Atomics.load(this.#words, index);
+    if ((entry & 0xff) !== 0) return;
+    Atomics.store(this.#words, index, (entry & (GENERATION_MASK << 8)) | ((host + 1) << kKeeperShift));
+  }
+
+  /** The free slots `host`'s free list held; a linear scan, for the rare worker-death path. */
+  keptBy(host: number): number[] {
+    const slots: number[] = [];
+    const end = DIRECTORY_HEADER_INTS + Math.min(Atomics.load(this.#words, DIR_NEXT_SLOT), MAX_SLOTS);
+    for (let i = DIRECTORY_HEADER_INTS + 1; i < end; i++) {
+      const entry = this.#words[i];
+      if ((entry & 0xff) === 0 && entry >>> kKeeperShift === host + 1) slots.push(i - DIRECTORY_HEADER_INTS);
+    }
+    return slots;
   }
 
   /** Every live id placed on `host`; a linear scan, for the rare worker-death path. */

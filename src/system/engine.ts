@@ -274,7 +274,8 @@ export class Engine implements MainDuties {
 
     const dead = this.#directory.idsOn(index);
     const deadSet = new Set<number>(dead);
-    const freed: number[] = [];
+    // The dead worker's free list died with it: its slots are marked in the directory.
+    const freed: number[] = this.#directory.keptBy(index);
     for (const id of dead) {
       // A spawn still queued in its lane: the replacement will start it.
       if (!this.#directory.isStarted(id)) continue;
@@ -282,7 +283,10 @@ export class Engine implements MainDuties {
       if (parent !== 0 && (deadSet.has(parent) || this.#directory.hostOf(parent) < 0)) {
         // Its supervisor died with it: when that supervisor is restarted, its
         // init starts the children it needs. This one is gone for good.
-        if (this.#directory.release(id) && generationOf(id) < GENERATION_MASK) freed.push(slotOf(id));
+        if (this.#directory.release(id) && generationOf(id) < GENERATION_MASK) {
+          freed.push(slotOf(id));
+          this.#directory.keep(slotOf(id), index);
+        }
         const name = this.#nameOf.get(id);
         if (name !== undefined) this.releaseName(name, id);
         this.host.announceGone(id, 'worker-exited');
