@@ -21,7 +21,7 @@
  * it replaces the default only when it beats it by more than `--margin`
  * (10 %), since runs on a 2 vCPU VM swing by more than that.
  *
- *   node dist/bench/tuning.js [--quick] [--knobs throughput,spinMicros,batchRecords,laneBytes] [--runs N] [--margin 0.1]
+ *   node dist/bench/tuning.js [--quick] [--knobs throughput,spinMicros,mainSpinMicros,batchRecords,laneBytes] [--runs N] [--margin 0.1]
  */
 import { defaults, ActorSystem, type SystemOptions } from 'troupe';
 import type { AskerReport } from './actors/asker.js';
@@ -43,12 +43,14 @@ const ringActors = 100;
 const ringHops = intFlag(flags, 'hops', quick ? 3_000 : 30_000);
 const timeoutMs = 300_000;
 
-type Knob = 'throughput' | 'spinMicros' | 'batchRecords' | 'laneBytes';
+type Knob = 'throughput' | 'spinMicros' | 'mainSpinMicros' | 'batchRecords' | 'laneBytes';
 
 const kSweeps: Record<Knob, { full: number[]; quick: number[] }> = {
   // --quick is a smoke test that the sweep still runs: one alternative per knob.
   throughput: { full: [4, 16, 64, 256, 1024], quick: [8] },
   spinMicros: { full: [0, 20, 50, 200, 1000], quick: [0] },
+  // The main thread's own spin: the paced asks and the swarm's coordinator run there.
+  mainSpinMicros: { full: [0, 50, 200], quick: [50] },
   batchRecords: { full: [8, 16, 64, 256, 1024], quick: [512] },
   laneBytes: { full: [65_536, 262_144, 1_048_576, 4_194_304], quick: [1_048_576] },
 };
