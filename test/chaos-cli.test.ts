@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ describe('npm run chaos (the CLI, as a child process)', () => {
     [['--scenario', 'partition-halves', '--workers', '1'], /names host 1, which a system of 1 worker does not have/],
     [['--scenario', 'worker-kill', '--workers', '0'], /--workers must be a whole number from 1/],
     [['--all', '--soak'], /choose one of/],
+    [['--scenario', './no/such/scenario.mjs'], /no scenario file at "\.\/no\/such\/scenario\.mjs"/],
+    [['--scenario', 'package.json/x.mjs'], /no scenario file at/],
     [['--scenario', 'baseline', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['--soak', '--cron', 'every tuesday'], /--cron is not a valid node-cron expression/],
   ])('bad input %j: a clear message, exit code 2, no stack trace', (args, message) => {
@@ -58,14 +60,30 @@ describe('npm run chaos (the CLI, as a child process)', () => {
   });
 
   it('a failing run still writes its history and says how to replay it', { timeout: 120_000 }, () => {
-    // This scenario demonstrates a known runtime issue: it fails, as expected (exit 0, XFAIL).
-    const { code, stdout } = chaos('--scenario', 'control-restart-lost', '--seed', '5', '--duration', '1500ms', '--out', out);
-    expect(code, stdout).toBe(0);
-    expect(stdout).toMatch(/XFAIL control-restart-lost/);
-    expect(stdout).toMatch(/replay: npm run chaos -- --scenario control-restart-lost --seed 5 --duration 1500ms/);
-    const dir = join(out, readdirSync(out).find((d) => d.includes('control-restart-lost'))!);
+    // A scenario file of the user's own that really fails: a restart order
+    // lost in a cut lane is only ordered again after spawnTimeoutMs, here far
+    // past the run, so the reliable channels into worker 1 cannot drain.
+    const file = join(out, 'restart-never-retried.mjs');
+    writeFileSync(
+      file,
+      `export default {
+        name: 'restart-never-retried',
+        description: 'a restart order lost, and no second one within the run',
+        system: { spawnTimeoutMs: 600000 },
+        faults: [
+          { at: '30%', for: '30%', do: { kind: 'link', from: 'main', to: 1, dropRate: 1 } },
+          { at: '40%', for: '20%', do: { kind: 'kill-worker', worker: 1 } },
+        ],
+      };\n`,
+    );
+    const { code, stdout } = chaos('--scenario', file, '--seed', '5', '--duration', '1500ms', '--out', out);
+    expect(code, stdout).toBe(1);
+    expect(stdout).toMatch(/FAIL +restart-never-retried/);
+    expect(stdout).toMatch(/did not drain/);
+    expect(stdout).toContain(`replay: npm run chaos -- --scenario ${file} --seed 5 --duration 1500ms`);
+    const dir = join(out, readdirSync(out).find((d) => d.includes('restart-never-retried-s5'))!);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ pass: false, outcome: 'xfail', drained: false });
+    expect(summary).toMatchObject({ pass: false, outcome: 'fail', drained: false });
     expect(existsSync(join(dir, 'history.jsonl'))).toBe(true);
     const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ type: 'run', seed: 5 });
