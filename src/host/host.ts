@@ -1605,7 +1605,12 @@ export class Host implements RefHost, CellHost {
     const queue = this.#runQueue;
     const end = queue.length;
     const throughput = this.#options.throughput;
-    while (this.#runHead < end) {
+    // Cells made ready by this round's own handlers run in it too, up to a
+    // budget: a chatty pair on one host (one message in flight) then costs a
+    // handler call per message, not a whole round (lane poll, stats, flush,
+    // microtask) each; the budget bounds how long the lanes wait.
+    const budget = handled + kRoundBudget;
+    while (this.#runHead < end || (this.#runHead < queue.length && handled < budget)) {
       const cell = queue[this.#runHead];
       queue[this.#runHead++] = undefined as unknown as Cell;
       cell.scheduled = false;
@@ -1870,6 +1875,9 @@ const kEmpty = new Uint8Array(0);
 
 // performance.timeOrigin is a getter into C++: read it once.
 const kTimeOrigin = performance.timeOrigin;
+
+/** Messages a round may handle for cells its own handlers made ready, before the lanes are read again. */
+const kRoundBudget = 256;
 
 function now(): number {
   return kTimeOrigin + performance.now();
