@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { SpawnSpec } from '../codec/envelope.js';
 import type { Supervisor } from '../supervision/supervisor.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
@@ -31,27 +30,20 @@ export interface CellHost {
   unwatch(watcher: number, target: number): void;
 }
 
+const kBusy = 1;
+const kScheduled = 2;
+const kReplied = 4;
+const kStarted = 8;
+
 /** One actor: behaviour, state, mailbox and lifecycle bookkeeping. */
 export class Cell {
   readonly id: ActorId;
   name: string | undefined = undefined;
-  spec: SpawnSpec | undefined = undefined;
   def: ActorDefinition | undefined = undefined;
   state: unknown = undefined;
   status: CellStatus = 'pending';
-  /** An async handler of this actor is awaiting; later messages wait. */
-  busy = false;
-  /** In the host's run queue. */
-  scheduled = false;
   mailbox: Mailbox | undefined = undefined;
   parent = 0;
-  /** Present once this actor has children: it supervises them. */
-  supervisor: Supervisor | undefined = undefined;
-  watchers: Set<number> | undefined = undefined;
-  /** What this actor watches, so its watches are dropped when it ends. */
-  watching: Set<number> | undefined = undefined;
-  /** Recreated after its worker died: watchers registered before are unknown here, so its end is broadcast. */
-  watchersUnknown = false;
   ctx: Context | undefined = undefined;
   // The message being handled; ctx.reply and ctx.sender read these, also after an await.
   curKindWord = 0;
@@ -59,24 +51,115 @@ export class Cell {
   curCorr = 0;
   curTrace = 0;
   curMessage: unknown = undefined;
-  replied = false;
-  stopping: Promise<void> | undefined = undefined;
-  halting: Promise<void> | undefined = undefined;
-  /** While a start (or restart) is under way: settles when it has finished, one way or the other. */
-  starting: Promise<void> | undefined = undefined;
   /**
    * Bumped when an incarnation is left behind (halted, stopped): an async
    * handler of an older one that settles late must not touch the new one.
    */
   incarnation = 0;
-  /** Fault injection: the next message crashes it (troupe/chaos). */
-  crashNext = false;
-  /** Reached `running` at least once (counted as spawned). */
-  started = false;
-  #idleWaiters: (() => void)[] | undefined = undefined;
+  /** busy, scheduled, replied, started: bits of one small integer, not a field each. */
+  #flags = 0;
+  /** What most actors never need, allocated by the first that does: a million idle actors stay small. */
+  #rare: RareCellState | undefined = undefined;
 
   constructor(id: ActorId) {
     this.id = id;
+  }
+
+  /** An async handler of this actor is awaiting; later messages wait. */
+  get busy(): boolean {
+    return (this.#flags & kBusy) !== 0;
+  }
+  set busy(value: boolean) {
+    this.#flags = value ? this.#flags | kBusy : this.#flags & ~kBusy;
+  }
+
+  /** In the host's run queue. */
+  get scheduled(): boolean {
+    return (this.#flags & kScheduled) !== 0;
+  }
+  set scheduled(value: boolean) {
+    this.#flags = value ? this.#flags | kScheduled : this.#flags & ~kScheduled;
+  }
+
+  /** The message being handled has been answered. */
+  get replied(): boolean {
+    return (this.#flags & kReplied) !== 0;
+  }
+  set replied(value: boolean) {
+    this.#flags = value ? this.#flags | kReplied : this.#flags & ~kReplied;
+  }
+
+  /** Reached `running` at least once (counted as spawned). */
+  get started(): boolean {
+    return (this.#flags & kStarted) !== 0;
+  }
+  set started(value: boolean) {
+    this.#flags = value ? this.#flags | kStarted : this.#flags & ~kStarted;
+  }
+
+  #rareState(): RareCellState {
+    return (this.#rare ??= new RareCellState());
+  }
+
+  /** Present once this actor has children: it supervises them. */
+  get supervisor(): Supervisor | undefined {
+    return this.#rare?.supervisor;
+  }
+  set supervisor(value: Supervisor | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().supervisor = value;
+  }
+
+  get watchers(): Set<number> | undefined {
+    return this.#rare?.watchers;
+  }
+  set watchers(value: Set<number> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().watchers = value;
+  }
+
+  /** What this actor watches, so its watches are dropped when it ends. */
+  get watching(): Set<number> | undefined {
+    return this.#rare?.watching;
+  }
+  set watching(value: Set<number> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().watching = value;
+  }
+
+  /** Recreated after its worker died: watchers registered before are unknown here, so its end is broadcast. */
+  get watchersUnknown(): boolean {
+    return this.#rare?.watchersUnknown ?? false;
+  }
+  set watchersUnknown(value: boolean) {
+    if (value || this.#rare !== undefined) this.#rareState().watchersUnknown = value;
+  }
+
+  get stopping(): Promise<void> | undefined {
+    return this.#rare?.stopping;
+  }
+  set stopping(value: Promise<void> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().stopping = value;
+  }
+
+  get halting(): Promise<void> | undefined {
+    return this.#rare?.halting;
+  }
+  set halting(value: Promise<void> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().halting = value;
+  }
+
+  /** While a start (or restart) is under way: settles when it has finished, one way or the other. */
+  get starting(): Promise<void> | undefined {
+    return this.#rare?.starting;
+  }
+  set starting(value: Promise<void> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().starting = value;
+  }
+
+  /** Fault injection: the next message crashes it (troupe/chaos). */
+  get crashNext(): boolean {
+    return this.#rare?.crashNext ?? false;
+  }
+  set crashNext(value: boolean) {
+    if (value || this.#rare !== undefined) this.#rareState().crashNext = value;
   }
 
   get label(): string {
@@ -94,17 +177,29 @@ export class Cell {
   /** Resolves once no handler of this actor is running. */
   whenIdle(): Promise<void> {
     if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
+    return new Promise((resolve) => (this.#rareState().idleWaiters ??= []).push(resolve));
   }
 
   markIdle(): void {
     this.busy = false;
-    const waiters = this.#idleWaiters;
+    const waiters = this.#rare?.idleWaiters;
     if (waiters !== undefined) {
-      this.#idleWaiters = undefined;
+      this.#rare!.idleWaiters = undefined;
       for (const resolve of waiters) resolve();
     }
   }
+}
+
+class RareCellState {
+  supervisor: Supervisor | undefined = undefined;
+  watchers: Set<number> | undefined = undefined;
+  watching: Set<number> | undefined = undefined;
+  watchersUnknown = false;
+  stopping: Promise<void> | undefined = undefined;
+  halting: Promise<void> | undefined = undefined;
+  starting: Promise<void> | undefined = undefined;
+  crashNext = false;
+  idleWaiters: (() => void)[] | undefined = undefined;
 }
 
 /** The `ctx` handed to an actor's handlers. */
@@ -112,9 +207,8 @@ export class Context implements ActorContext {
   readonly #host: CellHost;
   readonly #cell: Cell;
   #self: ActorRef | undefined;
-  #log: Logger | undefined;
-  #tracedLog: Logger | undefined;
-  #tracedLogFor = 0;
+  /** Made by the first ctx.log: most actors never log. */
+  #logs: { base: Logger; traced: Logger | undefined; tracedFor: number } | undefined;
 
   constructor(host: CellHost, cell: Cell) {
     this.#host = host;
@@ -135,14 +229,18 @@ export class Context implements ActorContext {
   }
 
   get log(): Logger {
-    const base = (this.#log ??= this.#host.log.child(this.#cell.name === undefined ? { actor: this.#cell.id } : { actor: this.#cell.id, actorName: this.#cell.name }));
+    const logs = (this.#logs ??= {
+      base: this.#host.log.child(this.#cell.name === undefined ? { actor: this.#cell.id } : { actor: this.#cell.id, actorName: this.#cell.name }),
+      traced: undefined,
+      tracedFor: 0,
+    });
     const trace = this.#cell.curTrace;
-    if (trace === 0) return base;
-    if (this.#tracedLogFor !== trace) {
-      this.#tracedLog = base.child({ correlationId: trace });
-      this.#tracedLogFor = trace;
+    if (trace === 0) return logs.base;
+    if (logs.tracedFor !== trace) {
+      logs.traced = logs.base.child({ correlationId: trace });
+      logs.tracedFor = trace;
     }
-    return this.#tracedLog!;
+    return logs.traced!;
   }
 
   get correlationId(): number | undefined {

@@ -106,6 +106,7 @@ export class Host implements RefHost, CellHost {
   readonly #cells = new Map<number, Cell>();
   readonly #pending = new PendingTable();
   readonly #freeSlots: number[];
+  readonly #interned = new Map<string, string>();
   readonly #definitions = new Map<string, Promise<ActorDefinition>>();
   readonly #maxPayload: number;
   #runQueue: Cell[] = [];
@@ -712,7 +713,7 @@ export class Host implements RefHost, CellHost {
     if (typeof exportName !== 'string') throw new InvalidArgumentError('spawn option "export" must be a string');
     const restart = resolveRestartType(options?.restart);
     assertEncodable(options?.args, this.#options.maxMessageDepth);
-    const spec: SpawnSpec = { u: url, e: exportName, a: options?.args, p: parent };
+    const spec: SpawnSpec = { u: this.#intern(url), e: this.#intern(exportName), a: options?.args, p: parent };
     if (name !== undefined) spec.n = name;
     if (restart !== 'permanent') spec.r = restart;
     return { spec, host: this.#placement(options?.host) };
@@ -805,7 +806,6 @@ export class Host implements RefHost, CellHost {
       return;
     }
     if (recreated) cell.watchersUnknown = true;
-    cell.spec = spec;
     cell.name = spec.n;
     cell.parent = spec.p;
     cell.status = 'starting';
@@ -1507,7 +1507,22 @@ export class Host implements RefHost, CellHost {
       this.#replyErrorTo(src, corr, new DecodeError('a spawn record without module, export and parent'));
       return undefined;
     }
+    candidate.u = this.#intern(candidate.u);
+    candidate.e = this.#intern(candidate.e);
     return candidate as SpawnSpec;
+  }
+
+  /**
+   * One copy of each module URL and export name, however many actors are
+   * spawned from it: a decoded spec would otherwise carry its own copy into
+   * every cell and every supervisor's child spec (~100 B an actor). Bounded,
+   * so a flood of distinct URLs cannot grow it without end.
+   */
+  #intern(text: string): string {
+    const known = this.#interned.get(text);
+    if (known !== undefined) return known;
+    if (this.#interned.size < kInternedStrings) this.#interned.set(text, text);
+    return text;
   }
 
   /** Decodes a payload only for reporting; undefined when it is empty or broken. */
@@ -1875,6 +1890,9 @@ const kEmpty = new Uint8Array(0);
 
 // performance.timeOrigin is a getter into C++: read it once.
 const kTimeOrigin = performance.timeOrigin;
+
+/** Distinct module URLs and export names a host keeps one copy of. */
+const kInternedStrings = 4096;
 
 /** Messages a round may handle for cells its own handlers made ready, before the lanes are read again. */
 const kRoundBudget = 256;

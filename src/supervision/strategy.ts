@@ -98,11 +98,6 @@ export function resolveRestartType(restart: unknown): RestartType {
  */
 export type ExitKind = 'normal' | 'abnormal';
 
-export interface ChildState {
-  id: number;
-  restart: RestartType;
-}
-
 export interface Decision {
   /** Children to stop for good (temporary ones caught in a group restart, and the exited one when not restarted). */
   remove: number[];
@@ -118,8 +113,8 @@ export interface Decision {
  */
 export class SupervisorState {
   readonly options: ResolvedSupervisor;
-  /** Insertion order is start order. */
-  readonly children = new Map<number, ChildState>();
+  /** Each child's restart type; insertion order is start order. One entry, no object: a root may supervise a million. */
+  readonly children = new Map<number, RestartType>();
   readonly #restartTimes: number[] = [];
   /** Consecutive restarts per child, for backoff; cleared when the window passes without one. */
   readonly #streak = new Map<number, { count: number; at: number }>();
@@ -129,7 +124,7 @@ export class SupervisorState {
   }
 
   add(id: number, restart: RestartType): void {
-    this.children.set(id, { id, restart });
+    this.children.set(id, restart);
   }
 
   remove(id: number): void {
@@ -141,7 +136,7 @@ export class SupervisorState {
   decide(childId: number, kind: ExitKind, now: number): Decision {
     const child = this.children.get(childId);
     if (child === undefined) return { remove: [], restart: [], escalate: false };
-    const restartable = child.restart === 'permanent' || (child.restart === 'transient' && kind === 'abnormal');
+    const restartable = child === 'permanent' || (child === 'transient' && kind === 'abnormal');
     if (!restartable) {
       // A temporary child, or a transient one that finished: removed, and it
       // causes no restart of anyone, whatever the strategy.
@@ -157,7 +152,7 @@ export class SupervisorState {
     const restart: number[] = [];
     for (const id of group) {
       // A temporary sibling is not restarted, not even when the group is.
-      if (id !== childId && this.children.get(id)!.restart === 'temporary') remove.push(id);
+      if (id !== childId && this.children.get(id) === 'temporary') remove.push(id);
       else restart.push(id);
     }
     return { remove, restart, escalate: false };
