@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { ActorRef, ActorSystem, SpawnOptions } from 'troupe';
 import type { HeapProbeReport } from './actors/heap-probe.js';
 import { progress, sleep } from './lib.js';
+import { runInNewContext } from 'node:vm';
 
 /** Hosts publish their heap every 250 ms; wait for a sample taken after a collection. */
 export const kFreshSampleMs = 600;
@@ -20,6 +21,14 @@ const kProbeUrl = new URL('./actors/heap-probe.js', import.meta.url);
  */
 export function exposeGc(): void {
   setFlagsFromString('--expose-gc');
+}
+
+/** Heap in use on this (the main) thread after collecting garbage twice. */
+export function mainHeapAfterGc(): number {
+  const gc = ((globalThis as { gc?: () => void }).gc ?? runInNewContext('gc')) as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
 }
 
 /** One heap probe per worker (bench/actors/heap-probe), in worker order. */
