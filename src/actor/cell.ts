@@ -101,19 +101,36 @@ export class Cell {
     return (this.#rare ??= new RareCellState());
   }
 
+  /** A field at its default (undefined, false) takes no object: the last one cleared drops it. */
+  #setRare<K extends Exclude<keyof RareCellState, 'isEmpty'>>(key: K, value: RareCellState[K]): void {
+    if (value !== undefined && value !== false) this.#rareState()[key] = value;
+    else if (this.#rare !== undefined) {
+      this.#rare[key] = value;
+      this.#dropRareIfEmpty();
+    }
+  }
+
+  /**
+   * Every start sets `starting` for a moment: without this, each actor would
+   * keep an empty RareCellState (~100 B) for the rest of its life.
+   */
+  #dropRareIfEmpty(): void {
+    if (this.#rare?.isEmpty() === true) this.#rare = undefined;
+  }
+
   /** Present once this actor has children: it supervises them. */
   get supervisor(): Supervisor | undefined {
     return this.#rare?.supervisor;
   }
   set supervisor(value: Supervisor | undefined) {
-    if (value !== undefined || this.#rare !== undefined) this.#rareState().supervisor = value;
+    this.#setRare('supervisor', value);
   }
 
   get watchers(): Set<number> | undefined {
     return this.#rare?.watchers;
   }
   set watchers(value: Set<number> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) this.#rareState().watchers = value;
+    this.#setRare('watchers', value);
   }
 
   /** What this actor watches, so its watches are dropped when it ends. */
@@ -121,7 +138,7 @@ export class Cell {
     return this.#rare?.watching;
   }
   set watching(value: Set<number> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) this.#rareState().watching = value;
+    this.#setRare('watching', value);
   }
 
   /** Recreated after its worker died: watchers registered before are unknown here, so its end is broadcast. */
@@ -129,21 +146,21 @@ export class Cell {
     return this.#rare?.watchersUnknown ?? false;
   }
   set watchersUnknown(value: boolean) {
-    if (value || this.#rare !== undefined) this.#rareState().watchersUnknown = value;
+    this.#setRare('watchersUnknown', value);
   }
 
   get stopping(): Promise<void> | undefined {
     return this.#rare?.stopping;
   }
   set stopping(value: Promise<void> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) this.#rareState().stopping = value;
+    this.#setRare('stopping', value);
   }
 
   get halting(): Promise<void> | undefined {
     return this.#rare?.halting;
   }
   set halting(value: Promise<void> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) this.#rareState().halting = value;
+    this.#setRare('halting', value);
   }
 
   /** While a start (or restart) is under way: settles when it has finished, one way or the other. */
@@ -151,7 +168,7 @@ export class Cell {
     return this.#rare?.starting;
   }
   set starting(value: Promise<void> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) this.#rareState().starting = value;
+    this.#setRare('starting', value);
   }
 
   /** Fault injection: the next message crashes it (troupe/chaos). */
@@ -159,7 +176,7 @@ export class Cell {
     return this.#rare?.crashNext ?? false;
   }
   set crashNext(value: boolean) {
-    if (value || this.#rare !== undefined) this.#rareState().crashNext = value;
+    this.#setRare('crashNext', value);
   }
 
   get label(): string {
@@ -185,6 +202,7 @@ export class Cell {
     const waiters = this.#rare?.idleWaiters;
     if (waiters !== undefined) {
       this.#rare!.idleWaiters = undefined;
+      this.#dropRareIfEmpty();
       for (const resolve of waiters) resolve();
     }
   }
@@ -200,6 +218,20 @@ class RareCellState {
   starting: Promise<void> | undefined = undefined;
   crashNext = false;
   idleWaiters: (() => void)[] | undefined = undefined;
+
+  isEmpty(): boolean {
+    return (
+      this.supervisor === undefined &&
+      this.watchers === undefined &&
+      this.watching === undefined &&
+      !this.watchersUnknown &&
+      this.stopping === undefined &&
+      this.halting === undefined &&
+      this.starting === undefined &&
+      !this.crashNext &&
+      this.idleWaiters === undefined
+    );
+  }
 }
 
 /** The `ctx` handed to an actor's handlers. */

@@ -20,7 +20,8 @@ export interface SpawnOptions<TArgs = unknown> {
    * OTP restart type, applied by the actor's supervisor (its parent, or the
    * root for `system.spawn`): `permanent` is always restarted, `transient` only
    * after an abnormal exit, `temporary` never (not even when a sibling's
-   * failure takes it down). @default 'permanent'
+   * failure takes it down), so its supervisor keeps no spec for it: a
+   * temporary child costs its supervisor one map entry. @default 'permanent'
    */
   restart?: 'permanent' | 'transient' | 'temporary';
 }

@@ -507,7 +507,7 @@ export class Host implements RefHost, CellHost {
         cell.crashNext = false;
         throw new ChaosFaultError(`actor ${cell.label} crashed by fault injection`);
       }
-      result = cell.def!.receive(cell.state, msg, cell.ctx!);
+      result = cell.def!.receive(cell.state, msg, cell.ctx ?? this.#contextOf(cell));
     } catch (error) {
       this.#current = previous;
       this.#crashedSafely(cell, error);
@@ -809,10 +809,11 @@ export class Host implements RefHost, CellHost {
     cell.name = spec.n;
     cell.parent = spec.p;
     cell.status = 'starting';
-    cell.ctx ??= new Context(this, cell);
     try {
       cell.def = await this.#definition(spec.u, spec.e);
-      cell.state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, cell.ctx);
+      // init gets a ctx that is not kept: the cell makes its own with its first
+      // message, so an actor that has only been spawned costs no Context (~56 B).
+      cell.state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, cell.ctx ?? new Context(this, cell));
     } catch (error) {
       const typed = error instanceof TroupeError ? error : new ActorInitError(cell.label, error);
       if (cell.status !== 'starting') {
@@ -1068,11 +1069,15 @@ export class Host implements RefHost, CellHost {
     this.#detach(this.#exit(cell, 'abnormal', `crashed: ${wire.message}`), 'exit');
   }
 
+  #contextOf(cell: Cell): Context {
+    return (cell.ctx ??= new Context(this, cell));
+  }
+
   async #runOnStop(cell: Cell, state: unknown): Promise<void> {
     const onStop = cell.def?.onStop;
-    if (onStop === undefined || cell.ctx === undefined) return;
+    if (onStop === undefined) return;
     try {
-      await onStop(state, cell.ctx);
+      await onStop(state, this.#contextOf(cell));
     } catch (error) {
       this.log.warn({ actor: cell.id, err: error }, 'onStop threw');
     }

@@ -1,8 +1,9 @@
 /**
  * A supervisor at work: one per actor that has children, plus the root on
  * the main thread. It keeps its children's specs (as an OTP supervisor keeps
- * child specs), hears how each child exited, decides with SupervisorState,
- * and carries the decision out through its host, one exit at a time.
+ * child specs; not a temporary child's, which is never restarted), hears how
+ * each child exited, decides with SupervisorState, and carries the decision
+ * out through its host, one exit at a time.
  */
 import type { SpawnSpec } from '../codec/envelope.js';
 import { AskTimeoutError } from '../errors.js';
@@ -52,8 +53,12 @@ export class Supervisor {
   }
 
   add(id: number, spec: SpawnSpec): void {
-    this.#state.add(id, (spec.r ?? 'permanent') as RestartType);
-    this.#specs.set(id, spec);
+    const restart = (spec.r ?? 'permanent') as RestartType;
+    this.#state.add(id, restart);
+    // A temporary child is never restarted, so its spec (and its init args)
+    // would only take memory: OTP's supervisors drop them too. A million
+    // temporary children cost their supervisor one map entry each.
+    if (restart !== 'temporary') this.#specs.set(id, spec);
   }
 
   forget(id: number): void {

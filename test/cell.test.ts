@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { Cell } from '../dist/src/actor/cell.js';
+
+// A cell keeps its rarely used lifecycle fields in one object made on demand
+// and dropped when the last of them is cleared: clearing one must never lose
+// another that is still set.
+describe('cell lifecycle fields', () => {
+  it('clearing one rare field keeps the others', async () => {
+    const cell = new Cell(7 as never);
+    const watchers = new Set([1, 2]);
+    cell.watchers = watchers;
+    cell.crashNext = true;
+    const starting = Promise.resolve();
+    cell.starting = starting;
+    cell.starting = undefined;
+    expect(cell.starting).toBeUndefined();
+    expect(cell.watchers).toBe(watchers);
+    expect(cell.crashNext).toBe(true);
+
+    cell.crashNext = false;
+    cell.watchers = undefined;
+    expect(cell.watchers).toBeUndefined();
+    expect(cell.crashNext).toBe(false);
+    expect(cell.watchersUnknown).toBe(false);
+
+    // Set again after everything was cleared (the object made anew).
+    cell.watchersUnknown = true;
+    cell.halting = starting;
+    expect(cell.watchersUnknown).toBe(true);
+    expect(cell.halting).toBe(starting);
+  });
+
+  it('idle waiters are released when the handler finishes, with other fields intact', async () => {
+    const cell = new Cell(8 as never);
+    cell.busy = true;
+    cell.watchersUnknown = true;
+    let released = 0;
+    const idle = Promise.all([cell.whenIdle().then(() => released++), cell.whenIdle().then(() => released++)]);
+    expect(released).toBe(0);
+    cell.markIdle();
+    await idle;
+    expect(released).toBe(2);
+    expect(cell.busy).toBe(false);
+    expect(cell.watchersUnknown).toBe(true);
+    await expect(cell.whenIdle()).resolves.toBeUndefined();
+  });
+});
