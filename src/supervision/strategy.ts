@@ -111,20 +111,26 @@ export interface Decision {
  * Restart bookkeeping of one supervisor: its children in start order and the
  * times of its recent restarts (OTP's intensity window).
  */
-export class SupervisorState {
+export class SupervisorState<Child = RestartType> {
   readonly options: ResolvedSupervisor;
-  /** Each child's restart type; insertion order is start order. One entry, no object: a root may supervise a million. */
-  readonly children = new Map<number, RestartType>();
+  /**
+   * Each child's record, its restart type read by `restartOf`; insertion order
+   * is start order. One map entry per child, whatever the record: a root may
+   * supervise a million.
+   */
+  readonly children = new Map<number, Child>();
+  readonly #restartOf: (child: Child) => RestartType;
   readonly #restartTimes: number[] = [];
   /** Consecutive restarts per child, for backoff; cleared when the window passes without one. */
   readonly #streak = new Map<number, { count: number; at: number }>();
 
-  constructor(options: ResolvedSupervisor) {
+  constructor(options: ResolvedSupervisor, restartOf: (child: Child) => RestartType = (child) => child as RestartType) {
     this.options = options;
+    this.#restartOf = restartOf;
   }
 
-  add(id: number, restart: RestartType): void {
-    this.children.set(id, restart);
+  add(id: number, child: Child): void {
+    this.children.set(id, child);
   }
 
   remove(id: number): void {
@@ -134,8 +140,9 @@ export class SupervisorState {
 
   /** OTP's rules for a child that exited, counted against the intensity at `now`. */
   decide(childId: number, kind: ExitKind, now: number): Decision {
-    const child = this.children.get(childId);
-    if (child === undefined) return { remove: [], restart: [], escalate: false };
+    const record = this.children.get(childId);
+    if (record === undefined) return { remove: [], restart: [], escalate: false };
+    const child = this.#restartOf(record);
     const restartable = child === 'permanent' || (child === 'transient' && kind === 'abnormal');
     if (!restartable) {
       // A temporary child, or a transient one that finished: removed, and it
@@ -152,7 +159,7 @@ export class SupervisorState {
     const restart: number[] = [];
     for (const id of group) {
       // A temporary sibling is not restarted, not even when the group is.
-      if (id !== childId && this.children.get(id) === 'temporary') remove.push(id);
+      if (id !== childId && this.#restartOf(this.children.get(id)!) === 'temporary') remove.push(id);
       else restart.push(id);
     }
     return { remove, restart, escalate: false };

@@ -37,9 +37,13 @@ export interface DecisionReport {
 export type ChildExit = ExitKind | 'stopped';
 
 export class Supervisor {
-  readonly #state: SupervisorState;
+  /**
+   * A child's record is its spec, kept to start it again; a temporary child is
+   * never restarted, so it keeps only its restart type (OTP drops those specs
+   * too): a million temporary children cost one map entry each.
+   */
+  readonly #state: SupervisorState<SpawnSpec | 'temporary'>;
   readonly #driver: SupervisorDriver;
-  readonly #specs = new Map<number, SpawnSpec>();
   /** When this supervisor last ordered each child restarted (epoch ms). */
   readonly #restartedAt = new Map<number, number>();
   readonly #random: () => number;
@@ -47,23 +51,17 @@ export class Supervisor {
   #givenUp = false;
 
   constructor(options: ResolvedSupervisor, driver: SupervisorDriver, random: () => number = Math.random) {
-    this.#state = new SupervisorState(options);
+    this.#state = new SupervisorState<SpawnSpec | 'temporary'>(options, (child) => (child === 'temporary' ? child : ((child.r ?? 'permanent') as RestartType)));
     this.#driver = driver;
     this.#random = random;
   }
 
   add(id: number, spec: SpawnSpec): void {
-    const restart = (spec.r ?? 'permanent') as RestartType;
-    this.#state.add(id, restart);
-    // A temporary child is never restarted, so its spec (and its init args)
-    // would only take memory: OTP's supervisors drop them too. A million
-    // temporary children cost their supervisor one map entry each.
-    if (restart !== 'temporary') this.#specs.set(id, spec);
+    this.#state.add(id, spec.r === 'temporary' ? 'temporary' : spec);
   }
 
   forget(id: number): void {
     this.#state.remove(id);
-    this.#specs.delete(id);
     this.#restartedAt.delete(id);
   }
 
@@ -141,8 +139,8 @@ export class Supervisor {
   }
 
   #restart(child: number): Promise<void> {
-    const spec = this.#specs.get(child);
-    if (spec === undefined) return Promise.resolve();
+    const spec = this.#state.children.get(child);
+    if (spec === undefined || spec === 'temporary') return Promise.resolve();
     this.#restartedAt.set(child, this.#driver.epochNow());
     return this.#driver.restart(child, spec).catch((error: unknown) => {
       // A restart that failed to start reports its own exit, and a worker
