@@ -19,7 +19,9 @@
  * relative to the default measured in the same sweep. The recommendation is
  * the best score whose paced CPU stays within 1.5× the default's (+2 points);
  * it replaces the default only when it beats it by more than `--margin`
- * (10 %), since runs on a 2 vCPU VM swing by more than that.
+ * (10 %), since runs on a 2 vCPU VM swing by more than that. A lane smaller
+ * than the shipped one is never recommended: it would lower the largest
+ * message users may send.
  *
  *   node dist/bench/tuning.js [--quick] [--knobs throughput,spinMicros,mainSpinMicros,batchRecords,laneBytes] [--runs N] [--margin 0.1]
  */
@@ -169,13 +171,21 @@ for (const knob of knobs) {
   const rows = measured.map((m) => ({ value: m.value, isDefault: m.value === shipped, measure: m.measure, score: score(m.measure, base), runs: m.runs }));
   sweeps[knob] = rows;
   const cpuCap = base.pacedCpuPercent * 1.5 + 2;
-  const eligible = rows.filter((r) => r.measure.pacedCpuPercent <= cpuCap);
+  // A smaller lane also lowers the largest message users may send (half a
+  // lane): a limit their code meets as an error, which no score weighs. Such
+  // a value is reported, never made the default.
+  const keepsContract = (r: { value: number }): boolean => knob !== 'laneBytes' || r.value >= shipped;
+  const eligible = rows.filter((r) => r.measure.pacedCpuPercent <= cpuCap && keepsContract(r));
   const best = eligible.reduce((a, b) => (b.score > a.score ? b : a));
   const change = best.value !== shipped && best.score > 1 + margin;
   const pick = change ? best : rows.find((r) => r.isDefault)!;
-  const why = change
+  const barred = rows
+    .filter((r) => !keepsContract(r) && r.score > 1 + margin)
+    .map((r) => `; ${r.value} scored ${r.score} but caps a message at ${r.value / 2 / 1024} KiB (set it yourself if your messages are small)`)
+    .join('');
+  const why = (change
     ? `score ${best.score} vs 1 for ${shipped} (tell ${best.measure.tellPerSec} vs ${base.tellPerSec} msgs/s, big ${best.measure.bigPerSec} vs ${base.bigPerSec}, ring ${best.measure.ringPerSec} vs ${base.ringPerSec} hops/s, ask p50 ${best.measure.askP50Us} vs ${base.askP50Us} µs, p99 ${best.measure.askP99Us} vs ${base.askP99Us} µs, paced CPU ${best.measure.pacedCpuPercent}% vs ${base.pacedCpuPercent}%)`
-    : `no setting beat ${shipped} by more than ${Math.round(margin * 100)} % (best: ${best.value} at score ${best.score})`;
+    : `no setting beat ${shipped} by more than ${Math.round(margin * 100)} % (best: ${best.value} at score ${best.score})`) + barred;
   recommended[knob] = { value: pick.value, shipped, change, score: pick.score, why };
   progress(`${knob}: recommend ${pick.value}${change ? ` (shipped ${shipped})` : ' (keep)'}: ${why}`);
   for (const r of rows) summary.push({ metric: `${knob}=${r.value}${r.isDefault ? ' (default)' : ''}: score`, value: r.score, unit: '× default' });
