@@ -168,7 +168,13 @@ export class Cell {
     return this.#rare?.starting;
   }
   set starting(value: Promise<void> | undefined) {
-    this.#setRare('starting', value);
+    // Set and cleared at every start: spelled out, as a keyed store through
+    // #setRare is megamorphic and showed in restart profiles.
+    if (value !== undefined) this.#rareState().starting = value;
+    else if (this.#rare !== undefined) {
+      this.#rare.starting = undefined;
+      this.#dropRareIfEmpty();
+    }
   }
 
   /** Fault injection: the next message crashes it (troupe/chaos). */

@@ -7,7 +7,12 @@ export const kActorDefinition = Symbol.for('troupe.actor-definition');
 
 /** The behaviour of an actor: plain logic; the runtime owns mailbox, lifecycle and threads. */
 export interface ActorBehavior<TState, TMsg, TArgs> {
-  /** Builds the initial state; runs on the actor's host at spawn and again at every restart. */
+  /**
+   * Builds the initial state; runs on the actor's host at spawn and again at
+   * every restart. Its `ctx` acts for the same actor as the one handlers get,
+   * but is not the same object (an actor that is only spawned keeps none):
+   * compare refs by `id`, not by identity.
+   */
   init?: (args: TArgs, ctx: ActorContext<TMsg>) => TState | Promise<TState>;
   /**
    * Handles one message. Mutate `state` in place; the return value is ignored

@@ -26,7 +26,9 @@ export type ControlMessage =
   /** `consumedTo`: how far the dead host had read the lane from the receiving host. */
   | { type: 'host-down'; host: number; detail: string; consumedTo: number }
   | { type: 'close' }
-  | { type: 'chaos'; fault: WorkerFault };
+  | { type: 'chaos'; fault: WorkerFault }
+  /** To a spare: actor modules the system runs, imported ahead so a takeover's restarts do not wait for them. */
+  | { type: 'warm'; urls: string[] };
 
 /** Faults a worker inflicts on itself when told (troupe/chaos). */
 export type WorkerFault =

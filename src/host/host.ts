@@ -63,7 +63,11 @@ import { LinkFaults } from './link-faults.js';
 import { Outbox } from './outbox.js';
 import { PendingTable } from './pending.js';
 
-export type HostInit = Omit<WorkerBoot, 'systemId' | 'preload'> & { logger: Logger };
+export type HostInit = Omit<WorkerBoot, 'systemId' | 'preload'> & {
+  logger: Logger;
+  /** Actor modules this thread imported before it became a host (a spare's warm-up), by URL. */
+  loadedModules?: ReadonlyMap<string, Record<string, unknown>>;
+};
 
 /** Duties only the main thread performs; worker hosts reach them through records to host 0. */
 export interface MainDuties {
@@ -72,6 +76,8 @@ export interface MainDuties {
   releaseName(name: string, id: number): void;
   /** The root supervisor gave up. */
   escalated(reason: string): void;
+  /** A spawn from the main thread names this actor module (the spare worker imports it ahead). */
+  moduleUsed(url: string): void;
 }
 
 /** Host of worker `i` is `i + 1`; host 0 is the main thread. */
@@ -107,6 +113,7 @@ export class Host implements RefHost, CellHost {
   readonly #pending = new PendingTable();
   readonly #freeSlots: number[];
   readonly #interned = new Map<string, string>();
+  readonly #loadedModules: ReadonlyMap<string, Record<string, unknown>> | undefined;
   readonly #definitions = new Map<string, Promise<ActorDefinition>>();
   readonly #maxPayload: number;
   #runQueue: Cell[] = [];
@@ -122,6 +129,10 @@ export class Host implements RefHost, CellHost {
   // scheduling
   #inPump = false;
   #pumpScheduled = false;
+  /** Pump rounds so far: tells a deferred idle that a round has run since it was asked for. */
+  #rounds = 0;
+  /** Lifecycle work (exits, starts, stops) running as promises: a spin now would hold it. */
+  #detachedWork = 0;
   #waitPending = false;
   #parked = false;
   /** When a record last arrived from another host; only cross-thread traffic earns a spin. */
@@ -173,6 +184,7 @@ export class Host implements RefHost, CellHost {
     this.hostCount = init.hostBlocks.length;
     this.#options = init.options;
     this.log = init.logger;
+    this.#loadedModules = init.loadedModules;
     this.directory = new Directory(init.directory);
     this.#freeSlots = init.freeSlots;
     const block = init.hostBlocks[init.index];
@@ -671,6 +683,7 @@ export class Host implements RefHost, CellHost {
       return Promise.reject(error);
     }
     if (this.#closed || (parent === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
+    this.#main?.moduleUsed(request.spec.u);
     if (request.spec.n !== undefined && this.index !== 0) {
       // Names are registered on the main thread: claim it there for an id
       // allocated here, then spawn from here as usual (so the supervisor knows
@@ -865,7 +878,10 @@ export class Host implements RefHost, CellHost {
     const key = `${exportName}@${url}`;
     let loading = this.#definitions.get(key);
     if (loading === undefined) {
-      loading = import(url).then(
+      // A module the spare imported ahead is used as is: import() of it would
+      // still wait for a turn of an event loop busy with a takeover's restarts.
+      const loaded = this.#loadedModules?.get(url);
+      loading = (loaded === undefined ? import(url) : Promise.resolve(loaded)).then(
         (module: Record<string, unknown>) => {
           const definition = module[exportName];
           if (!isActorDefinition(definition)) throw new NotAnActorError(url, exportName);
@@ -1033,10 +1049,13 @@ export class Host implements RefHost, CellHost {
    * unhandled rejection that would end the thread and every actor on it.
    */
   #detach(work: Promise<unknown>, what: string): void {
-    work.catch((error: unknown) => {
-      this.#errors++;
-      this.log.error({ err: error, what }, 'runtime work failed');
-    });
+    this.#detachedWork++;
+    work
+      .catch((error: unknown) => {
+        this.#errors++;
+        this.log.error({ err: error, what }, 'runtime work failed');
+      })
+      .finally(() => this.#detachedWork--);
   }
 
   // --------------------------------------------------------------- crashes ---
@@ -1581,6 +1600,7 @@ export class Host implements RefHost, CellHost {
   #pump(): void {
     if (this.#inPump || this.#closed) return;
     this.#inPump = true;
+    this.#rounds++;
     if (this.#parked) {
       markAwake(this.#block);
       this.#parked = false;
@@ -1615,7 +1635,29 @@ export class Host implements RefHost, CellHost {
       return;
     }
     this.#sliceStart = 0;
-    this.#idle();
+    this.#idleAfterContinuations();
+  }
+
+  /**
+   * The poll before parking is a synchronous loop: started from inside this
+   * round, it would hold every promise continuation the round queued (the
+   * rest of a crash's exit, a restart's init, a handler's await) until it
+   * gave up, ~200 µs per step of a restart. While such work is under way it
+   * starts from the next event-loop turn, once those have run; a round they
+   * trigger meanwhile makes it moot.
+   */
+  #idleAfterContinuations(): void {
+    // Without lifecycle work or async handlers under way nothing is held:
+    // spin at once (a request arriving in the next microseconds is served
+    // by the poll, not after an event-loop turn).
+    if (!this.#wouldSpin() || (this.#detachedWork === 0 && this.#busyActors === 0)) {
+      this.#idle();
+      return;
+    }
+    const rounds = this.#rounds;
+    setImmediate(() => {
+      if (this.#rounds === rounds && !this.#inPump && !this.#pumpScheduled && !this.#parked && !this.#closed) this.#idle();
+    });
   }
 
   /** One pass: lanes in, ready actors, overflow, publish. Returns messages handled. */
@@ -1690,9 +1732,13 @@ export class Host implements RefHost, CellHost {
    * Local traffic earns no poll (it would only delay this thread's own timers
    * and immediates, which are what it waits for), and an idle host never polls.
    */
+  #wouldSpin(): boolean {
+    return this.#maxSpinUs > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs;
+  }
+
   #idle(): void {
     const maxSpin = this.#maxSpinUs;
-    if (maxSpin > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs) {
+    if (this.#wouldSpin()) {
       const startedAt = performance.now();
       const deadline = startedAt + this.#spinUs / 1000;
       for (let i = 1; ; i++) {

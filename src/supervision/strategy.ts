@@ -124,7 +124,7 @@ export class SupervisorState<Child = RestartType> {
   /** Consecutive restarts per child, for backoff; cleared when the window passes without one. */
   readonly #streak = new Map<number, { count: number; at: number }>();
 
-  constructor(options: ResolvedSupervisor, restartOf: (child: Child) => RestartType = (child) => child as RestartType) {
+  constructor(options: ResolvedSupervisor, restartOf: (child: Child) => RestartType) {
     this.options = options;
     this.#restartOf = restartOf;
   }
@@ -152,9 +152,12 @@ export class SupervisorState<Child = RestartType> {
     while (this.#restartTimes.length > 0 && this.#restartTimes[0] <= now - this.options.withinMs) this.#restartTimes.shift();
     if (this.#restartTimes.length >= this.options.maxRestarts) return { remove: [], restart: [], escalate: true };
     this.#restartTimes.push(now);
+    // one_for_one needs no sibling list: a worker's death makes a root with
+    // thousands of children decide once per child, and a copy each time was
+    // quadratic.
+    if (this.options.strategy === 'one_for_one') return { remove: [], restart: [childId], escalate: false };
     const ids = [...this.children.keys()];
-    const group =
-      this.options.strategy === 'one_for_one' ? [childId] : this.options.strategy === 'one_for_all' ? ids : ids.slice(ids.indexOf(childId));
+    const group = this.options.strategy === 'one_for_all' ? ids : ids.slice(ids.indexOf(childId));
     const remove: number[] = [];
     const restart: number[] = [];
     for (const id of group) {

@@ -170,6 +170,10 @@ export class Engine implements MainDuties {
     }
   }
 
+  moduleUsed(url: string): void {
+    this.#pool.warm(url);
+  }
+
   escalated(reason: string): void {
     this.log.error({ reason }, 'the root supervisor gave up; stopping the system');
     this.events.emit({ type: 'system.escalated', at: now(), host: 'main', reason });
