@@ -3,7 +3,10 @@
  * timestamps (epoch ms with sub-ms precision, comparable across threads).
  *
  * - actor restart: a top-level actor on a worker crashes (1,000 times);
- *   crash → restarted, and crash → the ask queued behind the crash answered;
+ *   crash → restarted, and crash → the ask queued behind the crash answered.
+ *   Its supervisor is the root, on the main thread: each restart crosses
+ *   threads twice (the exit to main, the order back). The same again for a
+ *   child whose supervisor runs on its worker: the restart stays there;
  * - worker replacement: a worker hosting N actors is killed (100 times);
  *   kill → every one of its actors restarted, and → serving again (an ask to each);
  * - stall detection: a handler loops forever; loop start → worker.stalled,
@@ -21,6 +24,7 @@ const hosted = intFlag(flags, 'actors', flags.quick ? 200 : 1000);
 const stalls = intFlag(flags, 'stalls', flags.quick ? 2 : 5);
 const stallTimeoutMs = 200;
 const crasherUrl = new URL('../test/fixtures/crasher.js', import.meta.url);
+const localSupervisorUrl = new URL('./actors/local-supervisor.js', import.meta.url);
 const echoUrl = new URL('../actors/echo.js', import.meta.url);
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -34,25 +38,35 @@ const system = await ActorSystem.start({
 });
 
 // ---------------------------------------------------------- actor restart ---
-const crasher = await system.spawn(crasherUrl, { host: 0 });
-const restartUs = latencyHistogram();
-const servingUs = latencyHistogram();
-for (let i = 0; i < crashes; i++) {
-  const crashed = system.events.waitFor('actor.crashed', (e) => e.id === crasher.id);
-  const restarted = system.events.waitFor('actor.restarted', (e) => e.id === crasher.id);
-  const sent = now();
-  crasher.tell({ type: 'boom' });
-  const answered = crasher.ask({ type: 'get' }, { timeoutMs: 30_000 }).then(() => now());
-  const [c, r, a] = await Promise.all([crashed, restarted, answered]);
-  // the histograms hold nanoseconds (percentilesUs reports microseconds)
-  restartUs.recordValue(Math.max(1, Math.round((r.at - c.at) * 1e6)));
-  servingUs.recordValue(Math.max(1, Math.round((a - sent) * 1e6)));
+/** Crashes `crasher` `crashes` times: crash → restarted, and send → the ask queued behind the crash answered. */
+async function crashRepeatedly(crasher: ActorRef, label: string): Promise<{ restart: LatencyUs; serving: LatencyUs }> {
+  const restartUs = latencyHistogram();
+  const servingUs = latencyHistogram();
+  for (let i = 0; i < crashes; i++) {
+    const crashed = system.events.waitFor('actor.crashed', (e) => e.id === crasher.id);
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === crasher.id);
+    const sent = now();
+    crasher.tell({ type: 'boom' });
+    const answered = crasher.ask({ type: 'get' }, { timeoutMs: 30_000 }).then(() => now());
+    const [c, r, a] = await Promise.all([crashed, restarted, answered]);
+    // the histograms hold nanoseconds (percentilesUs reports microseconds)
+    restartUs.recordValue(Math.max(1, Math.round((r.at - c.at) * 1e6)));
+    servingUs.recordValue(Math.max(1, Math.round((a - sent) * 1e6)));
+  }
+  const restart = percentilesUs(restartUs);
+  const serving = percentilesUs(servingUs);
+  progress(`${label}: actor restart (crash → restarted) over ${crashes}: p50 ${restart.p50} µs, p99 ${restart.p99} µs`);
+  progress(`${label}: crash → queued ask answered by the new incarnation: p50 ${serving.p50} µs, p99 ${serving.p99} µs`);
+  return { restart, serving };
 }
-const actorRestart = percentilesUs(restartUs);
-const actorServing = percentilesUs(servingUs);
-progress(`actor restart (crash → restarted) over ${crashes}: p50 ${actorRestart.p50} µs, p99 ${actorRestart.p99} µs`);
-progress(`crash → queued ask answered by the new incarnation: p50 ${actorServing.p50} µs, p99 ${actorServing.p99} µs`);
-await system.stop(crasher);
+
+const topLevel = await system.spawn(crasherUrl, { host: 0 });
+const { restart: actorRestart, serving: actorServing } = await crashRepeatedly(topLevel, 'supervised from main');
+await system.stop(topLevel);
+const localSupervisor = await system.spawn(localSupervisorUrl, { host: 0, args: { module: crasherUrl.href } });
+const localChild = await localSupervisor.ask<ActorRef>('child');
+const { restart: localRestart, serving: localServing } = await crashRepeatedly(localChild, 'supervised on its worker');
+await system.stop(localSupervisor);
 
 // ----------------------------------------------------- worker replacement ---
 const refs: ActorRef[] = await Promise.all(Array.from({ length: hosted }, () => system.spawn(echoUrl, { host: 0 })));
@@ -114,6 +128,8 @@ emit({
   summary: [
     { metric: 'actor restart p50 (crash → restarted)', value: actorRestart.p50, unit: 'µs', target: 'p99 < 1 ms' },
     { metric: 'actor restart p99 (crash → restarted)', value: actorRestart.p99, unit: 'µs', target: '< 1000 µs' },
+    { metric: 'actor restart p50, supervisor on the same worker', value: localRestart.p50, unit: 'µs', target: 'p99 < 1 ms' },
+    { metric: 'actor restart p99, supervisor on the same worker', value: localRestart.p99, unit: 'µs', target: '< 1000 µs' },
     { metric: `worker replaced, ${hosted} actors serving again p50`, value: worker.allServingP50Ms, unit: 'ms', target: 'p99 < 50 ms' },
     { metric: `worker replaced, ${hosted} actors serving again p99`, value: worker.allServingP99Ms, unit: 'ms', target: '< 50 ms' },
     { metric: 'stall detection, median', value: pct(detectionMs, 50), unit: 'ms', target: `≈ stallTimeoutMs ${stallTimeoutMs} + check interval` },
@@ -121,6 +137,7 @@ emit({
   results: {
     actorRestartUs: actorRestart satisfies LatencyUs,
     crashToQueuedAskAnsweredUs: actorServing,
+    supervisedOnItsWorker: { actorRestartUs: localRestart, crashToQueuedAskAnsweredUs: localServing },
     worker,
     workerReplacedOnlineMs: { p50: pct(replacedMs, 50), p99: pct(replacedMs, 99) },
     stallDetectionMs: detectionMs.map((v) => round(v, 1)),

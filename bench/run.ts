@@ -28,6 +28,7 @@ const kBenchmarks: Entry[] = [
   { name: 'ask-latency', file: 'ask-latency' },
   { name: 'local-tell', file: 'local-tell' },
   { name: 'spawn', file: 'spawn' },
+  { name: 'recovery', file: 'recovery' },
   ...['ping-pong', 'counting', 'thread-ring', 'chameneos', 'big', 'fork-join-throughput', 'fork-join-creation', 'bank'].map(savina),
   { name: 'swarm', file: 'swarm' },
   { name: 'scaling', file: 'scaling' },
