@@ -139,4 +139,26 @@ describe('worker faults', () => {
     expect(exits.length).toBeGreaterThanOrEqual(3);
     expect(exits.length).toBeLessThanOrEqual(5);
   });
+
+  it('the spare imports the modules spawned for workers ahead; one that fails there changes nothing, and a takeover keeps the typed errors', async () => {
+    await using system = await startSystem({ workers: 2 });
+    // Both fail to spawn, on a worker and so in the spare's warm-up too.
+    await expect(system.spawn(fixture('does-not-exist'), { host: 0 })).rejects.toMatchObject({ code: 'TROUPE_ERR_MODULE_LOAD' });
+    await expect(system.spawn(fixture('not-an-actor'), { host: 0 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NOT_AN_ACTOR' });
+    const counter = await system.spawn(actor('counter'), { host: 0, args: { start: 5 } });
+    counter.tell({ type: 'inc' });
+    expect(await counter.ask({ type: 'get' })).toBe(6);
+    await system[kInternals].spareReady();
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === counter.id);
+    const replaced = system.events.waitFor('worker.replaced', (e) => e.host === 0);
+    await system[kInternals].terminateWorker(0);
+    await Promise.all([restarted, replaced]);
+    // the spare that took worker 0 over runs the warmed module, from a fresh init
+    expect(await counter.ask({ type: 'get' })).toBe(5);
+    expect(system.hostOf(counter)).toBe(0);
+    await expect(system.spawn(fixture('not-an-actor'), { host: 0 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NOT_AN_ACTOR' });
+    await expect(system.spawn(fixture('does-not-exist'), { host: 0 })).rejects.toMatchObject({ code: 'TROUPE_ERR_MODULE_LOAD' });
+    const fresh = await system.spawn(actor('counter'), { host: 0, args: { start: 1 } });
+    expect(await fresh.ask({ type: 'get' })).toBe(1);
+  });
 });

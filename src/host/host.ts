@@ -76,7 +76,7 @@ export interface MainDuties {
   releaseName(name: string, id: number): void;
   /** The root supervisor gave up. */
   escalated(reason: string): void;
-  /** A spawn from the main thread names this actor module (the spare worker imports it ahead). */
+  /** A spawn from the main thread places an actor from this module on a worker (the spare imports it ahead). */
   moduleUsed(url: string): void;
 }
 
@@ -683,7 +683,8 @@ export class Host implements RefHost, CellHost {
       return Promise.reject(error);
     }
     if (this.#closed || (parent === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
-    this.#main?.moduleUsed(request.spec.u);
+    // Only modules bound for a worker: one kept on the main thread may do there, at import, what must not run twice.
+    if (request.host !== 0) this.#main?.moduleUsed(request.spec.u);
     if (request.spec.n !== undefined && this.index !== 0) {
       // Names are registered on the main thread: claim it there for an id
       // allocated here, then spawn from here as usual (so the supervisor knows
