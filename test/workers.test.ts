@@ -30,10 +30,11 @@ describe('worker faults', () => {
     const replaced = system.events.waitFor('worker.replaced');
     const dead = system.events.waitFor('deadLetter', (e) => e.reason === 'worker-exited');
     const restarted = [doomed, slow].map((ref) => system.events.waitFor('actor.restarted', (e) => e.id === ref.id));
-    const inFlight = slow.ask({ type: 'slow-reply', ms: 60_000 }, { timeoutMs: 120_000 });
-    const fatal = doomed.ask({ type: 'exit', code: 3 }, { timeoutMs: 120_000 });
-    await expect(fatal).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
-    await expect(inFlight).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
+    // Both reject together when the worker dies: each expectation is attached before either can.
+    const inFlight = expect(slow.ask({ type: 'slow-reply', ms: 60_000 }, { timeoutMs: 120_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
+    const fatal = expect(doomed.ask({ type: 'exit', code: 3 }, { timeoutMs: 120_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
+    await fatal;
+    await inFlight;
     expect(await exited).toMatchObject({ host: 0, exitCode: 3 });
     // the message it died handling is a dead letter, with the reason
     expect(await dead).toMatchObject({ target: doomed.id, message: { type: 'exit', code: 3 }, error: { code: 'TROUPE_ERR_WORKER_EXITED' } });
@@ -76,13 +77,15 @@ describe('worker faults', () => {
     const survivor = await system.spawn(actor('counter'), { host: 1 });
     const stalled = system.events.waitFor('worker.stalled');
     const back = system.events.waitFor('actor.restarted', (e) => e.id === spinner.id);
-    const stuck = spinner.ask({ type: 'spin' }, { timeoutMs: 120_000 });
+    // The expectation is attached at once: the worker may be replaced (and the
+    // ask rejected) while the survivor is being asked below.
+    const stuck = expect(spinner.ask({ type: 'spin' }, { timeoutMs: 120_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
     const event = await stalled;
     expect(event).toMatchObject({ host: 0, stallTimeoutMs: 300 });
     expect(event.stalledForMs).toBeGreaterThanOrEqual(300);
     survivor.tell({ type: 'inc' });
     expect(await survivor.ask({ type: 'get' })).toBe(1);
-    await expect(stuck).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKER_EXITED' });
+    await stuck;
     await back;
     expect(await spinner.ask({ type: 'get' })).toMatchObject({ n: 0 });
   });
