@@ -10,10 +10,10 @@ describe('cell lifecycle fields', () => {
     const watchers = new Set([1, 2]);
     cell.watchers = watchers;
     cell.crashNext = true;
-    const starting = Promise.resolve();
-    cell.starting = starting;
-    cell.starting = undefined;
-    expect(cell.starting).toBeUndefined();
+    const halting = Promise.resolve();
+    cell.halting = halting;
+    cell.halting = undefined;
+    expect(cell.halting).toBeUndefined();
     expect(cell.watchers).toBe(watchers);
     expect(cell.crashNext).toBe(true);
 
@@ -25,9 +25,9 @@ describe('cell lifecycle fields', () => {
 
     // Set again after everything was cleared (the object made anew).
     cell.watchersUnknown = true;
-    cell.halting = starting;
+    cell.halting = halting;
     expect(cell.watchersUnknown).toBe(true);
-    expect(cell.halting).toBe(starting);
+    expect(cell.halting).toBe(halting);
   });
 
   it('idle waiters are released when the handler finishes, with other fields intact', async () => {

@@ -111,8 +111,8 @@ export class Cell {
   }
 
   /**
-   * Every start sets `starting` for a moment: without this, each actor would
-   * keep an empty RareCellState (~100 B) for the rest of its life.
+   * Every halt sets `halting` for a moment: without this, each actor that was
+   * ever restarted would keep an empty RareCellState (~100 B) for good.
    */
   #dropRareIfEmpty(): void {
     if (this.#rare?.isEmpty() === true) this.#rare = undefined;
@@ -163,20 +163,6 @@ export class Cell {
     this.#setRare('halting', value);
   }
 
-  /** While a start (or restart) is under way: settles when it has finished, one way or the other. */
-  get starting(): Promise<void> | undefined {
-    return this.#rare?.starting;
-  }
-  set starting(value: Promise<void> | undefined) {
-    // Set and cleared at every start: spelled out, as a keyed store through
-    // #setRare is megamorphic and showed in restart profiles.
-    if (value !== undefined) this.#rareState().starting = value;
-    else if (this.#rare !== undefined) {
-      this.#rare.starting = undefined;
-      this.#dropRareIfEmpty();
-    }
-  }
-
   /** Fault injection: the next message crashes it (troupe/chaos). */
   get crashNext(): boolean {
     return this.#rare?.crashNext ?? false;
@@ -221,7 +207,6 @@ class RareCellState {
   watchersUnknown = false;
   stopping: Promise<void> | undefined = undefined;
   halting: Promise<void> | undefined = undefined;
-  starting: Promise<void> | undefined = undefined;
   crashNext = false;
   idleWaiters: (() => void)[] | undefined = undefined;
 
@@ -233,7 +218,6 @@ class RareCellState {
       !this.watchersUnknown &&
       this.stopping === undefined &&
       this.halting === undefined &&
-      this.starting === undefined &&
       !this.crashNext &&
       this.idleWaiters === undefined
     );

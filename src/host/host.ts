@@ -115,6 +115,12 @@ export class Host implements RefHost, CellHost {
   readonly #interned = new Map<string, string>();
   readonly #loadedModules: ReadonlyMap<string, Record<string, unknown>> | undefined;
   readonly #definitions = new Map<string, Promise<ActorDefinition>>();
+  /**
+   * Starts under way, settling when each has finished either way: a directive
+   * that reaches an actor mid-start waits for it. Kept here, not on the cell,
+   * so that a spawn touches no per-cell lifecycle object.
+   */
+  readonly #starts = new Map<number, Promise<void>>();
   readonly #maxPayload: number;
   #runQueue: Cell[] = [];
   #runHead = 0;
@@ -785,13 +791,12 @@ export class Host implements RefHost, CellHost {
    */
   #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number, restart: boolean): Promise<void> {
     const run = this.#start(id, spec, corr, replyHost, restart);
-    const cell = this.#cells.get(id);
-    if (cell !== undefined && cell.status === 'starting') {
-      const done = run.then(() => undefined, () => undefined);
-      cell.starting = done;
-      void done.then(() => {
-        if (cell.starting === done) cell.starting = undefined;
-      });
+    if (this.#cells.get(id)?.status === 'starting') {
+      const settled = (): void => {
+        if (this.#starts.get(id) === done) this.#starts.delete(id);
+      };
+      const done: Promise<void> = run.then(settled, settled);
+      this.#starts.set(id, done);
     }
     return run;
   }
@@ -961,10 +966,11 @@ export class Host implements RefHost, CellHost {
       return;
     }
     const cell = this.#cells.get(id);
-    if (cell?.status === 'starting' && cell.starting !== undefined) {
+    const starting = this.#starts.get(id);
+    if (cell?.status === 'starting' && starting !== undefined) {
       // A group restart reached it mid-start: let the start finish, then halt it,
       // rather than run a second init beside the first.
-      this.#detach(cell.starting.then(() => this.#onDirective(kind, id, spec, corr, replyHost)), 'halt');
+      this.#detach(starting.then(() => this.#onDirective(kind, id, spec, corr, replyHost)), 'halt');
       return;
     }
     if (cell === undefined || cell.status !== 'running') {
@@ -1051,12 +1057,14 @@ export class Host implements RefHost, CellHost {
    */
   #detach(work: Promise<unknown>, what: string): void {
     this.#detachedWork++;
-    work
-      .catch((error: unknown) => {
+    work.then(
+      () => this.#detachedWork--,
+      (error: unknown) => {
+        this.#detachedWork--;
         this.#errors++;
         this.log.error({ err: error, what }, 'runtime work failed');
-      })
-      .finally(() => this.#detachedWork--);
+      },
+    );
   }
 
   // --------------------------------------------------------------- crashes ---
@@ -1651,7 +1659,7 @@ export class Host implements RefHost, CellHost {
     // Without lifecycle work or async handlers under way nothing is held:
     // spin at once (a request arriving in the next microseconds is served
     // by the poll, not after an event-loop turn).
-    if (!this.#wouldSpin() || (this.#detachedWork === 0 && this.#busyActors === 0)) {
+    if ((this.#detachedWork === 0 && this.#busyActors === 0) || !this.#wouldSpin()) {
       this.#idle();
       return;
     }

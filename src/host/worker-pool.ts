@@ -87,7 +87,6 @@ export class WorkerPool {
     return ready;
   }
 
-  /** Resolves when a spare is booted and waiting (at once when spares are off). */
   /**
    * An actor module the system has started actors from: the spare imports it
    * now, so that when it takes over a dead worker the restarts find it loaded
@@ -100,6 +99,7 @@ export class WorkerPool {
     this.#spare?.worker.postMessage({ type: 'warm', urls: [url] } satisfies ControlMessage);
   }
 
+  /** Resolves when a spare is booted and waiting (at once when spares are off). */
   spareReady(): Promise<void> {
     return this.#spare?.ready ?? Promise.resolve();
   }

@@ -7,7 +7,7 @@
  */
 import type { SpawnSpec } from '../codec/envelope.js';
 import { AskTimeoutError } from '../errors.js';
-import { SupervisorState, type Decision, type ExitKind, type ResolvedSupervisor, type RestartType } from './strategy.js';
+import { SupervisorState, type Decision, type ExitKind, type ResolvedSupervisor } from './strategy.js';
 
 export interface SupervisorDriver {
   /** Halts a running child (its children stopped, onStop run, state dropped). */
@@ -51,7 +51,7 @@ export class Supervisor {
   #givenUp = false;
 
   constructor(options: ResolvedSupervisor, driver: SupervisorDriver, random: () => number = Math.random) {
-    this.#state = new SupervisorState<SpawnSpec | 'temporary'>(options, (child) => (child === 'temporary' ? child : ((child.r ?? 'permanent') as RestartType)));
+    this.#state = new SupervisorState<SpawnSpec | 'temporary'>(options, (child) => (child === 'temporary' ? child : (child.r ?? 'permanent')));
     this.#driver = driver;
     this.#random = random;
   }
