@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActorRef, ActorSystem, SupervisorDecidedEvent, SystemEvent } from 'troupe';
+import { Supervisor, type DecisionReport, type SupervisorDriver } from '../dist/src/supervision/supervisor.js';
 import { fixture, startSystem } from './helpers.js';
 
 const member = fixture('member').href;
@@ -245,5 +246,49 @@ describe('system-level controls', () => {
     await stopping;
     expect(system.state).toBe('stopped');
     await expect(system.restart(named)).rejects.toMatchObject({ code: 'TROUPE_ERR_SYSTEM_STOPPED' });
+  });
+});
+
+describe('children that ended together (their worker died)', () => {
+  it('are judged one by one in order: a restart order that cannot be sent spares the rest, and past the intensity the supervisor gives up', async () => {
+    const restarted: number[] = [];
+    const removed: number[] = [];
+    const decided: [number, string][] = [];
+    const escalations: string[] = [];
+    const epochNow = (): number => performance.timeOrigin + performance.now();
+    // The supervisor's own surroundings: what it orders is recorded, and child 2's order fails to be sent.
+    const driver: SupervisorDriver = {
+      halt: () => Promise.resolve(),
+      restart: (child) => {
+        if (child === 2) throw new Error('the lane refused the order');
+        restarted.push(child);
+        return Promise.resolve();
+      },
+      remove: (child) => {
+        removed.push(child);
+        return Promise.resolve();
+      },
+      escalate: (reason) => escalations.push(reason),
+      decided: (report: DecisionReport) => decided.push([report.child, report.decision.escalate ? 'escalate' : report.decision.restart.length > 0 ? 'restart' : 'remove']),
+      now: () => performance.now(),
+      epochNow,
+    };
+    const supervisor = new Supervisor({ strategy: 'one_for_one', maxRestarts: 4, withinMs: 60_000, backoff: undefined }, driver);
+    for (let id = 1; id <= 6; id++) supervisor.add(id, { u: 'file:///unused.js', e: 'default', a: undefined, p: 0, r: id === 3 ? 'temporary' : 'permanent' });
+
+    await expect(supervisor.childrenExited([1, 2, 3, 4, 5, 6], 'abnormal', 'worker-exited', epochNow())).rejects.toThrow('the lane refused the order');
+    expect(decided).toEqual([
+      [1, 'restart'],
+      [2, 'restart'],
+      [3, 'remove'],
+      [4, 'restart'],
+      [5, 'restart'],
+      [6, 'escalate'],
+    ]);
+    expect(restarted).toEqual([1, 4, 5]);
+    // the temporary child, then (giving up) every child left, in reverse start order
+    expect(removed).toEqual([3, 6, 5, 4, 2, 1]);
+    expect(escalations).toHaveLength(1);
+    expect(supervisor.size).toBe(0);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kInternals, type ActorRef, type DeadLetterEvent } from 'troupe';
+import { rehearseTakeover } from '../dist/src/host/rehearsal.js';
+import { hostOptionsOf, resolveOptions } from '../dist/src/options.js';
 import { actor, fixture, startSystem } from './helpers.js';
 
 describe('worker faults', () => {
@@ -163,5 +165,51 @@ describe('worker faults', () => {
     await expect(system.spawn(fixture('does-not-exist'), { host: 0 })).rejects.toMatchObject({ code: 'TROUPE_ERR_MODULE_LOAD' });
     const fresh = await system.spawn(actor('counter'), { host: 0, args: { start: 1 } });
     expect(await fresh.ask({ type: 'get' })).toBe(1);
+  });
+
+  it("a worker's death is judged child by child in one batch: permanent and transient actors restart, temporary ones end; the next spare is ready after the takeover", async () => {
+    await using system = await startSystem({ workers: 2 });
+    const types = ['permanent', 'transient', 'temporary'] as const;
+    const actors = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => system.spawn(actor('counter'), { host: 0, restart: types[i % 3], args: { start: i } })),
+    );
+    const survivors = actors.filter((_, i) => types[i % 3] !== 'temporary');
+    const temporary = actors.filter((_, i) => types[i % 3] === 'temporary');
+    const restarted = survivors.map((ref) => system.events.waitFor('actor.restarted', (e) => e.id === ref.id));
+    const ended = temporary.map((ref) => system.events.waitFor('actor.stopped', (e) => e.id === ref.id));
+    const decided: number[] = [];
+    system.events.on('supervisor.decided', (e) => decided.push(e.child));
+    await system[kInternals].spareReady();
+    await system[kInternals].terminateWorker(0);
+    await Promise.all([...restarted, ...ended]);
+    expect(decided.sort((a, b) => a - b)).toEqual(actors.map((ref) => ref.id).sort((a, b) => a - b));
+    for (const ref of survivors) expect(await ref.ask({ type: 'get' })).toBe(actors.indexOf(ref));
+    for (const ref of temporary) await expect(ref.ask({ type: 'get' })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+    // The spare used up, the next one boots after the takeover and takes the next death over.
+    await system[kInternals].spareReady();
+    const again = system.events.waitFor('actor.restarted', (e) => e.id === survivors[0].id);
+    await system[kInternals].terminateWorker(0);
+    await again;
+    expect(await survivors[0].ask({ type: 'get' })).toBe(0);
+  });
+
+  it("a spare's rehearsal of a takeover runs on real hosts of its own, comes to an end, and leaves no handle behind", async () => {
+    const activeHandles = (): number => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    const before = activeHandles();
+    // The smallest lanes, tiny limits and a short ask timeout must not fail it: it brings its own limits.
+    await rehearseTakeover(hostOptionsOf(resolveOptions({ laneBytes: 4096, overflowLimit: 1, mailboxLimit: 1, askTimeoutMs: 1, logLevel: 'silent' })), 200, 2);
+    expect(activeHandles()).toBe(before);
+  });
+
+  it('a system shut down while its next spare waits to boot leaves nothing waiting', async () => {
+    const system = await startSystem({ workers: 1 });
+    await system[kInternals].spareReady();
+    const replaced = system.events.waitFor('worker.replaced');
+    await system[kInternals].terminateWorker(0);
+    await replaced;
+    // the spare was used; the next one is put off until the takeover is over, and shutdown comes first
+    await system.shutdown();
+    await system[kInternals].spareReady();
+    expect(system[kInternals].threadIds().size).toBe(0);
   });
 });

@@ -18,6 +18,8 @@ export interface WorkerBoot {
 export interface SpareBoot {
   spare: true;
   preload: string[];
+  /** The options its host will have: what it rehearses a takeover with. */
+  options: HostOptions;
 }
 
 /** Main → worker control messages (the ref'd control port that keeps a parked worker alive). */

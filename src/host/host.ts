@@ -52,7 +52,7 @@ import {
   STAT_SLOTS,
   Stat,
 } from '../lane/layout.js';
-import { LaneReader, LaneWriter, beat, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
+import { LaneReader, LaneWriter, beat, forceDoorbell, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
 import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
 import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
 import type { HostOptions } from '../options.js';
@@ -1037,17 +1037,19 @@ export class Host implements RefHost, CellHost {
     this.#sendRemote(supervisorHost, Kind.childExit, parent, cell.id, 0, false);
   }
 
-  /** @internal the main thread reports exits of actors its dead workers hosted. */
-  childExitedRemotely(supervisor: number, child: number, exit: ChildExit, reason: string, at: number): void {
+  /** @internal the main thread reports exits of actors its dead workers hosted, per supervisor, in start order. */
+  childrenExitedRemotely(supervisor: number, children: readonly number[], exit: ChildExit, reason: string, at: number): void {
     const host = supervisor === 0 ? 0 : this.directory.hostOf(supervisor);
     if (host < 0) return;
     if (host === this.index) {
       const local = this.#supervisorOf(supervisor);
-      if (local !== undefined) this.#detach(local.childExited(child, exit, reason, at), 'supervision');
+      if (local !== undefined) this.#detach(local.childrenExited(children, exit, reason, at), 'supervision');
       return;
     }
-    this.#encoders[host]!.encode({ k: exit, r: reason, t: at });
-    this.#sendRemote(host, Kind.childExit, supervisor, child, 0, false);
+    for (const child of children) {
+      this.#encoders[host]!.encode({ k: exit, r: reason, t: at });
+      this.#sendRemote(host, Kind.childExit, supervisor, child, 0, false);
+    }
   }
 
   /**
@@ -1130,7 +1132,11 @@ export class Host implements RefHost, CellHost {
       // Placed here but no cell: its worker died before this replacement heard of it.
       const started = this.directory.isStarted(id);
       if (this.directory.release(id)) this.#recycle(id);
-      if (started) this.#announceGone(id, undefined, reason, undefined);
+      if (started) {
+        this.#announceGone(id, undefined, reason, undefined);
+        // Its name, if it had one, is known on the main thread, which adds it.
+        if (this.#wants('actor.stopped')) this.#emit({ type: 'actor.stopped', at: now(), host: this.hostName, id, reason });
+      }
       return Promise.resolve();
     }
     if (cell.stopping !== undefined) return cell.stopping;
@@ -1886,6 +1892,8 @@ export class Host implements RefHost, CellHost {
     this.#delayedOutboxes.clear();
     this.#publishStats(true);
     setHostState(this.#block, HostState.exited);
+    // A waiter left parked would outlive the host (held by the isolate until it dies).
+    if (this.#waitPending) forceDoorbell(this.#block);
     this.#pending.rejectAll(() => new SystemStoppedError());
   }
 

@@ -1,13 +1,15 @@
 /**
  * Entry of every worker thread: builds this thread's host over the shared
  * blocks the system allocated, then serves until told to close. A spare
- * worker (booted ahead, runtime and preloads already imported) waits for the
- * host index of a worker that died and takes it over in about a millisecond.
+ * worker (booted ahead, runtime and preloads imported, a takeover rehearsed)
+ * waits for the host index of a worker that died and takes it over in about
+ * a millisecond.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { ControlMessage, SpareBoot, WorkerBoot, WorkerFault, WorkerReport } from './boot.js';
 import { Host } from './host.js';
+import { kRehearsedActors, kRehearsedTakeovers, kSettleAfterRehearsalMs, rehearseTakeover } from './rehearsal.js';
 
 const port = parentPort!;
 const data = workerData as WorkerBoot | SpareBoot;
@@ -16,7 +18,10 @@ for (const url of data.preload) await import(url);
 // A spare loads the package's public entry too, which every actor module
 // imports (defineActor): otherwise the first restart after a takeover waits
 // for it (tens of modules, ~30 ms), and so does every actor it restarts.
-if ('spare' in data) await import('../index.js');
+if ('spare' in data) {
+  await import('../index.js');
+  await rehearse(data.options);
+}
 
 const warmed = new Map<string, Record<string, unknown>>();
 const boot: WorkerBoot =
@@ -88,4 +93,20 @@ function inflict(fault: WorkerFault): void {
       for (;;) hoard.push(new Array(1 << 16).fill(hoard.length));
     }
   }
+}
+
+/**
+ * A spare plays a takeover through before it says it is ready (see
+ * rehearsal.ts), then lets the compilation it queued finish: Node cannot
+ * finish tearing down a dying worker while any isolate's background tasks are
+ * pending, so a spare still compiling would slow the detection of the very
+ * death it is there to repair. A rehearsal that fails costs only its speed-up.
+ */
+async function rehearse(options: WorkerBoot['options']): Promise<void> {
+  try {
+    await rehearseTakeover(options, kRehearsedActors, kRehearsedTakeovers);
+  } catch (error) {
+    pino({ level: options.logLevel }).warn({ err: error }, 'spare worker rehearsal failed; it serves unrehearsed');
+  }
+  await new Promise((resolve) => setTimeout(resolve, kSettleAfterRehearsalMs));
 }

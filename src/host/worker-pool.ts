@@ -5,9 +5,12 @@
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { WorkerExitedError, errorToWire, type WireError } from '../errors.js';
+import type { HostOptions } from '../options.js';
 import type { ControlMessage, SpareBoot, WorkerBoot, WorkerReport } from './boot.js';
 
 const kEntry = new URL('./worker-entry.js', import.meta.url);
+/** How long after a takeover the next spare starts booting: past the restarts of a typical worker's actors. */
+const kSpareDelayMs = 50;
 
 export interface WorkerExit {
   index: number;
@@ -38,18 +41,24 @@ export class WorkerPool {
   readonly #onExit: (exit: WorkerExit) => void;
   readonly #preload: string[];
   readonly #keepSpare: boolean;
+  readonly #hostOptions: HostOptions;
   readonly #warmUrls = new Set<string>();
   #spare: Spare | undefined;
+  /** Settles when the spare put off by a takeover is being booted. */
+  #spareScheduled: Promise<void> | undefined;
+  #spareScheduledResolve: (() => void) | undefined;
+  #spareTimer: NodeJS.Timeout | undefined;
   #closing = false;
 
   constructor(
-    options: { execArgv: string[] | undefined; resourceLimits: ResourceLimits | undefined; preload: string[]; spare: boolean },
+    options: { execArgv: string[] | undefined; resourceLimits: ResourceLimits | undefined; preload: string[]; spare: boolean; hostOptions: HostOptions },
     onExit: (exit: WorkerExit) => void,
   ) {
     this.#execArgv = options.execArgv;
     this.#resourceLimits = options.resourceLimits;
     this.#preload = options.preload;
     this.#keepSpare = options.spare;
+    this.#hostOptions = options.hostOptions;
     this.#onExit = onExit;
   }
 
@@ -70,20 +79,23 @@ export class WorkerPool {
   /**
    * Serves host `boot.index` again after its worker died: through the warm
    * spare when one is ready (no thread to boot, no runtime to import), else
-   * with a new worker. Either way a new spare is prepared for the next time.
+   * with a new worker. Either way a spare is prepared for the next time.
    */
   replace(boot: WorkerBoot): Promise<void> {
     const spare = this.#spare;
-    this.#spare = undefined;
     let ready: Promise<void>;
     if (spare !== undefined && spare.isReady) {
+      this.#spare = undefined;
       ready = this.#watch(spare.worker, boot, spare.exited);
       spare.worker.postMessage({ type: 'adopt', boot } satisfies ControlMessage);
     } else {
-      if (spare !== undefined) void spare.worker.terminate();
+      // A spare still booting goes on booting, for the next death.
       ready = this.start(boot);
     }
-    this.prepareSpare(boot.systemId);
+    // The next spare boots once the takeover is over: its boot (a thread,
+    // the runtime's imports, their compilation) would take a core from the
+    // restarts for tens of milliseconds.
+    this.#prepareSpareLater(boot.systemId, ready);
     return ready;
   }
 
@@ -101,13 +113,34 @@ export class WorkerPool {
 
   /** Resolves when a spare is booted and waiting (at once when spares are off). */
   spareReady(): Promise<void> {
-    return this.#spare?.ready ?? Promise.resolve();
+    if (this.#spare !== undefined) return this.#spare.ready;
+    return this.#spareScheduled?.then(() => this.spareReady()) ?? Promise.resolve();
+  }
+
+  #prepareSpareLater(systemId: string, takeover: Promise<void>): void {
+    if (!this.#keepSpare || this.#spare !== undefined || this.#spareScheduled !== undefined) return;
+    this.#spareScheduled = new Promise<void>((resolve) => (this.#spareScheduledResolve = resolve));
+    const later = (): void => {
+      this.#spareTimer = setTimeout(() => {
+        this.#endSpareSchedule();
+        this.prepareSpare(systemId);
+      }, kSpareDelayMs).unref();
+    };
+    takeover.then(later, later);
+  }
+
+  #endSpareSchedule(): void {
+    clearTimeout(this.#spareTimer);
+    this.#spareTimer = undefined;
+    this.#spareScheduled = undefined;
+    this.#spareScheduledResolve?.();
+    this.#spareScheduledResolve = undefined;
   }
 
   /** Boots a spare worker that waits, idle, to take over a dead worker's host. */
   prepareSpare(systemId: string): void {
     if (!this.#keepSpare || this.#closing || this.#spare !== undefined) return;
-    const worker = this.#spawn({ spare: true, preload: this.#preload } satisfies SpareBoot, `troupe-${systemId}-spare`);
+    const worker = this.#spawn({ spare: true, preload: this.#preload, options: this.#hostOptions } satisfies SpareBoot, `troupe-${systemId}-spare`);
     if (this.#warmUrls.size > 0) worker.postMessage({ type: 'warm', urls: [...this.#warmUrls] } satisfies ControlMessage);
     const spare: Spare = {
       worker,
@@ -180,6 +213,7 @@ export class WorkerPool {
   /** Asks every worker to close, then terminates those still running after `graceMs`. */
   async closeAll(graceMs: number): Promise<void> {
     this.#closing = true;
+    this.#endSpareSchedule();
     const spare = this.#spare;
     this.#spare = undefined;
     if (spare !== undefined) await spare.worker.terminate();

@@ -83,49 +83,90 @@ export class Supervisor {
    * out one at a time, in the order exits arrive.
    */
   childExited(id: number, exit: ChildExit, reason: string, at: number): Promise<void> {
-    const next = this.#queue.then(() => this.#handle(id, exit, reason, at));
+    return this.#enqueue(() => this.#decide(id, exit, reason, at));
+  }
+
+  /**
+   * Children that ended together (their worker died), decided in one pass in
+   * this order. A worker with thousands of actors makes a root decide
+   * thousands of times in a row: one loop, which the JIT optimises while it
+   * runs, instead of one queued task each.
+   */
+  childrenExited(ids: readonly number[], exit: ChildExit, reason: string, at: number): Promise<void> {
+    return this.#enqueue(async () => {
+      // One child's failure (a restart order that cannot be sent) is not its siblings'.
+      let failure: { error: unknown } | undefined;
+      for (const id of ids) {
+        try {
+          const carriedOut = this.#decide(id, exit, reason, at);
+          if (carriedOut !== undefined) await carriedOut;
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+      if (failure !== undefined) throw failure.error;
+    });
+  }
+
+  #enqueue(work: () => Promise<void> | undefined): Promise<void> {
+    const next = this.#queue.then(work);
     this.#queue = next.catch(() => undefined);
     return next;
   }
 
-  async #handle(id: number, exit: ChildExit, reason: string, at: number): Promise<void> {
+  /** Decides on one exit; returns what the next decision must wait for (group restarts, removals, giving up), if anything. */
+  #decide(id: number, exit: ChildExit, reason: string, at: number): Promise<void> | undefined {
     if (exit === 'stopped' || !this.#state.children.has(id)) {
       this.forget(id);
-      return;
+      return undefined;
     }
-    if (this.#givenUp) return;
+    if (this.#givenUp) return undefined;
     // An exit of an incarnation this supervisor has restarted since (a group
     // restart took it down too, or its worker died with its siblings): OTP
     // would have consumed that EXIT while terminating the group. Ignore it.
-    if (at < (this.#restartedAt.get(id) ?? Number.NEGATIVE_INFINITY)) return;
+    if (at < (this.#restartedAt.get(id) ?? Number.NEGATIVE_INFINITY)) return undefined;
     const now = this.#driver.now();
     const decision = this.#state.decide(id, exit, now);
     const delayMs = decision.restart.length > 0 ? this.#state.backoffMs(id, now, this.#random) : 0;
     this.#driver.decided({ child: id, exit, reason, decision, delayMs });
-    if (decision.escalate) {
-      this.#givenUp = true;
-      // OTP: a supervisor that gives up terminates all its children (in
-      // reverse start order), then exits itself.
-      for (const child of this.childIds().reverse()) {
-        this.forget(child);
-        await this.#driver.remove(child, 'supervisor-gave-up').catch(() => undefined);
-      }
-      this.#driver.escalate(`child ${id} exceeded ${this.#state.options.maxRestarts} restarts in ${this.#state.options.withinMs} ms (${reason})`);
-      return;
+    if (decision.escalate) return this.#giveUp(id, reason);
+    if (decision.remove.length === 0 && isOnly(decision.restart, id)) {
+      this.#restartAlone(id, delayMs);
+      return undefined;
     }
+    return this.#carryOut(id, reason, decision, delayMs);
+  }
+
+  /**
+   * Only the child that exited: nothing to order it against, so its restart
+   * runs without holding up the next decision (a worker's death restarts all
+   * the children it ran in one pipelined burst, not one round trip each). A
+   * child that fails to start again reports another exit, which comes back here.
+   */
+  #restartAlone(id: number, delayMs: number): void {
+    const restart = (): void => void this.#restart(id);
+    if (delayMs > 0) setTimeout(restart, delayMs).unref();
+    else restart();
+  }
+
+  /** OTP: a supervisor that gives up terminates all its children (in reverse start order), then exits itself. */
+  async #giveUp(id: number, reason: string): Promise<void> {
+    this.#givenUp = true;
+    for (const child of this.childIds().reverse()) {
+      this.forget(child);
+      await this.#driver.remove(child, 'supervisor-gave-up').catch(() => undefined);
+    }
+    this.#driver.escalate(`child ${id} exceeded ${this.#state.options.maxRestarts} restarts in ${this.#state.options.withinMs} ms (${reason})`);
+  }
+
+  async #carryOut(id: number, reason: string, decision: Decision, delayMs: number): Promise<void> {
     for (const child of decision.remove) {
       this.forget(child);
       await this.#driver.remove(child, child === id ? reason : 'sibling-temporary').catch(() => undefined);
     }
     if (decision.restart.length === 0) return;
-    if (decision.restart.length === 1 && decision.restart[0] === id) {
-      // Only the child that exited: nothing to order it against, so its restart
-      // runs without holding up the next decision (a worker's death restarts
-      // all the children it ran in one pipelined burst, not one round trip each).
-      // A child that fails to start again reports another exit, which comes back here.
-      const restart = (): void => void this.#restart(id);
-      if (delayMs > 0) setTimeout(restart, delayMs).unref();
-      else restart();
+    if (isOnly(decision.restart, id)) {
+      this.#restartAlone(id, delayMs);
       return;
     }
     // The group goes down in reverse start order, then comes back in start order.
@@ -156,3 +197,5 @@ export class Supervisor {
     });
   }
 }
+
+const isOnly = (ids: readonly number[], id: number): boolean => ids.length === 1 && ids[0] === id;

@@ -105,7 +105,7 @@ export class Engine implements MainDuties {
     });
     this.host.attachMain(this, options.supervisor);
     this.#pool = new WorkerPool(
-      { execArgv: options.workerExecArgv, resourceLimits: options.workerResourceLimits, preload: options.workerPreload, spare: options.spareWorker && options.workers > 0 },
+      { execArgv: options.workerExecArgv, resourceLimits: options.workerResourceLimits, preload: options.workerPreload, spare: options.spareWorker && options.workers > 0, hostOptions: hostOptionsOf(options) },
       (exit) => this.#onWorkerExit(exit),
     );
     this.#stats = new StatsReader({ hostBlocks: this.#hostBlocks, lanes: this.#lanes, hostName: hostNameOf });
@@ -181,7 +181,14 @@ export class Engine implements MainDuties {
   }
 
   onEvent(event: SystemEvent): void {
-    if (event.type === 'actor.stopped' && event.name !== undefined) this.releaseName(event.name, event.id);
+    if (event.type === 'actor.stopped') {
+      // An actor that ended without a cell (its worker died first) is reported without its name.
+      const name = event.name ?? this.#nameOf.get(event.id);
+      if (name !== undefined) {
+        event.name = name;
+        this.releaseName(name, event.id);
+      }
+    }
     this.events.emit(event);
   }
 
@@ -280,6 +287,8 @@ export class Engine implements MainDuties {
     const deadSet = new Set<number>(dead);
     // The dead worker's free list died with it: its slots are marked in the directory.
     const freed: number[] = this.#directory.keptBy(index);
+    /** The dead worker's actors whose supervisors live on, by supervisor: each decides on its own together. */
+    const exitsBySupervisor = new Map<number, number[]>();
     for (const id of dead) {
       // A spawn still queued in its lane: the replacement will start it.
       if (!this.#directory.isStarted(id)) continue;
@@ -296,9 +305,12 @@ export class Engine implements MainDuties {
         this.host.announceGone(id, 'worker-exited');
         this.events.emit({ type: 'actor.stopped', at: now(), host, id: id as ActorId, reason: 'worker-exited' });
       } else {
-        this.host.childExitedRemotely(parent, id, 'abnormal', 'worker-exited', diedAt);
+        let siblings = exitsBySupervisor.get(parent);
+        if (siblings === undefined) exitsBySupervisor.set(parent, (siblings = []));
+        siblings.push(id);
       }
     }
+    for (const [parent, children] of exitsBySupervisor) this.host.childrenExitedRemotely(parent, children, 'abnormal', 'worker-exited', diedAt);
     // Children elsewhere of actors that died here would outlive their supervisor.
     for (let other = 0; other < this.#hostBlocks.length; other++) {
       if (other === index) continue;
