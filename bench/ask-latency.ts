@@ -7,12 +7,13 @@
  *   node dist/bench/ask-latency.js [--quick] [--count N] [--baseline-count N] [--runs N]
  */
 import { Piscina } from 'piscina';
-import { ActorSystem, defaults } from 'troupe';
+import { defaults } from 'troupe';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { AskerReport } from './actors/asker.js';
 import { request, startPlainWorker } from './baselines/post.js';
 import { cpuPercentOver, emit, intFlag, medianOf, parseFlags, ping, progress, repeat, round, sleep, timeRoundTrips, type LatencyUs } from './lib.js';
+import { startBooted } from './system.js';
 
 const flags = parseFlags();
 const count = intFlag(flags, 'count', flags.quick ? 5_000 : 50_000);
@@ -24,7 +25,7 @@ const warmups = 1;
 const show = (r: LatencyUs): string => `p50 ${r.p50} µs, p99 ${r.p99} µs, p999 ${r.p999} µs`;
 
 // ---------------------------------------------------------------- troupe ---
-const system = await ActorSystem.start({ workers: 2, logLevel: 'silent' });
+const system = await startBooted({ workers: 2, logLevel: 'silent' });
 const echoUrl = new URL('../actors/echo.js', import.meta.url);
 const echoW0 = await system.spawn(echoUrl, { host: 0 });
 const echoW1 = await system.spawn(echoUrl, { host: 1 });

@@ -22,10 +22,11 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
-import { ActorSystem, type ActorRef } from 'troupe';
+import { type ActorRef } from 'troupe';
 import { createAuth, createGateway, httpErrors, type Gateway } from 'troupe/http';
 import { work, type WorkRequest } from './actors/load-work.js';
 import { emit, environment, intFlag, latencyHistogram, parseFlags, progress, round, type SummaryRow } from './lib.js';
+import { startBooted } from './system.js';
 
 interface ClientReport {
   reqPerSec: number;
@@ -141,7 +142,7 @@ async function runServers(): Promise<void> {
 
   // The main thread serves HTTP here: a host spinning for replies keeps it off its sockets (README, Operations).
   const spinMicros = flags.value('spin-micros') === '0' || flags.value('spin-micros') === undefined ? 0 : intFlag(flags, 'spin-micros', 0);
-  const system = await ActorSystem.start({ workers, logLevel: 'warn', spinMicros });
+  const system = await startBooted({ workers, logLevel: 'warn', spinMicros });
   const refs: ActorRef[] = [];
   const actorModule = new URL('./actors/load-work.js', import.meta.url);
   for (let i = 0; i < Math.max(1, workers); i++) refs.push(await system.spawn(actorModule, { host: workers === 0 ? 'main' : i }));

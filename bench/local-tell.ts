@@ -5,9 +5,10 @@
  *
  *   node dist/bench/local-tell.js [--quick] [--messages N] [--runs N] [--burst N]
  */
-import { ActorSystem, type HostName } from 'troupe';
+import { type HostName } from 'troupe';
 import type { ProducerReport } from './actors/producer.js';
 import { emit, intFlag, medianOf, medianRate, parseFlags, ping, rateRun, repeat, round, showRate, type RateRun } from './lib.js';
+import { startBooted } from './system.js';
 
 const flags = parseFlags();
 const n = intFlag(flags, 'messages', flags.quick ? 500_000 : 2_000_000);
@@ -18,7 +19,7 @@ const warmups = 1;
 const runOf = (ms: number, detail?: Record<string, number>): RateRun => rateRun(n, ms, detail);
 
 // ---------------------------------------------------------------- troupe ---
-const system = await ActorSystem.start({ workers: 1, logLevel: 'silent' });
+const system = await startBooted({ workers: 1, logLevel: 'silent' });
 const series: Record<string, RateRun[]> = {};
 for (const host of [0, 'main'] as HostName[]) {
   const sink = await system.spawn(new URL('../actors/sink.js', import.meta.url), { host });

@@ -15,6 +15,7 @@ import { runErlang, type ErlangOutcome } from './baselines/erlang.js';
 import { xstateCounting, xstatePingPong } from './baselines/xstate-savina.js';
 import { spawnMany } from './harness.js';
 import { emit, intFlag, medianOf, medianRate, parseFlags, produce, progress, rateRun, repeat, round, showRate, type BenchResult, type RateRun, type SummaryRow } from './lib.js';
+import { startBooted } from './system.js';
 import type { BankReport } from './savina/bank.js';
 import type { ChameneosReport } from './savina/chameneos.js';
 import type { CountingReport } from './savina/counting.js';
@@ -311,7 +312,7 @@ const names = Object.keys(benchmarks);
 const only = flags.value('only')?.split(',').map((s) => s.trim()) ?? names;
 for (const name of only) if (!(name in benchmarks)) throw new TypeError(`--only: unknown benchmark ${name} (have: ${names.join(', ')})`);
 
-const system = await ActorSystem.start({ workers, logLevel: 'silent' });
+const system = await startBooted({ workers, logLevel: 'silent' });
 const outcomes: Record<string, Outcome & { paper: Record<string, number> }> = {};
 for (const name of only) {
   const bench = benchmarks[name];

@@ -20,12 +20,13 @@
 import { MessageChannel } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { ActorSystem, type HostName } from 'troupe';
+import { type HostName } from 'troupe';
 import type { ProducerReport } from './actors/producer.js';
 import { request, startPlainWorker, type Control } from './baselines/post.js';
 import { kChartsDir, writeChart, type Curve } from './chart.js';
 import { exposeGc, spawnMany, startProbes, sum, untilWorkersHandled, workerHeaps, workerMessagesIn } from './harness.js';
 import { emit, formatRate, intFlag, median, parseFlags, perSecond, produce, progress, rateRun, repeat, round, showRate, type RateRun, type SummaryRow } from './lib.js';
+import { startBooted } from './system.js';
 
 exposeGc();
 
@@ -57,7 +58,7 @@ if (curves.has('workers')) {
   const points: { workers: number; placement: string; msgsPerSec: number }[] = [];
   const detail: Record<string, RateRun[]> = {};
   for (let w = 1; w <= maxWorkers; w++) {
-    const system = await ActorSystem.start({ workers: w, logLevel: 'silent' });
+    const system = await startBooted({ workers: w, logLevel: 'silent' });
     for (const placement of ['co-located', 'spread'] as const) {
       const pongHost = (i: number): HostName => (placement === 'spread' ? (i + 1) % w : i % w);
       const pongs = await Promise.all(Array.from({ length: pairs }, (_, i) => system.spawn(pingPongUrl, { host: pongHost(i), export: 'pong' })));
@@ -92,7 +93,7 @@ if (curves.has('actors')) {
     const spawnRuns: { actorsPerSec: number; bytesPerActor: number }[] = [];
     let tellRuns: RateRun[] = [];
     for (let run = 0; run < runs; run++) {
-      const system = await ActorSystem.start({ workers, logLevel: 'silent' });
+      const system = await startBooted({ workers, logLevel: 'silent' });
       const probes = await startProbes(system);
       await Promise.all(Array.from({ length: workers }, (_, host) => system.spawn(counterUrl, { host }).then((r) => system.stop(r))));
       const before = await workerHeaps(system, probes);
@@ -151,7 +152,7 @@ if (curves.has('payload')) {
   params.payload = { sizes, budgetBytes: budget, counts: Object.fromEntries(sizes.map((b) => [b, countFor(b)])), message: "{ to: 1, type: 'ping', n, data: Uint8Array(bytes) }", placement: 'producer on worker 0, sink on worker 1; baseline: plain workers over a MessageChannel, one message per call' };
   const points: { bytes: number; series: string; msgsPerSec: number; mbPerSec: number }[] = [];
   const detail: Record<string, RateRun[]> = {};
-  const system = await ActorSystem.start({ workers: 2, logLevel: 'silent' });
+  const system = await startBooted({ workers: 2, logLevel: 'silent' });
   const sink = await system.spawn(sinkUrl, { host: 1 });
   const producer = await system.spawn(producerUrl, { host: 0 });
   const sinkWorker = startPlainWorker('sink');

@@ -11,9 +11,9 @@
  *
  *   node dist/bench/spawn.js [--quick] [--actors N] [--window N] [--runs N] [--restart permanent|temporary]
  */
-import { ActorSystem } from 'troupe';
 import { exposeGc, kFreshSampleMs, mainHeapAfterGc, spawnMany, startProbes, sum, workerHeaps } from './harness.js';
 import { emit, intFlag, median, medianOf, parseFlags, progress, repeat, round, type SummaryRow } from './lib.js';
+import { startBooted } from './system.js';
 
 exposeGc();
 
@@ -44,7 +44,7 @@ const restarts: Restart[] = restartFlag !== undefined ? [restartFlag] : ['perman
 let perHost: { before: number[]; after: number[]; afterNoGc: number[] } | undefined;
 
 const measure = (restart: Restart): Promise<Run[]> => repeat(`spawn ${actors} ${restart} counters`, runs, 0, async (): Promise<Run> => {
-  const system = await ActorSystem.start({ workers, logLevel: 'silent' });
+  const system = await startBooted({ workers, logLevel: 'silent' });
   const probes = await startProbes(system);
   // Load the counter module on every worker first: the rate is of spawns, not of one import().
   await Promise.all(Array.from({ length: workers }, (_, host) => system.spawn(counterUrl, { host })));

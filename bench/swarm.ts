@@ -11,10 +11,10 @@
  *   node dist/bench/swarm.js [--quick] [--agents 150,1500] [--runs N] [--tasks N] [--in-flight N] [--workers N]
  */
 import { availableParallelism } from 'node:os';
-import { ActorSystem } from 'troupe';
 import type { RoundReport } from './actors/swarm-coordinator.js';
 import { exposeGc, spawnMany, startProbes, sum, workerHeaps } from './harness.js';
 import { emit, formatRate, intFlag, median, parseFlags, perSecond, progress, repeat, round, type LatencyUs, type SummaryRow } from './lib.js';
+import { startBooted } from './system.js';
 
 exposeGc();
 
@@ -54,7 +54,7 @@ const results: SizeResult[] = [];
 for (const agents of sizes) {
   if (!Number.isInteger(agents) || agents < 2) throw new TypeError(`--agents takes integers ≥ 2, received ${agents}`);
   // A fresh system per size: heap per agent is measured against an empty system.
-  const system = await ActorSystem.start({ workers, logLevel: 'silent' });
+  const system = await startBooted({ workers, logLevel: 'silent' });
   const probes = await startProbes(system);
   await Promise.all(Array.from({ length: workers }, (_, host) => system.spawn(agentUrl, { host }).then((ref) => system.stop(ref))));
   const coordinator = await system.spawn(coordinatorUrl, { host: 'main' });

@@ -6,10 +6,10 @@
  *   node dist/bench/tell-throughput.js [--quick] [--messages N] [--runs N] [--burst N]
  */
 import { MessageChannel } from 'node:worker_threads';
-import { ActorSystem } from 'troupe';
 import type { ProducerReport } from './actors/producer.js';
 import { request, startPlainWorker, timePosts, type Control } from './baselines/post.js';
 import { emit, intFlag, medianOf, medianRate, parseFlags, ping, produce, rateRun, repeat, round, showRate, type RateRun } from './lib.js';
+import { startBooted } from './system.js';
 
 const flags = parseFlags();
 const n = intFlag(flags, 'messages', flags.quick ? 200_000 : 1_000_000);
@@ -21,7 +21,7 @@ const timeoutMs = 120_000;
 const runOf = (ms: number, detail?: Record<string, number>): RateRun => rateRun(n, ms, detail);
 
 // ---------------------------------------------------------------- troupe ---
-const system = await ActorSystem.start({ workers: 2, logLevel: 'silent' });
+const system = await startBooted({ workers: 2, logLevel: 'silent' });
 const sink = await system.spawn(new URL('../actors/sink.js', import.meta.url), { host: 1 });
 const producer = await system.spawn(new URL('./actors/producer.js', import.meta.url), { host: 0 });
 

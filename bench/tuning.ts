@@ -28,11 +28,12 @@
  *
  *   node dist/bench/tuning.js [--quick] [--knobs throughput,spinMicros,mainSpinMicros,batchRecords,laneBytes] [--runs N] [--margin 0.1]
  */
-import { defaults, ActorSystem, type SystemOptions } from 'troupe';
+import { defaults, type SystemOptions } from 'troupe';
 import type { AskerReport } from './actors/asker.js';
 import type { ProducerReport } from './actors/producer.js';
 import { spawnMany } from './harness.js';
 import { cpuPercentOver, emit, intFlag, median, parseFlags, ping, progress, rateRun, round, sleep, type SummaryRow } from './lib.js';
+import { startBooted } from './system.js';
 
 const flags = parseFlags();
 const quick = flags.quick;
@@ -83,7 +84,7 @@ interface Measure {
  * unrecorded warm-up pass, one recorded pass, then the paced asks.
  */
 async function sample(options: SystemOptions): Promise<Measure> {
-  const system = await ActorSystem.start({ workers: 2, logLevel: 'silent', ...options });
+  const system = await startBooted({ workers: 2, logLevel: 'silent', ...options });
   try {
     const sink = await system.spawn(sinkUrl, { host: 1 });
     const producer = await system.spawn(producerUrl, { host: 0 });
