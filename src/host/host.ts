@@ -1037,7 +1037,7 @@ export class Host implements RefHost, CellHost {
     this.#sendRemote(supervisorHost, Kind.childExit, parent, cell.id, 0, false);
   }
 
-  /** @internal the main thread reports exits of actors its dead workers hosted, per supervisor, in start order. */
+  /** @internal the main thread reports the exits of the actors a dead worker hosted, those of one supervisor together. */
   childrenExitedRemotely(supervisor: number, children: readonly number[], exit: ChildExit, reason: string, at: number): void {
     const host = supervisor === 0 ? 0 : this.directory.hostOf(supervisor);
     if (host < 0) return;

@@ -287,7 +287,7 @@ export class Engine implements MainDuties {
     const deadSet = new Set<number>(dead);
     // The dead worker's free list died with it: its slots are marked in the directory.
     const freed: number[] = this.#directory.keptBy(index);
-    /** The dead worker's actors whose supervisors live on, by supervisor: each decides on its own together. */
+    /** The dead worker's actors whose supervisors live on, by supervisor: each supervisor judges its own in one batch. */
     const exitsBySupervisor = new Map<number, number[]>();
     for (const id of dead) {
       // A spawn still queued in its lane: the replacement will start it.
