@@ -14,8 +14,9 @@
  *
  *   node dist/bench/recovery.js [--quick] [--crashes N] [--kills N] [--actors N] [--stalls N]
  */
-import { ActorSystem, kInternals, type ActorRef } from 'troupe';
+import { kInternals, type ActorRef } from 'troupe';
 import { emit, intFlag, latencyHistogram, parseFlags, percentilesUs, progress, round, type LatencyUs } from './lib.js';
+import { startBooted } from './system.js';
 
 const flags = parseFlags();
 const crashes = intFlag(flags, 'crashes', flags.quick ? 100 : 1000);
@@ -29,7 +30,7 @@ const echoUrl = new URL('../actors/echo.js', import.meta.url);
 const now = (): number => performance.timeOrigin + performance.now();
 
 // Faults are the point here: no intensity limit may stop the run, and no replacement backoff.
-const system = await ActorSystem.start({
+const system = await startBooted({
   workers: 2,
   logLevel: 'silent',
   stallTimeoutMs,
@@ -60,8 +61,6 @@ async function crashRepeatedly(crasher: ActorRef, label: string): Promise<{ rest
   return { restart, serving };
 }
 
-// Measured on a booted system: the spare boots (and rehearses a takeover, ~0.3 s of a core) beside the app at start.
-await system[kInternals].spareReady();
 const topLevel = await system.spawn(crasherUrl, { host: 0 });
 const { restart: actorRestart, serving: actorServing } = await crashRepeatedly(topLevel, 'supervised from main');
 await system.stop(topLevel);

@@ -1738,6 +1738,11 @@ export class Host implements RefHost, CellHost {
     return false;
   }
 
+  /** Whether an idle now would poll: this host polls at all, and another thread talked to it lately. */
+  #wouldSpin(): boolean {
+    return this.#maxSpinUs > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs;
+  }
+
   /**
    * Nothing to do. While another thread has been talking to us, poll the lanes
    * before parking: waking a parked thread costs 30-40 µs, so a round trip
@@ -1747,10 +1752,6 @@ export class Host implements RefHost, CellHost {
    * Local traffic earns no poll (it would only delay this thread's own timers
    * and immediates, which are what it waits for), and an idle host never polls.
    */
-  #wouldSpin(): boolean {
-    return this.#maxSpinUs > 0 && performance.now() - this.#lastLaneTraffic < this.#options.spinWindowMs;
-  }
-
   #idle(): void {
     const maxSpin = this.#maxSpinUs;
     if (this.#wouldSpin()) {

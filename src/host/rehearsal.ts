@@ -16,12 +16,11 @@
 import { pino } from 'pino';
 import type { ActorRef } from '../actor/ref.js';
 import { Directory } from '../lane/directory.js';
-import { HOST_HISTOGRAM_OFFSET } from '../lane/layout.js';
-import { allocateLane, consumedTo } from '../lane/ring.js';
-import { histogramCountsLength } from '../metrics/shared-histogram.js';
+import { consumedTo } from '../lane/ring.js';
 import type { HostOptions } from '../options.js';
 import { kEventBits } from '../system/events.js';
 import { Host, type HostInit, type MainDuties } from './host.js';
+import { allocateSharedMemory } from './shared-memory.js';
 
 const kActorUrl = new URL('./rehearsal-actor.js', import.meta.url);
 /** A worker the size the recovery goal names; fewer actors, or one takeover, warmed the code measurably less. */
@@ -52,13 +51,7 @@ export async function rehearseTakeover(systemOptions: HostOptions, actors: numbe
     shutdownTimeoutMs: kRehearsalTimeoutMs,
     logLevel: 'silent',
   };
-  const lanes = [
-    [undefined, allocateLane(options.laneBytes)],
-    [allocateLane(options.laneBytes), undefined],
-  ];
-  const blockBytes = HOST_HISTOGRAM_OFFSET + histogramCountsLength() * 4;
-  const hostBlocks = [new SharedArrayBuffer(blockBytes), new SharedArrayBuffer(blockBytes)];
-  const directory = Directory.allocate();
+  const { lanes, hostBlocks, directory } = allocateSharedMemory(2, options.laneBytes);
   // Events on: a takeover in a system that listens sends one per restart.
   new Directory(directory).eventInterest = Object.values(kEventBits).reduce((mask, bit) => mask | bit, 0);
   const logger = pino({ level: 'silent' });

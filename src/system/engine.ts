@@ -10,11 +10,11 @@ import { Kind } from '../codec/envelope.js';
 import { ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidArgumentError, SystemStoppedError, errorFromWire } from '../errors.js';
 import type { WorkerBoot, WorkerFault } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
+import { allocateSharedMemory } from '../host/shared-memory.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
 import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
-import { GENERATION_MASK, HOST_HISTOGRAM_OFFSET, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { GENERATION_MASK, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
 import {
-  allocateLane,
   consumedTo,
   hostState,
   isParked,
@@ -27,7 +27,6 @@ import {
   type LaneFaultConfig,
 } from '../lane/ring.js';
 import { LaneDecoder } from '../codec/codec.js';
-import { histogramCountsLength } from '../metrics/shared-histogram.js';
 import { StatsReader, type SystemStats } from '../metrics/stats.js';
 import { hostOptionsOf, resolveOptions, type ResolvedOptions, type SystemOptions } from '../options.js';
 import { SystemEvents, type SystemEvent } from './events.js';
@@ -82,16 +81,10 @@ export class Engine implements MainDuties {
   private constructor(options: ResolvedOptions, logger: Logger | undefined) {
     this.options = options;
     this.log = (logger ?? pino({ level: options.logLevel })).child({ system: this.systemId, host: 'main' });
-    const hostCount = options.workers + 1;
-    this.#lanes = [];
-    for (let from = 0; from < hostCount; from++) {
-      const row: (SharedArrayBuffer | undefined)[] = [];
-      for (let to = 0; to < hostCount; to++) row.push(from === to ? undefined : allocateLane(options.laneBytes));
-      this.#lanes.push(row);
-    }
-    const blockBytes = HOST_HISTOGRAM_OFFSET + histogramCountsLength() * 4;
-    this.#hostBlocks = Array.from({ length: hostCount }, () => new SharedArrayBuffer(blockBytes));
-    this.#directorySab = Directory.allocate();
+    const memory = allocateSharedMemory(options.workers + 1, options.laneBytes);
+    this.#lanes = memory.lanes;
+    this.#hostBlocks = memory.hostBlocks;
+    this.#directorySab = memory.directory;
     this.#directory = new Directory(this.#directorySab);
     this.events = new SystemEvents((mask) => (this.#directory.eventInterest = mask));
     this.host = new Host({
