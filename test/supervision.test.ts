@@ -231,6 +231,94 @@ describe('restart intensity and escalation', () => {
   });
 });
 
+describe('top-level actors restarted on their own worker', () => {
+  it('a crashed top-level actor restarts where it runs, with its init args as spawned and live refs in them', async () => {
+    await using system = await startSystem();
+    const journal = await system.spawn(fixture('journal'), { host: 'main' });
+    const keeper = await system.spawn(fixture('keeper'), { host: 1, name: 'keeper', args: { items: ['a'], bytes: new Uint8Array([1, 2]), peer: journal } });
+    keeper.tell({ type: 'mutate' });
+    expect(await keeper.ask({ type: 'get' })).toMatchObject({ items: ['a', 'changed'], bytes: [99, 2], incarnation: 1 });
+    const decided = system.events.waitFor('supervisor.decided', (e) => e.child === keeper.id);
+    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === keeper.id);
+    keeper.tell({ type: 'crash' });
+    const queued = keeper.ask({ type: 'get' }); // sent while it restarts: reaches the new incarnation
+    // decided by worker 1 itself, for the root (supervisor 0)
+    expect(await decided).toMatchObject({ host: 1, supervisor: 0, exit: 'abnormal', reason: 'crashed: keeper crashes', directive: 'restart', restarted: [keeper.id], delayMs: 0 });
+    expect(await restarted).toMatchObject({ host: 1, name: 'keeper' });
+    // the first incarnation changed its args (they were its state): the second gets them as spawned
+    expect(await queued).toMatchObject({ items: ['a'], bytes: [1, 2], incarnation: 2, host: 1 });
+    keeper.tell({ type: 'tell-peer', entry: 'from the second incarnation' });
+    expect(await journal.ask({ type: 'read', n: 1 })).toEqual([{ started: 'from the second incarnation' }]);
+    expect(system.lookup('keeper')?.id).toBe(keeper.id);
+  });
+
+  it('restart types keep their meaning: only restarts are decided on the worker, removals on the main thread', async () => {
+    await using system = await startSystem();
+    const perm = await system.spawn(fixture('member'), { host: 0, args: { label: 'perm' } });
+    const trans = await system.spawn(fixture('member'), { host: 0, args: { label: 'trans' }, restart: 'transient' });
+    const temp = await system.spawn(fixture('member'), { host: 0, args: { label: 'temp' }, restart: 'temporary' });
+    const decisions = collect(system, 'supervisor.decided') as SupervisorDecidedEvent[];
+    const permRestarted = system.events.waitFor('actor.restarted', (e) => e.id === perm.id);
+    await perm.ask({ type: 'exit' });
+    await permRestarted;
+    const transRestarted = system.events.waitFor('actor.restarted', (e) => e.id === trans.id);
+    trans.tell({ type: 'crash' });
+    await transRestarted;
+    const transGone = system.events.waitFor('actor.stopped', (e) => e.id === trans.id);
+    await trans.ask({ type: 'exit' });
+    await transGone;
+    const tempGone = system.events.waitFor('actor.stopped', (e) => e.id === temp.id);
+    temp.tell({ type: 'crash' });
+    await tempGone;
+    expect(decisions.map((d) => [d.child, d.exit, d.directive, d.host])).toEqual([
+      [perm.id, 'normal', 'restart', 0],
+      [trans.id, 'abnormal', 'restart', 0],
+      [trans.id, 'normal', 'remove', 'main'],
+      [temp.id, 'abnormal', 'remove', 'main'],
+    ]);
+    expect(await perm.ask({ type: 'get' })).toMatchObject({ label: 'perm', incarnation: 2 });
+    expect(await trans.ask({ type: 'get' }, { timeoutMs: 600_000 }).catch((e: unknown) => e)).toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+  });
+
+  it("restarts on every thread count against the root's one intensity: the one past it makes the root give up", async () => {
+    const system = await startSystem({ supervisor: { maxRestarts: 3, withinMs: 600_000 } });
+    const onMain = await system.spawn(fixture('member'), { host: 'main', args: { label: 'on-main' } });
+    const onFirst = await system.spawn(fixture('member'), { host: 0, args: { label: 'on-first' } });
+    const onSecond = await system.spawn(fixture('member'), { host: 1, args: { label: 'on-second' } });
+    const decisions = collect(system, 'supervisor.decided') as SupervisorDecidedEvent[];
+    for (const ref of [onFirst, onMain, onSecond]) {
+      const restarted = system.events.waitFor('actor.restarted', (e) => e.id === ref.id);
+      ref.tell({ type: 'crash' });
+      await restarted;
+    }
+    const escalated = system.events.waitFor('system.escalated');
+    const stopped = system.events.waitFor('system.stopped');
+    onFirst.tell({ type: 'crash' });
+    expect((await escalated).reason).toContain('exceeded 3 restarts');
+    expect(await stopped).toMatchObject({ forced: false });
+    // the fourth was refused on worker 0 and judged by the root
+    expect(decisions.map((d) => [d.child, d.directive, d.host])).toEqual([
+      [onFirst.id, 'restart', 0],
+      [onMain.id, 'restart', 'main'],
+      [onSecond.id, 'restart', 1],
+      [onFirst.id, 'escalate', 'main'],
+    ]);
+  });
+
+  it('with backoff, or a root strategy that restarts siblings, the main thread decides', async () => {
+    for (const supervisor of [{ backoff: { minMs: 1, maxMs: 5 } }, { strategy: 'rest_for_one' as const }]) {
+      await using system = await startSystem({ supervisor: { maxRestarts: 10, ...supervisor } });
+      const kid = await system.spawn(fixture('member'), { host: 0, args: { label: 'kid' } });
+      const decided = system.events.waitFor('supervisor.decided', (e) => e.child === kid.id);
+      const restarted = system.events.waitFor('actor.restarted', (e) => e.id === kid.id);
+      kid.tell({ type: 'crash' });
+      expect(await decided).toMatchObject({ host: 'main', directive: 'restart' });
+      await restarted;
+      expect(await kid.ask({ type: 'get' })).toMatchObject({ incarnation: 2 });
+    }
+  });
+});
+
 describe('system-level controls', () => {
   it('restart(ref) restarts through the supervisor; names() lists named actors; state follows shutdown', async () => {
     const system = await startSystem();

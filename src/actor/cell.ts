@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RestartType } from '../supervision/strategy.js';
 import type { Supervisor } from '../supervision/supervisor.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
@@ -34,6 +35,8 @@ const kBusy = 1;
 const kScheduled = 2;
 const kReplied = 4;
 const kStarted = 8;
+const kTransient = 16;
+const kTemporary = 32;
 
 /** One actor: behaviour, state, mailbox and lifecycle bookkeeping. */
 export class Cell {
@@ -52,11 +55,16 @@ export class Cell {
   curTrace = 0;
   curMessage: unknown = undefined;
   /**
+   * A top-level actor's init args as spawned (`keepCopy`), on a worker that
+   * restarts it itself: a field, not a map entry, at a million actors.
+   */
+  keptArgs: string | undefined = undefined;
+  /**
    * Bumped when an incarnation is left behind (halted, stopped): an async
    * handler of an older one that settles late must not touch the new one.
    */
   incarnation = 0;
-  /** busy, scheduled, replied, started: bits of one small integer, not a field each. */
+  /** busy, scheduled, replied, started, restart type: bits of one small integer, not a field each. */
   #flags = 0;
   /** What most actors never need, allocated by the first that does: a million idle actors stay small. */
   #rare: RareCellState | undefined = undefined;
@@ -95,6 +103,14 @@ export class Cell {
   }
   set started(value: boolean) {
     this.#flags = value ? this.#flags | kStarted : this.#flags & ~kStarted;
+  }
+
+  /** Its restart type (spawn option `restart`), for a worker that restarts a top-level actor itself. */
+  get restart(): RestartType {
+    return (this.#flags & kTemporary) !== 0 ? 'temporary' : (this.#flags & kTransient) !== 0 ? 'transient' : 'permanent';
+  }
+  set restart(value: RestartType) {
+    this.#flags = (this.#flags & ~(kTransient | kTemporary)) | (value === 'transient' ? kTransient : value === 'temporary' ? kTemporary : 0);
   }
 
   #rareState(): RareCellState {

@@ -12,6 +12,8 @@ export interface WorkerBoot {
   freeSlots: number[];
   /** Module URLs imported before the host serves (loaders, instrumentation). */
   preload: string[];
+  /** The root supervisor's restart window, when workers may admit restarts of top-level actors (restart-window.ts). */
+  rootRestarts?: SharedArrayBuffer;
 }
 
 /** What a spare worker gets: enough to import what any host needs, no host yet. */

@@ -13,7 +13,7 @@ import { Cell, Context, type CellHost, type CellStatus } from '../actor/cell.js'
 import type { HostName, ReplyHandle, SpawnOptions } from '../actor/context.js';
 import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.js';
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
-import { LaneDecoder, LaneEncoder } from '../codec/codec.js';
+import { LaneDecoder, LaneEncoder, fromKeptCopy, keepCopy, type RefFactory } from '../codec/codec.js';
 import { Kind, kindOf, makeKindWord, srcHostOf, type SpawnSpec } from '../codec/envelope.js';
 import { assertEncodable } from '../codec/validate.js';
 import {
@@ -54,10 +54,11 @@ import {
 } from '../lane/layout.js';
 import { LaneReader, LaneWriter, beat, forceDoorbell, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
 import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
-import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
+import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type SupervisorDecidedEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
 import type { HostOptions } from '../options.js';
 import type { WorkerBoot } from './boot.js';
 import { Supervisor, type ChildExit } from '../supervision/supervisor.js';
+import { SharedRestartWindow, monotonicMs } from '../supervision/restart-window.js';
 import { resolveRestartType, resolveSupervisor, type ExitKind, type ResolvedSupervisor } from '../supervision/strategy.js';
 import { LinkFaults } from './link-faults.js';
 import { Outbox } from './outbox.js';
@@ -113,8 +114,18 @@ export class Host implements RefHost, CellHost {
   readonly #pending = new PendingTable();
   readonly #freeSlots: number[];
   readonly #interned = new Map<string, string>();
+  /** Kept init args (Cell.keptArgs), one copy of each: actors spawned alike share their args' copy. */
+  readonly #internedArgs = new Map<string, string>();
   readonly #loadedModules: ReadonlyMap<string, Record<string, unknown>> | undefined;
   readonly #definitions = new Map<string, Promise<ActorDefinition>>();
+  /** Where each loaded definition came from: a top-level actor restarted here is started from it again. */
+  readonly #sources = new Map<ActorDefinition, { u: string; e: string }>();
+  /**
+   * The root supervisor's restart window, when it is shared (one_for_one, no
+   * backoff): a worker then restarts its crashed top-level actors itself.
+   */
+  readonly #rootRestarts: SharedRestartWindow | undefined;
+  readonly #refFactory: RefFactory = (id, name) => this.refFor(id, name);
   /**
    * Starts under way, settling when each has finished either way: a directive
    * that reaches an actor mid-start waits for it. Kept here, not on the cell,
@@ -201,7 +212,7 @@ export class Host implements RefHost, CellHost {
     this.#maxSpinUs = init.index === 0 ? init.options.mainSpinMicros : init.options.spinMicros;
     this.#spinUs = Math.min(this.#maxSpinUs, kInitialSpinUs);
     this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
-    const refFactory = (id: number, name: string | undefined): ActorRef => this.refFor(id, name);
+    this.#rootRestarts = init.rootRestarts === undefined ? undefined : new SharedRestartWindow(init.rootRestarts);
     for (let other = 0; other < this.hostCount; other++) {
       if (other === this.index) {
         this.#outboxes.push(undefined);
@@ -214,7 +225,7 @@ export class Host implements RefHost, CellHost {
       this.#encoders.push(new LaneEncoder(outgoing));
       this.#readers.push(new LaneReader(incoming, init.hostBlocks[other]));
       // Two levels of headroom: the runtime wraps a user message (a dead-letter event carries one whole).
-      this.#decoders.push(new LaneDecoder(incoming, init.options.maxMessageDepth + 2, refFactory));
+      this.#decoders.push(new LaneDecoder(incoming, init.options.maxMessageDepth + 2, this.#refFactory));
       this.#readerHosts.push(other);
     }
   }
@@ -222,7 +233,7 @@ export class Host implements RefHost, CellHost {
   /** @internal main thread only */
   attachMain(main: MainDuties, rootSupervisor: ResolvedSupervisor): void {
     this.#main = main;
-    this.#root = this.#newSupervisor(rootSupervisor, undefined);
+    this.#root = this.#newSupervisor(rootSupervisor, undefined, this.#rootRestarts);
   }
 
   start(): void {
@@ -660,6 +671,7 @@ export class Host implements RefHost, CellHost {
   }
 
   #replyTo(host: number, corr: number, value: unknown): void {
+    if (corr === 0) return;
     if (host === this.index) {
       if (!this.#pending.resolve(corr, value)) this.#deadLetter(0, 0, value, 'reply-expired', undefined);
       return;
@@ -827,7 +839,12 @@ export class Host implements RefHost, CellHost {
     if (recreated) cell.watchersUnknown = true;
     cell.name = spec.n;
     cell.parent = spec.p;
+    cell.restart = spec.r ?? 'permanent';
     cell.status = 'starting';
+    // Kept before init can change them; a restart this worker ordered itself passes its own copy back.
+    if (this.#restartsTopLevel() && spec.p === 0 && !(restart && cell.keptArgs !== undefined)) {
+      cell.keptArgs = spec.r === 'temporary' || spec.a === undefined ? undefined : this.#intern(keepCopy(spec.a), this.#internedArgs);
+    }
     try {
       cell.def = await this.#definition(spec.u, spec.e);
       // init gets a ctx that is not kept: the cell makes its own with its first
@@ -891,6 +908,7 @@ export class Host implements RefHost, CellHost {
         (module: Record<string, unknown>) => {
           const definition = module[exportName];
           if (!isActorDefinition(definition)) throw new NotAnActorError(url, exportName);
+          this.#sources.set(definition, { u: url, e: exportName });
           return definition;
         },
         (error: unknown) => {
@@ -915,34 +933,52 @@ export class Host implements RefHost, CellHost {
   }
 
   /** A supervisor whose directives travel as records; `owner` undefined is the root. */
-  #newSupervisor(options: ResolvedSupervisor, owner: Cell | undefined): Supervisor {
-    return new Supervisor(options, {
-      halt: (child) => this.#directive(Kind.halt, child, undefined),
-      restart: (child, spec) => this.#directive(Kind.restart, child, spec),
-      remove: (child, reason) => this.stopActor(child, reason),
-      escalate: (reason) => {
-        if (owner === undefined) this.#main!.escalated(reason);
-        else this.#detach(this.#exit(owner, 'abnormal', `escalated: ${reason}`), 'escalation');
+  #newSupervisor(options: ResolvedSupervisor, owner: Cell | undefined, window?: SharedRestartWindow): Supervisor {
+    return new Supervisor(
+      options,
+      {
+        halt: (child) => this.#directive(Kind.halt, child, undefined),
+        restart: (child, spec) => this.#directive(Kind.restart, child, spec),
+        remove: (child, reason) => this.stopActor(child, reason),
+        escalate: (reason) => {
+          if (owner === undefined) this.#main!.escalated(reason);
+          else this.#detach(this.#exit(owner, 'abnormal', `escalated: ${reason}`), 'escalation');
+        },
+        decided: (report) => {
+          const { decision } = report;
+          const directive = decision.escalate ? 'escalate' : decision.restart.length > 0 ? 'restart' : 'remove';
+          this.#emitDecided(owner?.id ?? 0, report.child, report.exit, report.reason, directive, decision.restart, decision.remove, report.delayMs);
+        },
+        now: monotonicMs,
+        epochNow: now,
       },
-      decided: (report) => {
-        if (!this.#wants('supervisor.decided')) return;
-        const { decision } = report;
-        this.#emit({
-          type: 'supervisor.decided',
-          at: now(),
-          host: this.hostName,
-          supervisor: (owner?.id ?? 0) as ActorId,
-          child: report.child as ActorId,
-          exit: report.exit,
-          reason: report.reason,
-          directive: decision.escalate ? 'escalate' : decision.restart.length > 0 ? 'restart' : 'remove',
-          restarted: decision.restart as ActorId[],
-          removed: decision.remove as ActorId[],
-          delayMs: report.delayMs,
-        });
-      },
-      now: () => performance.now(),
-      epochNow: now,
+      window,
+    );
+  }
+
+  #emitDecided(
+    supervisor: number,
+    child: number,
+    exit: ExitKind,
+    reason: string,
+    directive: SupervisorDecidedEvent['directive'],
+    restarted: readonly number[],
+    removed: readonly number[],
+    delayMs: number,
+  ): void {
+    if (!this.#wants('supervisor.decided')) return;
+    this.#emit({
+      type: 'supervisor.decided',
+      at: now(),
+      host: this.hostName,
+      supervisor: supervisor as ActorId,
+      child: child as ActorId,
+      exit,
+      reason,
+      directive,
+      restarted: restarted as ActorId[],
+      removed: removed as ActorId[],
+      delayMs,
     });
   }
 
@@ -1018,6 +1054,7 @@ export class Host implements RefHost, CellHost {
   /** Tells an actor's supervisor how it ended, wherever that supervisor runs. */
   #reportExit(cell: Cell, exit: ChildExit, reason: string, at: number): void {
     const parent = cell.parent;
+    if (parent === 0 && exit !== 'stopped' && this.#restartHere(cell, exit, reason)) return;
     const supervisorHost = parent === 0 ? 0 : this.directory.hostOf(parent);
     if (supervisorHost < 0) {
       // Its supervisor is gone (it died with its worker, say): an orphan ends.
@@ -1035,6 +1072,41 @@ export class Host implements RefHost, CellHost {
     }
     this.#encoders[supervisorHost]!.encode({ k: exit, r: reason, t: at });
     this.#sendRemote(supervisorHost, Kind.childExit, parent, cell.id, 0, false);
+  }
+
+  /** Whether this worker restarts its crashed top-level actors itself (see #restartHere). */
+  #restartsTopLevel(): boolean {
+    return this.#rootRestarts !== undefined && this.index !== 0;
+  }
+
+  /**
+   * A top-level actor that the root would restart (one_for_one, no backoff:
+   * its own restart, now) is restarted here, on its worker, when the root's
+   * shared window admits it: the decision the main thread would take, without
+   * the two thread hand-offs of a round trip. Past the limit it returns false
+   * and the exit goes to the root, which refuses it too and gives up.
+   */
+  #restartHere(cell: Cell, exit: ExitKind, reason: string): boolean {
+    if (!this.#restartsTopLevel()) return false;
+    const restart = cell.restart;
+    if (restart === 'temporary' || (restart === 'transient' && exit === 'normal')) return false;
+    const source = cell.def === undefined ? undefined : this.#sources.get(cell.def);
+    if (source === undefined || this.directory.hostOf(cell.id) !== this.index) return false;
+    const kept = cell.keptArgs;
+    let args: unknown;
+    try {
+      args = kept === undefined ? undefined : fromKeptCopy(kept, this.#refFactory);
+    } catch {
+      // Bytes this host wrote itself; should they not decode, the root still has the spec.
+      return false;
+    }
+    const spec: SpawnSpec = { u: source.u, e: source.e, a: args, p: 0 };
+    if (cell.name !== undefined) spec.n = cell.name;
+    if (restart === 'transient') spec.r = restart;
+    if (!this.#rootRestarts!.admit(monotonicMs())) return false;
+    this.#emitDecided(0, cell.id, exit, reason, 'restart', [cell.id], [], 0);
+    this.#detach(this.#startActor(cell.id, spec, 0, this.index, true), 'restart');
+    return true;
   }
 
   /** @internal the main thread reports the exits of the actors a dead worker hosted, those of one supervisor together. */
@@ -1557,10 +1629,10 @@ export class Host implements RefHost, CellHost {
    * every cell and every supervisor's child spec (~100 B an actor). Bounded,
    * so a flood of distinct URLs cannot grow it without end.
    */
-  #intern(text: string): string {
-    const known = this.#interned.get(text);
+  #intern(text: string, table = this.#interned): string {
+    const known = table.get(text);
     if (known !== undefined) return known;
-    if (this.#interned.size < kInternedStrings) this.#interned.set(text, text);
+    if (table.size < kInternedStrings) table.set(text, text);
     return text;
   }
 

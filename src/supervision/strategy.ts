@@ -4,6 +4,7 @@
  * rule is tested on its own.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { LocalRestartWindow, type RestartWindow } from './restart-window.js';
 
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
 export type RestartType = 'permanent' | 'transient' | 'temporary';
@@ -120,13 +121,15 @@ export class SupervisorState<Child = RestartType> {
    */
   readonly children = new Map<number, Child>();
   readonly #restartOf: (child: Child) => RestartType;
-  readonly #restartTimes: number[] = [];
+  /** Its recent restarts; the root's may be shared with the workers, which then admit restarts too. */
+  readonly window: RestartWindow;
   /** Consecutive restarts per child, for backoff; cleared when the window passes without one. */
   readonly #streak = new Map<number, { count: number; at: number }>();
 
-  constructor(options: ResolvedSupervisor, restartOf: (child: Child) => RestartType) {
+  constructor(options: ResolvedSupervisor, restartOf: (child: Child) => RestartType, window?: RestartWindow) {
     this.options = options;
     this.#restartOf = restartOf;
+    this.window = window ?? new LocalRestartWindow(options.maxRestarts, options.withinMs);
   }
 
   add(id: number, child: Child): void {
@@ -149,9 +152,7 @@ export class SupervisorState<Child = RestartType> {
       // causes no restart of anyone, whatever the strategy.
       return { remove: [childId], restart: [], escalate: false };
     }
-    while (this.#restartTimes.length > 0 && this.#restartTimes[0] <= now - this.options.withinMs) this.#restartTimes.shift();
-    if (this.#restartTimes.length >= this.options.maxRestarts) return { remove: [], restart: [], escalate: true };
-    this.#restartTimes.push(now);
+    if (!this.window.admit(now)) return { remove: [], restart: [], escalate: true };
     // one_for_one needs no sibling list: a worker's death makes a root with
     // thousands of children decide once per child, and a copy each time was
     // quadratic.

@@ -7,6 +7,7 @@
  */
 import type { SpawnSpec } from '../codec/envelope.js';
 import { AskTimeoutError } from '../errors.js';
+import type { RestartWindow } from './restart-window.js';
 import { SupervisorState, type Decision, type ExitKind, type ResolvedSupervisor } from './strategy.js';
 
 export interface SupervisorDriver {
@@ -19,7 +20,7 @@ export interface SupervisorDriver {
   /** The supervisor exceeded its restart intensity and has stopped its children: it must fail itself. */
   escalate(reason: string): void;
   decided(report: DecisionReport): void;
-  /** Monotonic ms, for the intensity window. */
+  /** Monotonic ms, for the intensity window (`monotonicMs`: a shared window compares times of every thread). */
   now(): number;
   /** Epoch ms comparable across threads, for telling stale exits apart. */
   epochNow(): number;
@@ -50,8 +51,8 @@ export class Supervisor {
   #queue: Promise<void> = Promise.resolve();
   #givenUp = false;
 
-  constructor(options: ResolvedSupervisor, driver: SupervisorDriver, random: () => number = Math.random) {
-    this.#state = new SupervisorState<SpawnSpec | 'temporary'>(options, (child) => (child === 'temporary' ? child : (child.r ?? 'permanent')));
+  constructor(options: ResolvedSupervisor, driver: SupervisorDriver, window?: RestartWindow, random: () => number = Math.random) {
+    this.#state = new SupervisorState<SpawnSpec | 'temporary'>(options, (child) => (child === 'temporary' ? child : (child.r ?? 'permanent')), window);
     this.#driver = driver;
     this.#random = random;
   }
@@ -152,6 +153,8 @@ export class Supervisor {
   /** OTP: a supervisor that gives up terminates all its children (in reverse start order), then exits itself. */
   async #giveUp(id: number, reason: string): Promise<void> {
     this.#givenUp = true;
+    // A shared window stops workers restarting its children on their own.
+    this.#state.window.close();
     for (const child of this.childIds().reverse()) {
       this.forget(child);
       await this.#driver.remove(child, 'supervisor-gave-up').catch(() => undefined);

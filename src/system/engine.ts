@@ -11,6 +11,7 @@ import { ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidArgument
 import type { WorkerBoot, WorkerFault } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { allocateSharedMemory } from '../host/shared-memory.js';
+import { allocateRootRestartWindow } from '../supervision/restart-window.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
 import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
 import { GENERATION_MASK, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
@@ -64,6 +65,7 @@ export class Engine implements MainDuties {
   readonly #lanes: (SharedArrayBuffer | undefined)[][];
   readonly #hostBlocks: SharedArrayBuffer[];
   readonly #directorySab: SharedArrayBuffer;
+  readonly #rootRestarts: SharedArrayBuffer | undefined;
   readonly #directory: Directory;
   readonly #pool: WorkerPool;
   readonly #names = new Map<string, number>();
@@ -86,6 +88,7 @@ export class Engine implements MainDuties {
     this.#hostBlocks = memory.hostBlocks;
     this.#directorySab = memory.directory;
     this.#directory = new Directory(this.#directorySab);
+    this.#rootRestarts = allocateRootRestartWindow(options.supervisor);
     this.events = new SystemEvents((mask) => (this.#directory.eventInterest = mask));
     this.host = new Host({
       index: 0,
@@ -94,6 +97,7 @@ export class Engine implements MainDuties {
       directory: this.#directorySab,
       options: hostOptionsOf(options),
       freeSlots: [],
+      rootRestarts: this.#rootRestarts,
       logger: this.log,
     });
     this.host.attachMain(this, options.supervisor);
@@ -138,6 +142,7 @@ export class Engine implements MainDuties {
       options: hostOptionsOf(this.options),
       freeSlots,
       preload: this.options.workerPreload,
+      rootRestarts: this.#rootRestarts,
     };
     this.#heartbeats.delete(index);
     return replacing ? this.#pool.replace(boot) : this.#pool.start(boot);

@@ -36,7 +36,11 @@ export interface DeadLetterEvent extends Base {
 }
 export interface BackpressureEvent extends Base { type: 'backpressure'; toHost: HostName; target: ActorId; held: number }
 export interface SystemStoppedEvent extends Base { type: 'system.stopped'; forced: boolean }
-/** A supervisor judged a child's exit (OTP rules): restart it (or its group), remove it, or give up. */
+/**
+ * A supervisor judged a child's exit (OTP rules): restart it (or its group),
+ * remove it, or give up. `host` is where: a root decision may be taken by the
+ * worker of the top-level actor it restarts (restart-window.ts).
+ */
 export interface SupervisorDecidedEvent extends Base {
   type: 'supervisor.decided';
   /** The supervising actor; 0 is the root supervisor. */
