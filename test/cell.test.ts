@@ -44,4 +44,22 @@ describe('cell lifecycle fields', () => {
     expect(cell.watchersUnknown).toBe(true);
     await expect(cell.whenIdle()).resolves.toBeUndefined();
   });
+
+  it('the bits packed in one integer (flags, restart type, incarnation) never change each other', () => {
+    const cell = new Cell(7 as never);
+    expect([cell.restartType, cell.incarnation, cell.busy]).toEqual(['permanent', 0, false]);
+    cell.busy = true;
+    cell.started = true;
+    cell.restartType = 'transient';
+    for (let i = 0; i < 70; i++) cell.incarnation++;
+    expect([cell.busy, cell.scheduled, cell.replied, cell.started, cell.restartType, cell.incarnation]).toEqual([true, false, false, true, 'transient', 70]);
+    cell.restartType = 'temporary';
+    cell.busy = false;
+    cell.replied = true;
+    expect([cell.busy, cell.replied, cell.started, cell.restartType, cell.incarnation]).toEqual([false, true, true, 'temporary', 70]);
+    // the counter wraps within its 24 bits instead of spilling into the flags
+    cell.incarnation = 0xffffff;
+    cell.incarnation++;
+    expect([cell.incarnation, cell.restartType, cell.replied, cell.started]).toEqual([0, 'temporary', true, true]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActorRef, ActorSystem, SupervisorDecidedEvent, SystemEvent } from 'troupe';
+import { kInternals, type ActorRef, type ActorSystem, type SupervisorDecidedEvent, type SystemEvent } from 'troupe';
 import { Supervisor, type DecisionReport, type SupervisorDriver } from '../dist/src/supervision/supervisor.js';
 import { fixture, startSystem } from './helpers.js';
 
@@ -232,24 +232,40 @@ describe('restart intensity and escalation', () => {
 });
 
 describe('top-level actors restarted on their own worker', () => {
-  it('a crashed top-level actor restarts where it runs, with its init args as spawned and live refs in them', async () => {
+  it('a crashed top-level actor restarts where it runs, each time with its init args as spawned and live refs in them, also after its worker dies', async () => {
     await using system = await startSystem();
     const journal = await system.spawn(fixture('journal'), { host: 'main' });
     const keeper = await system.spawn(fixture('keeper'), { host: 1, name: 'keeper', args: { items: ['a'], bytes: new Uint8Array([1, 2]), peer: journal } });
-    keeper.tell({ type: 'mutate' });
-    expect(await keeper.ask({ type: 'get' })).toMatchObject({ items: ['a', 'changed'], bytes: [99, 2], incarnation: 1 });
-    const decided = system.events.waitFor('supervisor.decided', (e) => e.child === keeper.id);
-    const restarted = system.events.waitFor('actor.restarted', (e) => e.id === keeper.id);
-    keeper.tell({ type: 'crash' });
-    const queued = keeper.ask({ type: 'get' }); // sent while it restarts: reaches the new incarnation
-    // decided by worker 1 itself, for the root (supervisor 0)
-    expect(await decided).toMatchObject({ host: 1, supervisor: 0, exit: 'abnormal', reason: 'crashed: keeper crashes', directive: 'restart', restarted: [keeper.id], delayMs: 0 });
-    expect(await restarted).toMatchObject({ host: 1, name: 'keeper' });
-    // the first incarnation changed its args (they were its state): the second gets them as spawned
-    expect(await queued).toMatchObject({ items: ['a'], bytes: [1, 2], incarnation: 2, host: 1 });
-    keeper.tell({ type: 'tell-peer', entry: 'from the second incarnation' });
-    expect(await journal.ask({ type: 'read', n: 1 })).toEqual([{ started: 'from the second incarnation' }]);
+    const asSpawned = { items: ['a'], bytes: [1, 2], host: 1 };
+    // Each incarnation changes its args (they are its state), then crashes: the next gets them as spawned.
+    for (let incarnation = 1; incarnation <= 3; incarnation++) {
+      keeper.tell({ type: 'mutate' });
+      expect(await keeper.ask({ type: 'get' })).toMatchObject({ items: ['a', 'changed'], bytes: [99, 2], incarnation });
+      const decided = system.events.waitFor('supervisor.decided', (e) => e.child === keeper.id);
+      const restarted = system.events.waitFor('actor.restarted', (e) => e.id === keeper.id);
+      keeper.tell({ type: 'crash' });
+      const queued = keeper.ask({ type: 'get' }); // sent while it restarts: reaches the new incarnation
+      // decided by worker 1 itself, for the root (supervisor 0)
+      expect(await decided).toMatchObject({ host: 1, supervisor: 0, exit: 'abnormal', reason: 'crashed: keeper crashes', directive: 'restart', restarted: [keeper.id], delayMs: 0 });
+      expect(await restarted).toMatchObject({ host: 1, name: 'keeper' });
+      expect(await queued).toMatchObject({ ...asSpawned, incarnation: incarnation + 1 });
+    }
+    keeper.tell({ type: 'tell-peer', entry: 'from the fourth incarnation' });
+    expect(await journal.ask({ type: 'read', n: 1 })).toEqual([{ started: 'from the fourth incarnation' }]);
     expect(system.lookup('keeper')?.id).toBe(keeper.id);
+
+    // Its worker dies: the root restarts it on the replacement, which restarts it itself from then on.
+    const takenOver = system.events.waitFor('actor.restarted', (e) => e.id === keeper.id);
+    keeper.tell({ type: 'mutate' });
+    await keeper.ask({ type: 'get' }); // changed before its worker dies
+    await system[kInternals].terminateWorker(1);
+    await takenOver;
+    expect(await keeper.ask({ type: 'get' })).toMatchObject({ ...asSpawned, incarnation: 1 });
+    keeper.tell({ type: 'mutate' });
+    const decided = system.events.waitFor('supervisor.decided', (e) => e.child === keeper.id);
+    keeper.tell({ type: 'crash' });
+    expect(await decided).toMatchObject({ host: 1, directive: 'restart' });
+    expect(await keeper.ask({ type: 'get' })).toMatchObject({ ...asSpawned, incarnation: 2 });
   });
 
   it('restart types keep their meaning: only restarts are decided on the worker, removals on the main thread', async () => {
@@ -277,11 +293,11 @@ describe('top-level actors restarted on their own worker', () => {
       [temp.id, 'abnormal', 'remove', 'main'],
     ]);
     expect(await perm.ask({ type: 'get' })).toMatchObject({ label: 'perm', incarnation: 2 });
-    expect(await trans.ask({ type: 'get' }, { timeoutMs: 600_000 }).catch((e: unknown) => e)).toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+    await expect(trans.ask({ type: 'get' }, { timeoutMs: 600_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
   });
 
   it("restarts on every thread count against the root's one intensity: the one past it makes the root give up", async () => {
-    const system = await startSystem({ supervisor: { maxRestarts: 3, withinMs: 600_000 } });
+    await using system = await startSystem({ supervisor: { maxRestarts: 3, withinMs: 600_000 } });
     const onMain = await system.spawn(fixture('member'), { host: 'main', args: { label: 'on-main' } });
     const onFirst = await system.spawn(fixture('member'), { host: 0, args: { label: 'on-first' } });
     const onSecond = await system.spawn(fixture('member'), { host: 1, args: { label: 'on-second' } });
@@ -303,6 +319,32 @@ describe('top-level actors restarted on their own worker', () => {
       [onSecond.id, 'restart', 1],
       [onFirst.id, 'escalate', 'main'],
     ]);
+  });
+
+  it('a restart whose init fails is one more exit, restarted on the worker until the limit, where the root gives up', async () => {
+    await using system = await startSystem({ supervisor: { maxRestarts: 3, withinMs: 600_000 } });
+    const reborn = await system.spawn(fixture('reborn'), { host: 0, args: { label: 'fails', failFrom: 2 } });
+    const decisions = collect(system, 'supervisor.decided') as SupervisorDecidedEvent[];
+    const escalated = system.events.waitFor('system.escalated');
+    reborn.tell('crash');
+    expect((await escalated).reason).toContain('exceeded 3 restarts');
+    expect(decisions.map((d) => [d.reason.split(':')[0], d.directive, d.host])).toEqual([
+      ['crashed', 'restart', 0],
+      ['init-failed', 'restart', 0],
+      ['init-failed', 'restart', 0],
+      ['init-failed', 'escalate', 'main'],
+    ]);
+  });
+
+  it('a restart whose init never finishes counts as an exit after spawnTimeoutMs, as a restart the root orders does', async () => {
+    await using system = await startSystem({ spawnTimeoutMs: 300 });
+    const reborn = await system.spawn(fixture('reborn'), { host: 0, args: { label: 'hangs', hangAt: 2 } });
+    const unconfirmed = system.events.waitFor('supervisor.decided', (e) => e.child === reborn.id && e.reason.startsWith('restart-unconfirmed'));
+    const third = system.events.waitFor('actor.restarted', (e) => e.id === reborn.id);
+    reborn.tell('crash');
+    expect(await unconfirmed).toMatchObject({ host: 0, exit: 'abnormal', directive: 'restart' });
+    await third; // the hung second incarnation never reports started
+    expect(await reborn.ask('get')).toBe(3);
   });
 
   it('with backoff, or a root strategy that restarts siblings, the main thread decides', async () => {

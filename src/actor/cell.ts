@@ -37,6 +37,10 @@ const kReplied = 4;
 const kStarted = 8;
 const kTransient = 16;
 const kTemporary = 32;
+const kFlagBits = 63;
+const kIncarnationShift = 6;
+/** 24 bits: the flags stay a small integer (31 bits). */
+const kIncarnationMask = 0xffffff;
 
 /** One actor: behaviour, state, mailbox and lifecycle bookkeeping. */
 export class Cell {
@@ -59,12 +63,7 @@ export class Cell {
    * restarts it itself: a field, not a map entry, at a million actors.
    */
   keptArgs: string | undefined = undefined;
-  /**
-   * Bumped when an incarnation is left behind (halted, stopped): an async
-   * handler of an older one that settles late must not touch the new one.
-   */
-  incarnation = 0;
-  /** busy, scheduled, replied, started, restart type: bits of one small integer, not a field each. */
+  /** busy, scheduled, replied, started, restart type and incarnation: one small integer, not a field each. */
   #flags = 0;
   /** What most actors never need, allocated by the first that does: a million idle actors stay small. */
   #rare: RareCellState | undefined = undefined;
@@ -105,11 +104,24 @@ export class Cell {
     this.#flags = value ? this.#flags | kStarted : this.#flags & ~kStarted;
   }
 
+  /**
+   * Bumped when an incarnation is left behind (halted, stopped): an async
+   * handler of an older one that settles late must not touch the new one.
+   * It wraps after 16.7 M restarts, which a handler would have to outlive
+   * exactly to be mistaken for the current one.
+   */
+  get incarnation(): number {
+    return this.#flags >>> kIncarnationShift;
+  }
+  set incarnation(value: number) {
+    this.#flags = (this.#flags & kFlagBits) | ((value & kIncarnationMask) << kIncarnationShift);
+  }
+
   /** Its restart type (spawn option `restart`), for a worker that restarts a top-level actor itself. */
-  get restart(): RestartType {
+  get restartType(): RestartType {
     return (this.#flags & kTemporary) !== 0 ? 'temporary' : (this.#flags & kTransient) !== 0 ? 'transient' : 'permanent';
   }
-  set restart(value: RestartType) {
+  set restartType(value: RestartType) {
     this.#flags = (this.#flags & ~(kTransient | kTemporary)) | (value === 'transient' ? kTransient : value === 'temporary' ? kTemporary : 0);
   }
 

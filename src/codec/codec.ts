@@ -68,7 +68,8 @@ const kPlainUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, more
 
 /** Kept copies are plain msgpack: they outlive any lane's dictionary. */
 const kKeptPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
-// copyBuffers: a binary value must not be a view of the kept bytes, which its actor could then change.
+// copyBuffers: the bytes decoded are a small Buffer from Node's shared pool; a binary value viewing
+// them would pin that pool slab and let its actor read and write its neighbours.
 const kKeptUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false, copyBuffers: true });
 
 /**

@@ -58,7 +58,8 @@ import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type Supe
 import type { HostOptions } from '../options.js';
 import type { WorkerBoot } from './boot.js';
 import { Supervisor, type ChildExit } from '../supervision/supervisor.js';
-import { SharedRestartWindow, monotonicMs } from '../supervision/restart-window.js';
+import { RestartLedger } from '../lane/restart-ledger.js';
+import { monotonicMs, type RestartWindow } from '../supervision/restart-window.js';
 import { resolveRestartType, resolveSupervisor, type ExitKind, type ResolvedSupervisor } from '../supervision/strategy.js';
 import { LinkFaults } from './link-faults.js';
 import { Outbox } from './outbox.js';
@@ -80,6 +81,14 @@ export interface MainDuties {
   /** A spawn from the main thread places an actor from this module on a worker (the spare imports it ahead). */
   moduleUsed(url: string): void;
 }
+
+/** A supervisor's decision, as `supervisor.decided` reports it. */
+type Decided = Omit<SupervisorDecidedEvent, 'type' | 'at' | 'host' | 'supervisor' | 'child' | 'restarted' | 'removed'> & {
+  supervisor: number;
+  child: number;
+  restarted: number[];
+  removed: number[];
+};
 
 /** Host of worker `i` is `i + 1`; host 0 is the main thread. */
 export const hostNameOf = (index: number): HostName => (index === 0 ? 'main' : index - 1);
@@ -124,7 +133,7 @@ export class Host implements RefHost, CellHost {
    * The root supervisor's restart window, when it is shared (one_for_one, no
    * backoff): a worker then restarts its crashed top-level actors itself.
    */
-  readonly #rootRestarts: SharedRestartWindow | undefined;
+  readonly #rootWindow: RestartLedger | undefined;
   readonly #refFactory: RefFactory = (id, name) => this.refFor(id, name);
   /**
    * Starts under way, settling when each has finished either way: a directive
@@ -212,7 +221,7 @@ export class Host implements RefHost, CellHost {
     this.#maxSpinUs = init.index === 0 ? init.options.mainSpinMicros : init.options.spinMicros;
     this.#spinUs = Math.min(this.#maxSpinUs, kInitialSpinUs);
     this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
-    this.#rootRestarts = init.rootRestarts === undefined ? undefined : new SharedRestartWindow(init.rootRestarts);
+    this.#rootWindow = init.rootRestarts === undefined ? undefined : new RestartLedger(init.rootRestarts);
     for (let other = 0; other < this.hostCount; other++) {
       if (other === this.index) {
         this.#outboxes.push(undefined);
@@ -233,7 +242,7 @@ export class Host implements RefHost, CellHost {
   /** @internal main thread only */
   attachMain(main: MainDuties, rootSupervisor: ResolvedSupervisor): void {
     this.#main = main;
-    this.#root = this.#newSupervisor(rootSupervisor, undefined, this.#rootRestarts);
+    this.#root = this.#newSupervisor(rootSupervisor, undefined, this.#rootWindow);
   }
 
   start(): void {
@@ -839,13 +848,11 @@ export class Host implements RefHost, CellHost {
     if (recreated) cell.watchersUnknown = true;
     cell.name = spec.n;
     cell.parent = spec.p;
-    cell.restart = spec.r ?? 'permanent';
+    cell.restartType = spec.r ?? 'permanent';
     cell.status = 'starting';
-    // Kept before init can change them; a restart this worker ordered itself passes its own copy back.
-    if (this.#restartsTopLevel() && spec.p === 0 && !(restart && cell.keptArgs !== undefined)) {
-      cell.keptArgs = spec.r === 'temporary' || spec.a === undefined ? undefined : this.#intern(keepCopy(spec.a), this.#internedArgs);
-    }
     try {
+      // Kept before init can change them; a restart this worker ordered itself passes its own copy back.
+      if (this.#restartsTopLevel() && spec.p === 0 && !(restart && cell.keptArgs !== undefined)) cell.keptArgs = this.#keptArgsOf(spec);
       cell.def = await this.#definition(spec.u, spec.e);
       // init gets a ctx that is not kept: the cell makes its own with its first
       // message, so an actor that has only been spawned costs no Context (~56 B).
@@ -933,7 +940,7 @@ export class Host implements RefHost, CellHost {
   }
 
   /** A supervisor whose directives travel as records; `owner` undefined is the root. */
-  #newSupervisor(options: ResolvedSupervisor, owner: Cell | undefined, window?: SharedRestartWindow): Supervisor {
+  #newSupervisor(options: ResolvedSupervisor, owner: Cell | undefined, window?: RestartWindow): Supervisor {
     return new Supervisor(
       options,
       {
@@ -946,8 +953,16 @@ export class Host implements RefHost, CellHost {
         },
         decided: (report) => {
           const { decision } = report;
-          const directive = decision.escalate ? 'escalate' : decision.restart.length > 0 ? 'restart' : 'remove';
-          this.#emitDecided(owner?.id ?? 0, report.child, report.exit, report.reason, directive, decision.restart, decision.remove, report.delayMs);
+          this.#emitDecided({
+            supervisor: owner?.id ?? 0,
+            child: report.child,
+            exit: report.exit,
+            reason: report.reason,
+            directive: decision.escalate ? 'escalate' : decision.restart.length > 0 ? 'restart' : 'remove',
+            restarted: decision.restart,
+            removed: decision.remove,
+            delayMs: report.delayMs,
+          });
         },
         now: monotonicMs,
         epochNow: now,
@@ -956,29 +971,18 @@ export class Host implements RefHost, CellHost {
     );
   }
 
-  #emitDecided(
-    supervisor: number,
-    child: number,
-    exit: ExitKind,
-    reason: string,
-    directive: SupervisorDecidedEvent['directive'],
-    restarted: readonly number[],
-    removed: readonly number[],
-    delayMs: number,
-  ): void {
+  #emitDecided(decision: Decided): void {
     if (!this.#wants('supervisor.decided')) return;
+    const { supervisor, child, restarted, removed, ...rest } = decision;
     this.#emit({
       type: 'supervisor.decided',
       at: now(),
       host: this.hostName,
       supervisor: supervisor as ActorId,
       child: child as ActorId,
-      exit,
-      reason,
-      directive,
       restarted: restarted as ActorId[],
       removed: removed as ActorId[],
-      delayMs,
+      ...rest,
     });
   }
 
@@ -1076,19 +1080,31 @@ export class Host implements RefHost, CellHost {
 
   /** Whether this worker restarts its crashed top-level actors itself (see #restartHere). */
   #restartsTopLevel(): boolean {
-    return this.#rootRestarts !== undefined && this.index !== 0;
+    return this.#rootWindow !== undefined && this.index !== 0;
+  }
+
+  /**
+   * The copy of a top-level actor's args this worker restarts it with. Equal
+   * small args share one copy (a million actors spawned alike cost one); a
+   * large one is its actor's own, so the table stays small.
+   */
+  #keptArgsOf(spec: SpawnSpec): string | undefined {
+    if (spec.r === 'temporary' || spec.a === undefined) return undefined;
+    const copy = keepCopy(spec.a);
+    return copy.length <= kInternedArgsLength ? this.#intern(copy, this.#internedArgs) : copy;
   }
 
   /**
    * A top-level actor that the root would restart (one_for_one, no backoff:
    * its own restart, now) is restarted here, on its worker, when the root's
    * shared window admits it: the decision the main thread would take, without
-   * the two thread hand-offs of a round trip. Past the limit it returns false
-   * and the exit goes to the root, which refuses it too and gives up.
+   * the two thread hand-offs of a round trip. Otherwise (past the limit, a
+   * removal, no spec here) it returns false and the exit goes to the root,
+   * which decides as it always does: past the limit, it gives up.
    */
   #restartHere(cell: Cell, exit: ExitKind, reason: string): boolean {
     if (!this.#restartsTopLevel()) return false;
-    const restart = cell.restart;
+    const restart = cell.restartType;
     if (restart === 'temporary' || (restart === 'transient' && exit === 'normal')) return false;
     const source = cell.def === undefined ? undefined : this.#sources.get(cell.def);
     if (source === undefined || this.directory.hostOf(cell.id) !== this.index) return false;
@@ -1103,10 +1119,27 @@ export class Host implements RefHost, CellHost {
     const spec: SpawnSpec = { u: source.u, e: source.e, a: args, p: 0 };
     if (cell.name !== undefined) spec.n = cell.name;
     if (restart === 'transient') spec.r = restart;
-    if (!this.#rootRestarts!.admit(monotonicMs())) return false;
-    this.#emitDecided(0, cell.id, exit, reason, 'restart', [cell.id], [], 0);
-    this.#detach(this.#startActor(cell.id, spec, 0, this.index, true), 'restart');
+    // Refused (past the limit), or another thread holds the window: the root decides.
+    if (this.#rootWindow!.tryAdmit(monotonicMs()) !== true) return false;
+    this.#emitDecided({ supervisor: 0, child: cell.id, exit, reason, directive: 'restart', restarted: [cell.id], removed: [], delayMs: 0 });
+    this.#detach(this.#confirmRestart(cell, this.#startActor(cell.id, spec, 0, this.index, true)), 'restart');
     return true;
+  }
+
+  /**
+   * The root counts a restart order unanswered within spawnTimeoutMs as one
+   * more abnormal exit, so a restarted child is never forgotten; a restart a
+   * worker ordered itself is held to the same, or an init that never ends
+   * would leave its actor starting for good.
+   */
+  async #confirmRestart(cell: Cell, started: Promise<void>): Promise<void> {
+    const timeoutMs = this.#options.spawnTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([started.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
+    clearTimeout(timer);
+    if (late && cell.status === 'starting' && this.#cells.get(cell.id) === cell) {
+      this.#reportExit(cell, 'abnormal', `restart-unconfirmed: init did not finish within spawnTimeoutMs (${timeoutMs} ms)`, now());
+    }
   }
 
   /** @internal the main thread reports the exits of the actors a dead worker hosted, those of one supervisor together. */
@@ -1626,8 +1659,9 @@ export class Host implements RefHost, CellHost {
   /**
    * One copy of each module URL and export name, however many actors are
    * spawned from it: a decoded spec would otherwise carry its own copy into
-   * every cell and every supervisor's child spec (~100 B an actor). Bounded,
-   * so a flood of distinct URLs cannot grow it without end.
+   * every cell and every supervisor's child spec (~100 B an actor); kept
+   * args the same, in their own table. Bounded (kInternedStrings entries),
+   * so a flood of distinct strings cannot grow one without end.
    */
   #intern(text: string, table = this.#interned): string {
     const known = table.get(text);
@@ -2034,6 +2068,8 @@ const kTimeOrigin = performance.timeOrigin;
 
 /** Distinct module URLs and export names a host keeps one copy of. */
 const kInternedStrings = 4096;
+/** Longest kept args copy shared between actors: the table of them holds at most 4096 × 128 characters. */
+const kInternedArgsLength = 128;
 
 /** Messages a round may handle for cells its own handlers made ready, before the lanes are read again. */
 const kRoundBudget = 256;

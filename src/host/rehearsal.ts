@@ -51,20 +51,22 @@ export async function rehearseTakeover(systemOptions: HostOptions, actors: numbe
     shutdownTimeoutMs: kRehearsalTimeoutMs,
     logLevel: 'silent',
   };
-  const { lanes, hostBlocks, directory } = allocateSharedMemory(2, options.laneBytes);
+  // A root whose window the worker shares, as a system's default root does: the takeover's restarts keep their args.
+  const root = { strategy: 'one_for_one', maxRestarts: actors * (rounds + 1), withinMs: 60_000, backoff: undefined } as const;
+  const { lanes, hostBlocks, directory, rootRestarts } = allocateSharedMemory(2, options.laneBytes, root);
   // Events on: a takeover in a system that listens sends one per restart.
   new Directory(directory).eventInterest = Object.values(kEventBits).reduce((mask, bit) => mask | bit, 0);
   const logger = pino({ level: 'silent' });
-  const init = (index: number): HostInit => ({ index, lanes, hostBlocks, directory, options, freeSlots: [], logger });
+  const init = (index: number): HostInit => ({ index, lanes, hostBlocks, directory, rootRestarts, options, freeSlots: [], logger });
 
   const main = new Host(init(0));
-  main.attachMain(kQuietDuties, { strategy: 'one_for_one', maxRestarts: Number.MAX_SAFE_INTEGER, withinMs: 1000, backoff: undefined });
+  main.attachMain(kQuietDuties, root);
   main.start();
   let worker = new Host(init(1));
   worker.start();
   const hosts = [main, worker];
   try {
-    const refs: ActorRef[] = await Promise.all(Array.from({ length: actors }, () => main.spawn(kActorUrl, { host: 0 }, 0)));
+    const refs: ActorRef[] = await Promise.all(Array.from({ length: actors }, () => main.spawn(kActorUrl, { host: 0, args: { rehearsal: true } }, 0)));
     await Promise.all(refs.map((ref) => ref.ask('ping')));
     for (let round = 0; round < rounds; round++) {
       // The worker "dies": it stops reading, and a new host takes its lanes over.

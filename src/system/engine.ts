@@ -11,7 +11,6 @@ import { ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidArgument
 import type { WorkerBoot, WorkerFault } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { allocateSharedMemory } from '../host/shared-memory.js';
-import { allocateRootRestartWindow } from '../supervision/restart-window.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
 import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
 import { GENERATION_MASK, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
@@ -83,12 +82,12 @@ export class Engine implements MainDuties {
   private constructor(options: ResolvedOptions, logger: Logger | undefined) {
     this.options = options;
     this.log = (logger ?? pino({ level: options.logLevel })).child({ system: this.systemId, host: 'main' });
-    const memory = allocateSharedMemory(options.workers + 1, options.laneBytes);
+    const memory = allocateSharedMemory(options.workers + 1, options.laneBytes, options.supervisor);
     this.#lanes = memory.lanes;
     this.#hostBlocks = memory.hostBlocks;
     this.#directorySab = memory.directory;
     this.#directory = new Directory(this.#directorySab);
-    this.#rootRestarts = allocateRootRestartWindow(options.supervisor);
+    this.#rootRestarts = memory.rootRestarts;
     this.events = new SystemEvents((mask) => (this.#directory.eventInterest = mask));
     this.host = new Host({
       index: 0,
