@@ -1135,9 +1135,9 @@ export class Host implements RefHost, CellHost {
   async #confirmRestart(cell: Cell, started: Promise<void>): Promise<void> {
     const timeoutMs = this.#options.spawnTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([started.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
+    const late = await Promise.race([started.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs).unref()))]);
     clearTimeout(timer);
-    if (late && cell.status === 'starting' && this.#cells.get(cell.id) === cell) {
+    if (late && !this.#closed && cell.status === 'starting' && this.#cells.get(cell.id) === cell) {
       this.#reportExit(cell, 'abnormal', `restart-unconfirmed: init did not finish within spawnTimeoutMs (${timeoutMs} ms)`, now());
     }
   }

@@ -66,7 +66,10 @@ export async function rehearseTakeover(systemOptions: HostOptions, actors: numbe
   worker.start();
   const hosts = [main, worker];
   try {
-    const refs: ActorRef[] = await Promise.all(Array.from({ length: actors }, () => main.spawn(kActorUrl, { host: 0, args: { rehearsal: true } }, 0)));
+    // Half with args, half without: a takeover's restarts of either kind then run on code that has seen both.
+    const refs: ActorRef[] = await Promise.all(
+      Array.from({ length: actors }, (_, i) => main.spawn(kActorUrl, i % 2 === 0 ? { host: 0 } : { host: 0, args: { rehearsal: i } }, 0)),
+    );
     await Promise.all(refs.map((ref) => ref.ask('ping')));
     for (let round = 0; round < rounds; round++) {
       // The worker "dies": it stops reading, and a new host takes its lanes over.
