@@ -7,7 +7,7 @@ import { fixture } from './helpers.js';
 
 const oneForOne = { strategy: 'one_for_one', maxRestarts: 3, withinMs: 1000, backoff: undefined } as const;
 
-const ledger = (maxRestarts: number, withinMs: number): RestartLedger => new RestartLedger(allocateRestartLedger(maxRestarts, withinMs));
+const ledger = (maxRestarts: number, withinMs: number): RestartLedger => new RestartLedger(allocateRestartLedger(maxRestarts, withinMs), 0);
 
 describe('restart windows', () => {
   it("the root's shared ledger admits exactly what a supervisor's own list of restart times admits", () => {
@@ -35,11 +35,11 @@ describe('restart windows', () => {
 
   it('a closed window admits nothing, through any view of it', () => {
     const memory = allocateRestartLedger(5, 1000);
-    const window = new RestartLedger(memory);
+    const window = new RestartLedger(memory, 0);
     expect(window.admit(0)).toBe(true);
     window.close();
     expect(window.admit(1)).toBe(false);
-    expect(new RestartLedger(memory).tryAdmit(10_000)).toBe(false);
+    expect(new RestartLedger(memory, 1).tryAdmit(10_000)).toBe(false);
     const local = new LocalRestartWindow(5, 1000);
     local.close();
     expect(local.admit(0)).toBe(false);
@@ -54,17 +54,26 @@ describe('restart windows', () => {
     expect(workersMayRestart({ ...oneForOne, maxRestarts: 0 })).toBe(false);
     expect(workersMayRestart({ ...oneForOne, maxRestarts: kMaxSharedRestarts + 1 })).toBe(false);
     expect(allocateRestartLedger(3, 1000).byteLength).toBe(24 + 3 * 8);
-    expect(() => new RestartLedger(new SharedArrayBuffer(30))).toThrow(/24 \+ 8n bytes/);
+    expect(() => new RestartLedger(new SharedArrayBuffer(30), 0)).toThrow(/24 \+ 8n bytes/);
   });
 
-  it('a claim left held (a thread stopped mid-update) makes workers defer to the root, and the main thread takes it over', () => {
-    const memory = allocateRestartLedger(2, 1000);
-    const window = new RestartLedger(memory);
-    Atomics.store(new Int32Array(memory), 0, 41); // held, by a thread that never releases it
-    expect(window.tryAdmit(0)).toBeUndefined();
-    expect(window.admit(0)).toBe(true);
-    expect(window.tryAdmit(1)).toBe(true);
-    expect(window.tryAdmit(2)).toBe(false);
+  it('a claim left held makes workers defer to the root; a dead worker\'s is released by name, and the main thread takes over one held too long', () => {
+    const memory = allocateRestartLedger(3, 1000);
+    const main = new RestartLedger(memory, 0);
+    const worker = new RestartLedger(memory, 1);
+    const claim = new Int32Array(memory, 0, 1);
+    Atomics.store(claim, 0, 3); // held by host 2, which died holding it
+    expect(worker.tryAdmit(0)).toBeUndefined();
+    main.releaseHeldBy(1); // another host's death releases nothing
+    expect(worker.tryAdmit(0)).toBeUndefined();
+    main.releaseHeldBy(2);
+    expect(worker.tryAdmit(0)).toBe(true);
+    Atomics.store(claim, 0, 42); // held by a thread that is stopped, not dead
+    expect(worker.tryAdmit(1)).toBeUndefined();
+    expect(main.admit(1)).toBe(true);
+    expect(worker.tryAdmit(2)).toBe(true);
+    expect(worker.tryAdmit(3)).toBe(false);
+    expect(Atomics.load(claim, 0)).toBe(0);
   });
 
   it('threads racing for restarts are granted exactly maxRestarts between them', async () => {
@@ -74,7 +83,7 @@ describe('restart windows', () => {
     const memory = allocateRestartLedger(maxRestarts, 3_600_000);
     const start = new SharedArrayBuffer(8);
     const gate = new Int32Array(start);
-    const workers = Array.from({ length: threads }, () => new Worker(fixture('window-hammer'), { workerData: { memory, start, attempts } }));
+    const workers = Array.from({ length: threads }, (_, i) => new Worker(fixture('window-hammer'), { workerData: { memory, start, attempts, hostIndex: i + 1 } }));
     try {
       const granted = workers.map(
         (worker) =>
@@ -88,7 +97,7 @@ describe('restart windows', () => {
       failed.catch(() => undefined);
       // every thread at the gate (or one failed), then all go at once; the main thread races too, as the root does
       while (Atomics.load(gate, 1) < threads) await Promise.race([failed, new Promise((resolve) => setImmediate(resolve))]);
-      const main = new RestartLedger(memory);
+      const main = new RestartLedger(memory, 0);
       Atomics.store(gate, 0, 1);
       let mainGranted = 0;
       for (let i = 0; i < attempts; i++) if (main.admit(monotonicMs())) mainGranted++;

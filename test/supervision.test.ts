@@ -75,17 +75,19 @@ describe('each strategy with each restart type', () => {
       it(`${strategy}: the middle child, ${restart}, crashes`, async () => {
         await using system = await startSystem();
         const { kids } = await family(system, kind, [{ label: 'a' }, { label: 'b', restart }, { label: 'c' }]);
-        const decided = system.events.waitFor('supervisor.decided');
-        const removed = system.events.waitFor('actor.stopped', (e) => e.id === kids[1].id);
-        kids[1].tell({ type: 'crash' });
-        const event = await decided;
-        if (restart === 'temporary') await removed;
         const [a, b, c] = kids.map((k) => k.id);
         const expected =
           restart === 'temporary' ? [] : strategy === 'one_for_one' ? [b] : strategy === 'one_for_all' ? [a, b, c] : [b, c];
-        expect(event).toMatchObject({ child: b, exit: 'abnormal', restarted: expected, removed: restart === 'temporary' ? [b] : [] });
-        // wait for the restarts to land, then check who is a new incarnation
-        await Promise.all(expected.map((id) => system.events.waitFor('actor.restarted', (e) => e.id === id)));
+        // Every wait is set before the crash: the decision comes from the boss's worker, the restarts from the
+        // children's, so a restart may be heard before the decision.
+        const decided = system.events.waitFor('supervisor.decided');
+        const removed = restart === 'temporary' ? system.events.waitFor('actor.stopped', (e) => e.id === b) : undefined;
+        const restarted = Promise.all(expected.map((id) => system.events.waitFor('actor.restarted', (e) => e.id === id)));
+        kids[1].tell({ type: 'crash' });
+        expect(await decided).toMatchObject({ child: b, exit: 'abnormal', restarted: expected, removed: restart === 'temporary' ? [b] : [] });
+        await removed;
+        // the restarts have landed: check who is a new incarnation
+        await restarted;
         for (const [i, kid] of kids.entries()) {
           if (restart === 'temporary' && i === 1) {
             await expect(kid.ask({ type: 'get' }, { timeoutMs: 600_000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
@@ -268,6 +270,24 @@ describe('top-level actors restarted on their own worker', () => {
     expect(await keeper.ask({ type: 'get' })).toMatchObject({ ...asSpawned, incarnation: 2 });
   });
 
+  it('on the main thread too, each incarnation gets its init args as spawned, not the object its supervisor keeps', async () => {
+    await using system = await startSystem();
+    const journal = await system.spawn(fixture('journal'), { host: 'main' });
+    const args = { items: ['a'], bytes: new Uint8Array([1, 2]), peer: journal };
+    const keeper = await system.spawn(fixture('keeper'), { host: 'main', args });
+    for (let incarnation = 1; incarnation <= 2; incarnation++) {
+      keeper.tell({ type: 'mutate' });
+      expect(await keeper.ask({ type: 'get' })).toMatchObject({ items: ['a', 'changed'], bytes: [99, 2], host: 'main' });
+      const restarted = system.events.waitFor('actor.restarted', (e) => e.id === keeper.id);
+      keeper.tell({ type: 'crash' });
+      await restarted;
+      expect(await keeper.ask({ type: 'get' })).toMatchObject({ items: ['a'], bytes: [1, 2], host: 'main' });
+    }
+    expect(args).toEqual({ items: ['a'], bytes: new Uint8Array([1, 2]), peer: journal });
+    keeper.tell({ type: 'tell-peer', entry: 'from main' });
+    expect(await journal.ask({ type: 'read', n: 1 })).toEqual([{ started: 'from main' }]);
+  });
+
   it('restart types keep their meaning: only restarts are decided on the worker, removals on the main thread', async () => {
     await using system = await startSystem();
     const perm = await system.spawn(fixture('member'), { host: 0, args: { label: 'perm' } });
@@ -337,7 +357,7 @@ describe('top-level actors restarted on their own worker', () => {
   });
 
   it('a restart whose init never finishes counts as an exit after spawnTimeoutMs, as a restart the root orders does', async () => {
-    await using system = await startSystem({ spawnTimeoutMs: 300 });
+    await using system = await startSystem({ spawnTimeoutMs: 1000 });
     const reborn = await system.spawn(fixture('reborn'), { host: 0, args: { label: 'hangs', hangAt: 2 } });
     const unconfirmed = system.events.waitFor('supervisor.decided', (e) => e.child === reborn.id && e.reason.startsWith('restart-unconfirmed'));
     const third = system.events.waitFor('actor.restarted', (e) => e.id === reborn.id);
@@ -345,6 +365,17 @@ describe('top-level actors restarted on their own worker', () => {
     expect(await unconfirmed).toMatchObject({ host: 0, exit: 'abnormal', directive: 'restart' });
     await third; // the hung second incarnation never reports started
     expect(await reborn.ask('get')).toBe(3);
+  });
+
+  it('an actor stopped while its worker restarts it still gets onStop for the state its init built', async () => {
+    await using system = await startSystem();
+    const journal = await system.spawn(fixture('journal'), { host: 'main' });
+    const actor = await system.spawn(fixture('slow-restart'), { host: 0, args: { journal, restartMs: 200 } });
+    const restarting = system.events.waitFor('supervisor.decided', (e) => e.child === actor.id);
+    actor.tell('crash');
+    expect(await restarting).toMatchObject({ host: 0, directive: 'restart' });
+    await system.stop(actor); // lands while the second incarnation's init waits
+    expect(await journal.ask({ type: 'read', n: 2 })).toEqual([{ stopped: 1 }, { stopped: 2 }]);
   });
 
   it('with backoff, or a root strategy that restarts siblings, the main thread decides', async () => {

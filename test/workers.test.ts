@@ -205,7 +205,7 @@ describe('worker faults', () => {
     }).enable();
     try {
       // The smallest lanes, tiny limits and a short ask timeout must not fail it: it brings its own limits.
-      await rehearseTakeover(hostOptionsOf(resolveOptions({ laneBytes: 4096, overflowLimit: 1, mailboxLimit: 1, askTimeoutMs: 1, logLevel: 'silent' })), 200, 2);
+      await rehearseTakeover(hostOptionsOf(resolveOptions({ laneBytes: 4096, overflowLimit: 1, mailboxLimit: 1, askTimeoutMs: 1, logLevel: 'silent' })), 200, 2, true);
       // destroy hooks of cleared timers run on a later turn of the event loop
       await nextTurn();
       await nextTurn();

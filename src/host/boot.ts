@@ -22,6 +22,8 @@ export interface SpareBoot {
   preload: string[];
   /** The options its host will have: what it rehearses a takeover with. */
   options: HostOptions;
+  /** Whether the system's workers restart top-level actors themselves: the rehearsal takes the same branches. */
+  workersRestart: boolean;
 }
 
 /** Main → worker control messages (the ref'd control port that keeps a parked worker alive). */

@@ -60,7 +60,7 @@ import type { WorkerBoot } from './boot.js';
 import { Supervisor, type ChildExit } from '../supervision/supervisor.js';
 import { RestartLedger } from '../lane/restart-ledger.js';
 import { monotonicMs, type RestartWindow } from '../supervision/restart-window.js';
-import { resolveRestartType, resolveSupervisor, type ExitKind, type ResolvedSupervisor } from '../supervision/strategy.js';
+import { isRestartable, resolveRestartType, resolveSupervisor, type ExitKind, type ResolvedSupervisor } from '../supervision/strategy.js';
 import { LinkFaults } from './link-faults.js';
 import { Outbox } from './outbox.js';
 import { PendingTable } from './pending.js';
@@ -221,7 +221,7 @@ export class Host implements RefHost, CellHost {
     this.#maxSpinUs = init.index === 0 ? init.options.mainSpinMicros : init.options.spinMicros;
     this.#spinUs = Math.min(this.#maxSpinUs, kInitialSpinUs);
     this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
-    this.#rootWindow = init.rootRestarts === undefined ? undefined : new RestartLedger(init.rootRestarts);
+    this.#rootWindow = init.rootRestarts === undefined ? undefined : new RestartLedger(init.rootRestarts, init.index);
     for (let other = 0; other < this.hostCount; other++) {
       if (other === this.index) {
         this.#outboxes.push(undefined);
@@ -784,7 +784,7 @@ export class Host implements RefHost, CellHost {
     this.directory.place(id, host, spec.p);
     this.#supervisorOf(spec.p)?.add(id, spec);
     const { corr, promise } = this.#pending.open(host, `spawn ${spec.u}`, this.#options.spawnTimeoutMs);
-    if (host === this.index) this.#detach(this.#startActor(id, spec, corr, this.index, false), 'spawn');
+    if (host === this.index) this.#detach(this.#startActor(id, this.#withOwnArgs(spec), corr, this.index, false), 'spawn');
     else {
       this.#encoders[host]!.encode(spec);
       this.#sendRemote(host, Kind.spawn, id, spec.p, corr, false);
@@ -856,7 +856,14 @@ export class Host implements RefHost, CellHost {
       cell.def = await this.#definition(spec.u, spec.e);
       // init gets a ctx that is not kept: the cell makes its own with its first
       // message, so an actor that has only been spawned costs no Context (~56 B).
-      cell.state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, cell.ctx ?? new Context(this, cell));
+      const state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, cell.ctx ?? new Context(this, cell));
+      if ((cell.status as CellStatus) === 'stopping' || (cell.status as CellStatus) === 'stopped') {
+        // Stopped while init ran (a shutdown, or its supervisor giving up, during a restart): nothing
+        // will run it, but onStop gets the state init built, to undo what init started.
+        await withTimeout(this.#runOnStop(cell, state), this.#options.shutdownTimeoutMs);
+      } else {
+        cell.state = state;
+      }
     } catch (error) {
       const typed = error instanceof TroupeError ? error : new ActorInitError(cell.label, error);
       if (cell.status !== 'starting') {
@@ -992,7 +999,7 @@ export class Host implements RefHost, CellHost {
     if (host < 0) return Promise.resolve();
     const { corr, promise } = this.#pending.open(host, `${kind === Kind.halt ? 'halt' : 'restart'} #${child}`, this.#options.spawnTimeoutMs);
     if (host === this.index) {
-      this.#onDirective(kind, child as ActorId, spec, corr, this.index);
+      this.#onDirective(kind, child as ActorId, spec === undefined ? spec : this.#withOwnArgs(spec), corr, this.index);
     } else {
       this.#encoders[host]!.encode(spec ?? null);
       this.#sendRemote(host, kind, child, 0, corr, false);
@@ -1078,6 +1085,18 @@ export class Host implements RefHost, CellHost {
     this.#sendRemote(supervisorHost, Kind.childExit, parent, cell.id, 0, false);
   }
 
+  /**
+   * A spec for a start on this host whose args are a copy, not the object its
+   * supervisor keeps: an init that changes its args (returns them as its
+   * state, say) must not change the next incarnation's. A start on another
+   * host gets its copy from the lane.
+   */
+  #withOwnArgs(spec: SpawnSpec): SpawnSpec {
+    // A temporary actor is never restarted: no next incarnation to protect.
+    if (typeof spec.a !== 'object' || spec.a === null || spec.r === 'temporary') return spec;
+    return { ...spec, a: fromKeptCopy(keepCopy(spec.a), this.#refFactory) };
+  }
+
   /** Whether this worker restarts its crashed top-level actors itself (see #restartHere). */
   #restartsTopLevel(): boolean {
     return this.#rootWindow !== undefined && this.index !== 0;
@@ -1105,7 +1124,7 @@ export class Host implements RefHost, CellHost {
   #restartHere(cell: Cell, exit: ExitKind, reason: string): boolean {
     if (!this.#restartsTopLevel()) return false;
     const restart = cell.restartType;
-    if (restart === 'temporary' || (restart === 'transient' && exit === 'normal')) return false;
+    if (!isRestartable(restart, exit)) return false;
     const source = cell.def === undefined ? undefined : this.#sources.get(cell.def);
     if (source === undefined || this.directory.hostOf(cell.id) !== this.index) return false;
     const kept = cell.keptArgs;
@@ -1135,8 +1154,12 @@ export class Host implements RefHost, CellHost {
   async #confirmRestart(cell: Cell, started: Promise<void>): Promise<void> {
     const timeoutMs = this.#options.spawnTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([started.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs).unref()))]);
-    clearTimeout(timer);
+    let late: boolean;
+    try {
+      late = await Promise.race([started.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs).unref()))]);
+    } finally {
+      clearTimeout(timer);
+    }
     if (late && !this.#closed && cell.status === 'starting' && this.#cells.get(cell.id) === cell) {
       this.#reportExit(cell, 'abnormal', `restart-unconfirmed: init did not finish within spawnTimeoutMs (${timeoutMs} ms)`, now());
     }
@@ -1667,6 +1690,9 @@ export class Host implements RefHost, CellHost {
     const known = table.get(text);
     if (known !== undefined) return known;
     if (table.size < kInternedStrings) table.set(text, text);
+    // Args keep coming in new shapes for as long as the system runs (ids in them, say): start over
+    // rather than keep the first 4096 for good. Copies already shared stay shared.
+    else if (table === this.#internedArgs) table.clear();
     return text;
   }
 
@@ -1954,6 +1980,8 @@ export class Host implements RefHost, CellHost {
 
   /** Another host died, having consumed our lane to it up to `consumedTo`: what it took will not be answered. */
   hostDown(host: number, detail: string, consumedTo: number): void {
+    // Before anything asks the root's window: a claim the dead worker held would keep every thread waiting.
+    this.#rootWindow?.releaseHeldBy(host);
     this.#pending.rejectHost(host, consumedTo, (label) => new WorkerExitedError(String(hostNameOf(host)), `${detail}; pending: ${label}`));
   }
 

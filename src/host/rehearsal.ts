@@ -16,6 +16,7 @@
 import { pino } from 'pino';
 import type { ActorRef } from '../actor/ref.js';
 import { Directory } from '../lane/directory.js';
+import { kMaxSharedRestarts } from '../supervision/restart-window.js';
 import { consumedTo } from '../lane/ring.js';
 import type { HostOptions } from '../options.js';
 import { kEventBits } from '../system/events.js';
@@ -39,7 +40,7 @@ const kQuietDuties: MainDuties = {
 };
 
 /** Rehearses a takeover of a worker running `actors` actors, `rounds` times; resolves when it is over. */
-export async function rehearseTakeover(systemOptions: HostOptions, actors: number, rounds: number): Promise<void> {
+export async function rehearseTakeover(systemOptions: HostOptions, actors: number, rounds: number, workersRestart: boolean): Promise<void> {
   // The system's lane size and pacing, so that the code paths warmed are its own; limits and
   // timeouts generous enough that the rehearsal of a takeover cannot fail where the real one would queue.
   const options: HostOptions = {
@@ -51,8 +52,10 @@ export async function rehearseTakeover(systemOptions: HostOptions, actors: numbe
     shutdownTimeoutMs: kRehearsalTimeoutMs,
     logLevel: 'silent',
   };
-  // A root whose window the worker shares, as a system's default root does: the takeover's restarts keep their args.
-  const root = { strategy: 'one_for_one', maxRestarts: actors * (rounds + 1), withinMs: 60_000, backoff: undefined } as const;
+  // A root whose window the worker shares if the system's does (its restarts then keep their args), or
+  // one too large to share: the takeover's code is compiled for the branches the real one takes.
+  const maxRestarts = workersRestart ? actors * (rounds + 1) : kMaxSharedRestarts + 1;
+  const root = { strategy: 'one_for_one', maxRestarts, withinMs: 60_000, backoff: undefined } as const;
   const { lanes, hostBlocks, directory, rootRestarts } = allocateSharedMemory(2, options.laneBytes, root);
   // Events on: a takeover in a system that listens sends one per restart.
   new Directory(directory).eventInterest = Object.values(kEventBits).reduce((mask, bit) => mask | bit, 0);

@@ -20,7 +20,7 @@ for (const url of data.preload) await import(url);
 // for it (tens of modules, ~30 ms), and so does every actor it restarts.
 if ('spare' in data) {
   await import('../index.js');
-  await rehearse(data.options);
+  await rehearse(data.options, data.workersRestart);
 }
 
 const warmed = new Map<string, Record<string, unknown>>();
@@ -102,9 +102,9 @@ function inflict(fault: WorkerFault): void {
  * pending, so a spare still compiling would slow the detection of the very
  * death it is there to repair. A rehearsal that fails costs only its speed-up.
  */
-async function rehearse(options: WorkerBoot['options']): Promise<void> {
+async function rehearse(options: WorkerBoot['options'], workersRestart: boolean): Promise<void> {
   try {
-    await rehearseTakeover(options, kRehearsedActors, kRehearsedTakeovers);
+    await rehearseTakeover(options, kRehearsedActors, kRehearsedTakeovers, workersRestart);
   } catch (error) {
     pino({ level: options.logLevel }).warn({ err: error }, 'spare worker rehearsal failed; it serves unrehearsed');
   }

@@ -42,6 +42,7 @@ export class WorkerPool {
   readonly #preload: string[];
   readonly #keepSpare: boolean;
   readonly #hostOptions: HostOptions;
+  readonly #workersRestart: boolean;
   readonly #warmUrls = new Set<string>();
   #spare: Spare | undefined;
   /** Settles when the spare put off by a takeover is being booted. */
@@ -51,7 +52,7 @@ export class WorkerPool {
   #closing = false;
 
   constructor(
-    options: { execArgv: string[] | undefined; resourceLimits: ResourceLimits | undefined; preload: string[]; spare: boolean; hostOptions: HostOptions },
+    options: { execArgv: string[] | undefined; resourceLimits: ResourceLimits | undefined; preload: string[]; spare: boolean; hostOptions: HostOptions; workersRestart: boolean },
     onExit: (exit: WorkerExit) => void,
   ) {
     this.#execArgv = options.execArgv;
@@ -59,6 +60,7 @@ export class WorkerPool {
     this.#preload = options.preload;
     this.#keepSpare = options.spare;
     this.#hostOptions = options.hostOptions;
+    this.#workersRestart = options.workersRestart;
     this.#onExit = onExit;
   }
 
@@ -140,7 +142,7 @@ export class WorkerPool {
   /** Boots a spare worker that waits, idle, to take over a dead worker's host. */
   prepareSpare(systemId: string): void {
     if (!this.#keepSpare || this.#closing || this.#spare !== undefined) return;
-    const worker = this.#spawn({ spare: true, preload: this.#preload, options: this.#hostOptions } satisfies SpareBoot, `troupe-${systemId}-spare`);
+    const worker = this.#spawn({ spare: true, preload: this.#preload, options: this.#hostOptions, workersRestart: this.#workersRestart } satisfies SpareBoot, `troupe-${systemId}-spare`);
     if (this.#warmUrls.size > 0) worker.postMessage({ type: 'warm', urls: [...this.#warmUrls] } satisfies ControlMessage);
     const spare: Spare = {
       worker,

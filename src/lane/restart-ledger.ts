@@ -11,9 +11,10 @@
  * maxRestarts restarts within withinMs", as supervision/restart-window.ts
  * counts for every other supervisor.
  *
- * One thread at a time reads and writes it, holding CLAIM (odd while held;
- * each claim and release moves it on, so a claim is never mistaken for an
- * earlier one).
+ * One thread at a time reads and writes it, holding CLAIM: 0 when free,
+ * else its holder's host index + 1. A thread releases only its own claim
+ * (compare-and-swap), so a claim taken over from it stays taken over; and
+ * a dead worker's claim is released by name when its death is handled.
  */
 // Int32 words, then withinMs (float64), then the ring of restart times (float64).
 const CLAIM = 0;
@@ -22,15 +23,13 @@ const HEAD = 2;
 const CLOSED = 3;
 const kWithinOffset = 16;
 const kTimesOffset = 24;
-/** Claim values stay small integers, which V8 stores without allocating. */
-const kClaimMask = 0x3ffffffe;
 /** Tries a worker makes while another thread holds the claim, before it leaves the decision to the root. */
 const kWorkerTries = 256;
 /**
- * A claim held this long belongs to a thread stopped mid-update (a debugger,
- * or a death while holding it): the main thread, which must decide, takes it
- * over. Breaking a claim that was only slow costs at most one restart
- * counted wrong, never a hang.
+ * A claim held this long belongs to a thread stopped mid-update (its death
+ * not yet handled, a debugger): the main thread, which must decide, takes it
+ * over. Breaking a claim that was only slow can cost a restart counted
+ * wrong, never a hang.
  */
 const kStuckClaimMs = 100;
 
@@ -42,11 +41,13 @@ export function allocateRestartLedger(maxRestarts: number, withinMs: number): Sh
 
 export class RestartLedger {
   readonly #words: Int32Array;
+  /** This thread's claim value: its host index + 1. */
+  readonly #tag: number;
   readonly #times: Float64Array;
   readonly #capacity: number;
   readonly #withinMs: number;
 
-  constructor(memory: SharedArrayBuffer) {
+  constructor(memory: SharedArrayBuffer, hostIndex: number) {
     if (memory.byteLength <= kTimesOffset || (memory.byteLength - kTimesOffset) % 8 !== 0) {
       throw new RangeError(`a restart ledger needs ${kTimesOffset} + 8n bytes (n ≥ 1), received ${memory.byteLength}`);
     }
@@ -54,27 +55,33 @@ export class RestartLedger {
     this.#withinMs = new Float64Array(memory, kWithinOffset, 1)[0];
     this.#times = new Float64Array(memory, kTimesOffset);
     this.#capacity = this.#times.length;
+    this.#tag = hostIndex + 1;
   }
 
   /** Counts a restart at `now` (ms, a clock every thread shares) if the limit allows; waits out another thread's claim. */
   admit(now: number): boolean {
-    return this.#admit(now, this.#claim(true)!);
+    this.#claim(true);
+    return this.#admit(now);
   }
 
   /** Like `admit`, but undefined instead of waiting when another thread holds the claim. */
   tryAdmit(now: number): boolean | undefined {
-    const claim = this.#claim(false);
-    return claim === undefined ? undefined : this.#admit(now, claim);
+    return this.#claim(false) ? this.#admit(now) : undefined;
   }
 
   /** The root gave up: nothing is admitted any more, on any thread. */
   close(): void {
-    const claim = this.#claim(true)!;
+    this.#claim(true);
     Atomics.store(this.#words, CLOSED, 1);
-    this.#release(claim);
+    this.#release();
   }
 
-  #admit(now: number, claim: number): boolean {
+  /** A worker died: a claim it held is released (it can hold no other). */
+  releaseHeldBy(hostIndex: number): void {
+    Atomics.compareExchange(this.#words, CLAIM, hostIndex + 1, 0);
+  }
+
+  #admit(now: number): boolean {
     const words = this.#words;
     const times = this.#times;
     const capacity = this.#capacity;
@@ -92,35 +99,32 @@ export class RestartLedger {
     } else {
       admitted = false;
     }
-    this.#release(claim);
+    this.#release();
     return admitted;
   }
 
-  /** The claim held (its odd value), or undefined when not waiting for another thread's. */
-  #claim(patient: boolean): number | undefined {
+  /** Takes the claim; false when not waiting for another thread's. */
+  #claim(patient: boolean): boolean {
     const words = this.#words;
     let seen = -1;
     let seenSince = 0;
     for (let tries = 0; ; tries++) {
-      const value = Atomics.load(words, CLAIM);
-      if ((value & 1) === 0) {
-        if (Atomics.compareExchange(words, CLAIM, value, value + 1) === value) return value + 1;
-        continue;
-      }
+      const holder = Atomics.compareExchange(words, CLAIM, 0, this.#tag);
+      if (holder === 0) return true;
       if (!patient) {
-        if (tries >= kWorkerTries) return undefined;
+        if (tries >= kWorkerTries) return false;
         continue;
       }
-      if (value !== seen) {
-        seen = value;
+      if (holder !== seen) {
+        seen = holder;
         seenSince = performance.now();
       } else if ((tries & 1023) === 0 && performance.now() - seenSince > kStuckClaimMs) {
-        Atomics.compareExchange(words, CLAIM, value, (value + 1) & kClaimMask);
+        Atomics.compareExchange(words, CLAIM, holder, 0);
       }
     }
   }
 
-  #release(claim: number): void {
-    Atomics.store(this.#words, CLAIM, (claim + 1) & kClaimMask);
+  #release(): void {
+    Atomics.compareExchange(this.#words, CLAIM, this.#tag, 0);
   }
 }

@@ -19,8 +19,11 @@ export function monotonicMs(): number {
   return seconds * 1e3 + nanoseconds / 1e6;
 }
 
-/** A root with a larger limit would need megabytes of shared memory for its window: it decides on the main thread. */
-export const kMaxSharedRestarts = 1 << 20;
+/**
+ * The largest root limit whose window is shared: 8 bytes a restart, 512 KiB
+ * at this limit. A root with a larger one decides on the main thread.
+ */
+export const kMaxSharedRestarts = 1 << 16;
 
 /**
  * Whether the root's window is shared, so that its workers restart crashed

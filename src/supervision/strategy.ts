@@ -84,6 +84,11 @@ export function resolveSupervisor(options: SupervisorOptions | undefined, where:
   return { strategy, maxRestarts, withinMs, backoff };
 }
 
+/** OTP: permanent restarts after any exit, transient after an abnormal one, temporary never. */
+export function isRestartable(restart: RestartType, exit: ExitKind): boolean {
+  return restart === 'permanent' || (restart === 'transient' && exit === 'abnormal');
+}
+
 export function resolveRestartType(restart: unknown): RestartType {
   if (restart === undefined) return 'permanent';
   if (!kRestartTypes.has(restart as RestartType)) {
@@ -146,8 +151,7 @@ export class SupervisorState<Child = RestartType> {
     const record = this.children.get(childId);
     if (record === undefined) return { remove: [], restart: [], escalate: false };
     const child = this.#restartOf(record);
-    const restartable = child === 'permanent' || (child === 'transient' && kind === 'abnormal');
-    if (!restartable) {
+    if (!isRestartable(child, kind)) {
       // A temporary child, or a transient one that finished: removed, and it
       // causes no restart of anyone, whatever the strategy.
       return { remove: [childId], restart: [], escalate: false };

@@ -101,7 +101,7 @@ export class Engine implements MainDuties {
     });
     this.host.attachMain(this, options.supervisor);
     this.#pool = new WorkerPool(
-      { execArgv: options.workerExecArgv, resourceLimits: options.workerResourceLimits, preload: options.workerPreload, spare: options.spareWorker && options.workers > 0, hostOptions: hostOptionsOf(options) },
+      { execArgv: options.workerExecArgv, resourceLimits: options.workerResourceLimits, preload: options.workerPreload, spare: options.spareWorker && options.workers > 0, hostOptions: hostOptionsOf(options), workersRestart: this.#rootRestarts !== undefined },
       (exit) => this.#onWorkerExit(exit),
     );
     this.#stats = new StatsReader({ hostBlocks: this.#hostBlocks, lanes: this.#lanes, hostName: hostNameOf });
