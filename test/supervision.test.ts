@@ -370,12 +370,15 @@ describe('top-level actors restarted on their own worker', () => {
   it('an actor stopped while its worker restarts it still gets onStop for the state its init built', async () => {
     await using system = await startSystem();
     const journal = await system.spawn(fixture('journal'), { host: 'main' });
-    const actor = await system.spawn(fixture('slow-restart'), { host: 0, args: { journal, restartMs: 200 } });
+    // the second incarnation's init waits for a second journal entry: the first is its predecessor's onStop
+    const actor = await system.spawn(fixture('slow-restart'), { host: 0, args: { journal, releaseAt: 2 } });
     const restarting = system.events.waitFor('supervisor.decided', (e) => e.child === actor.id);
     actor.tell('crash');
     expect(await restarting).toMatchObject({ host: 0, directive: 'restart' });
-    await system.stop(actor); // lands while the second incarnation's init waits
-    expect(await journal.ask({ type: 'read', n: 2 })).toEqual([{ stopped: 1 }, { stopped: 2 }]);
+    await journal.ask({ type: 'read', n: 1 }); // the first incarnation has stopped: the second's init is waiting
+    await system.stop(actor); // lands while that init waits
+    await journal.ask({ type: 'append', entry: 'released' });
+    expect(await journal.ask({ type: 'read', n: 3 })).toEqual([{ stopped: 1 }, 'released', { stopped: 2 }]);
   });
 
   it('with backoff, or a root strategy that restarts siblings, the main thread decides', async () => {

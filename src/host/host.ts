@@ -54,10 +54,10 @@ import {
 } from '../lane/layout.js';
 import { LaneReader, LaneWriter, beat, forceDoorbell, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
 import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
-import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type SupervisorDecidedEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
+import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
 import type { HostOptions } from '../options.js';
 import type { WorkerBoot } from './boot.js';
-import { Supervisor, type ChildExit } from '../supervision/supervisor.js';
+import { Supervisor, type ChildExit, type DecisionReport } from '../supervision/supervisor.js';
 import { RestartLedger } from '../lane/restart-ledger.js';
 import { monotonicMs, type RestartWindow } from '../supervision/restart-window.js';
 import { isRestartable, resolveRestartType, resolveSupervisor, type ExitKind, type ResolvedSupervisor } from '../supervision/strategy.js';
@@ -81,14 +81,6 @@ export interface MainDuties {
   /** A spawn from the main thread places an actor from this module on a worker (the spare imports it ahead). */
   moduleUsed(url: string): void;
 }
-
-/** A supervisor's decision, as `supervisor.decided` reports it. */
-type Decided = Omit<SupervisorDecidedEvent, 'type' | 'at' | 'host' | 'supervisor' | 'child' | 'restarted' | 'removed'> & {
-  supervisor: number;
-  child: number;
-  restarted: number[];
-  removed: number[];
-};
 
 /** Host of worker `i` is `i + 1`; host 0 is the main thread. */
 export const hostNameOf = (index: number): HostName => (index === 0 ? 'main' : index - 1);
@@ -958,19 +950,7 @@ export class Host implements RefHost, CellHost {
           if (owner === undefined) this.#main!.escalated(reason);
           else this.#detach(this.#exit(owner, 'abnormal', `escalated: ${reason}`), 'escalation');
         },
-        decided: (report) => {
-          const { decision } = report;
-          this.#emitDecided({
-            supervisor: owner?.id ?? 0,
-            child: report.child,
-            exit: report.exit,
-            reason: report.reason,
-            directive: decision.escalate ? 'escalate' : decision.restart.length > 0 ? 'restart' : 'remove',
-            restarted: decision.restart,
-            removed: decision.remove,
-            delayMs: report.delayMs,
-          });
-        },
+        decided: (report) => this.#emitDecided(owner?.id ?? 0, report),
         now: monotonicMs,
         epochNow: now,
       },
@@ -978,18 +958,21 @@ export class Host implements RefHost, CellHost {
     );
   }
 
-  #emitDecided(decision: Decided): void {
+  #emitDecided(supervisor: number, report: DecisionReport): void {
     if (!this.#wants('supervisor.decided')) return;
-    const { supervisor, child, restarted, removed, ...rest } = decision;
+    const { decision } = report;
     this.#emit({
       type: 'supervisor.decided',
       at: now(),
       host: this.hostName,
       supervisor: supervisor as ActorId,
-      child: child as ActorId,
-      restarted: restarted as ActorId[],
-      removed: removed as ActorId[],
-      ...rest,
+      child: report.child as ActorId,
+      exit: report.exit,
+      reason: report.reason,
+      directive: decision.escalate ? 'escalate' : decision.restart.length > 0 ? 'restart' : 'remove',
+      restarted: decision.restart as ActorId[],
+      removed: decision.remove as ActorId[],
+      delayMs: report.delayMs,
     });
   }
 
@@ -1140,7 +1123,7 @@ export class Host implements RefHost, CellHost {
     if (restart === 'transient') spec.r = restart;
     // Refused (past the limit), or another thread holds the window: the root decides.
     if (this.#rootWindow!.tryAdmit(monotonicMs()) !== true) return false;
-    this.#emitDecided({ supervisor: 0, child: cell.id, exit, reason, directive: 'restart', restarted: [cell.id], removed: [], delayMs: 0 });
+    this.#emitDecided(0, { child: cell.id, exit, reason, decision: { restart: [cell.id], remove: [], escalate: false }, delayMs: 0 });
     this.#detach(this.#confirmRestart(cell, this.#startActor(cell.id, spec, 0, this.index, true)), 'restart');
     return true;
   }
@@ -1153,14 +1136,9 @@ export class Host implements RefHost, CellHost {
    */
   async #confirmRestart(cell: Cell, started: Promise<void>): Promise<void> {
     const timeoutMs = this.#options.spawnTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    let late: boolean;
-    try {
-      late = await Promise.race([started.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs).unref()))]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (late && !this.#closed && cell.status === 'starting' && this.#cells.get(cell.id) === cell) {
+    // unref'd: a closed worker's thread must not wait for it to end
+    const inTime = await withTimeout(started, timeoutMs, false);
+    if (!inTime && !this.#closed && cell.status === 'starting' && this.#cells.get(cell.id) === cell) {
       this.#reportExit(cell, 'abnormal', `restart-unconfirmed: init did not finish within spawnTimeoutMs (${timeoutMs} ms)`, now());
     }
   }
@@ -1689,10 +1667,10 @@ export class Host implements RefHost, CellHost {
   #intern(text: string, table = this.#interned): string {
     const known = table.get(text);
     if (known !== undefined) return known;
-    if (table.size < kInternedStrings) table.set(text, text);
-    // Args keep coming in new shapes for as long as the system runs (ids in them, say): start over
-    // rather than keep the first 4096 for good. Copies already shared stay shared.
-    else if (table === this.#internedArgs) table.clear();
+    // Full: start over rather than keep the first ones for good (args keep coming in new shapes, ids in
+    // them say); copies already shared stay shared.
+    if (table.size >= kInternedStrings) table.clear();
+    table.set(text, text);
     return text;
   }
 
@@ -2130,8 +2108,18 @@ function moduleHref(moduleUrl: URL | string): string {
   }
 }
 
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+/** Waits for `promise`, at most `ms`; true when it settled in time. `keepAlive` false: the wait holds no event loop open. */
+async function withTimeout(promise: Promise<void>, ms: number, keepAlive = true): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+  try {
+    return await Promise.race([
+      promise.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+        if (!keepAlive) timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
