@@ -27,8 +27,12 @@ export interface RunRecord {
   t0: number;
   endAt: number;
   faults: ResolvedFault[];
-  /** Actor ids of the workload, by host name. */
-  actors: { producers: Record<string, number>; consumers: Record<string, number> };
+  /**
+   * Actor ids of the workload, by host name. At-most-once tells go to a
+   * consumer of their own (`tells`), so a dead letter that names only its
+   * target (a damaged record, a dead worker's mailbox) is known to be one.
+   */
+  actors: { producers: Record<string, number>; consumers: Record<string, number>; tells?: Record<string, number> };
   replay: string;
   node: string;
 }
@@ -51,6 +55,13 @@ export type HistoryRecord =
   | { type: 'resend'; at: number; pair: PairName; mode: ModeName; count: number; reason: string }
   /** The reliable layer dropped a duplicate (recorded at most once per 10 ms per producer). */
   | { type: 'dedup'; at: number; pair: PairName; mode: ModeName }
+  /**
+   * A dead letter that may stand for an at-most-once message, recorded on the
+   * thread that reported it (main reports a dead worker's mailboxes). `k` and
+   * `from` when the event carried an intact workload message; else only the
+   * actor ids, and `count` messages (more than 1 for a dead mailbox).
+   */
+  | { type: 'dead-letter'; at: number; host: string; reason: string; target: number; sender?: number; from?: string; k?: number; count: number }
   | { type: 'producer-start'; at: number; host: string; inc: number }
   | { type: 'consumer-start'; at: number; host: string; inc: number }
   | { type: 'end'; at: number; drained: boolean; drainMs: number; historyDropped: number; historySkipped: number; error?: string };

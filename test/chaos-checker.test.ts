@@ -31,9 +31,48 @@ function h() {
       for (const k of ks) records.push({ type: 'recv', at: ++at, pair, mode, k, intended: 0, inc });
       return api;
     },
+    /** Lets time pass (more than the checker's cross-thread clock slack). */
+    later(ms = 100) {
+      at += ms;
+      return api;
+    },
+    /** A dead letter recorded by the workload (ids as in `actors` below). */
+    dead(reason: string, d: { host?: string; target: number; sender?: number; from?: string; k?: number; count?: number }) {
+      const { host = 'main', count = 1, ...rest } = d;
+      records.push({ type: 'dead-letter', at: ++at, host, reason, count, ...rest });
+      return api;
+    },
   };
   return api;
 }
+
+/** Actor ids of a synthetic run: producers 10, 11, 12; reliable consumers 20, 21, 22; consumers of tells 30, 31, 32 (main, 0, 1). */
+const actors = { producers: { main: 10, '0': 11, '1': 12 }, consumers: { main: 20, '0': 21, '1': 22 }, tells: { main: 30, '0': 31, '1': 32 } };
+const runRecord = (): RunRecord => ({
+  type: 'run',
+  scenario: 'unit',
+  description: '',
+  seed: 1,
+  durationMs: 1000,
+  quick: true,
+  workers: 2,
+  hosts: ['main', '0', '1'],
+  modes: ['reliable', 'at-most-once'],
+  rate: 100,
+  sloMs: 1000,
+  t0: 0,
+  endAt: 1000,
+  faults: [],
+  actors,
+  replay: '',
+  node: '',
+});
+/** A history that opens with the run record (the checker learns the actor ids from it). */
+const run = () => {
+  const b = h();
+  b.records.push(runRecord());
+  return b;
+};
 
 const only = (history: HistoryRecord[], mode: ModeName = 'reliable') => {
   const ledger = check(history);
@@ -46,7 +85,7 @@ const only = (history: HistoryRecord[], mode: ModeName = 'reliable') => {
 describe('chaos checker', () => {
   it('counts a clean run: everything attempted, confirmed and received once, in order', () => {
     const history = h().producer('main', 1).send('main>0', 'reliable', [0, 1, 2, 3]).confirm('main>0', 3).recv('main>0', 'reliable', [0, 1, 2, 3]).records;
-    expect(only(history)).toEqual({ attempted: 4, failed: 0, acknowledged: 4, received: 4, lost: 0, indeterminate: 0, duplicated: 0, redelivered: 0, outOfOrder: 0, unexpected: 0 });
+    expect(only(history)).toEqual({ attempted: 4, failed: 0, acknowledged: 4, received: 4, lost: 0, indeterminate: 0, duplicated: 0, redelivered: 0, outOfOrder: 0, unexpected: 0, reported: 0, unreported: 0 });
     expect(check(history).reliableOk).toBe(true);
   });
 
@@ -98,6 +137,76 @@ describe('chaos checker', () => {
     const ledger = check(history);
     expect(ledger.totals.reliable).toMatchObject({ attempted: 2, received: 2, unexpected: 1, lost: 0 });
     expect(ledger.totals['at-most-once']).toMatchObject({ attempted: 2, received: 1, lost: 1 });
+    expect(ledger.reliableOk).toBe(false);
+  });
+
+  it('at-most-once: a lost message is reported by a dead letter that carried it, once, and only if it was lost', () => {
+    const history = run()
+      .producer('main', 1)
+      .send('main>0', 'at-most-once', [0, 1, 2, 3])
+      .recv('main>0', 'at-most-once', [0])
+      .dead('link-fault', { target: 31, sender: 10, from: 'main', k: 2 })
+      .dead('link-fault', { target: 31, sender: 10, from: 'main', k: 2 }) // the same message twice: still one
+      .dead('stopped', { host: '0', target: 31, sender: 10, from: 'main', k: 0 }) // a copy of one that was delivered
+      .records;
+    expect(only(history, 'at-most-once')).toMatchObject({ lost: 3, reported: 1, unreported: 2 });
+    const ledger = check(history);
+    expect(ledger.atMostOnceOk).toBe(false);
+    expect(ledger.deadLetters).toEqual({ 'link-fault': 2, stopped: 1 });
+  });
+
+  it('at-most-once: a dead letter whose target id was damaged is matched by its sender host and slot', () => {
+    const history = run().producer('0', 1).send('0>1', 'at-most-once', [0, 1]).send('0>main', 'at-most-once', [0, 1]).recv('0>main', 'at-most-once', [0, 1]).dead('no-actor', { host: '1', target: 999, sender: 11, from: '0', k: 1 }).records;
+    const ledger = check(history);
+    expect(ledger.pairs.find((p) => p.pair === '0>1' && p.mode === 'at-most-once')).toMatchObject({ lost: 2, reported: 1, unreported: 1 });
+  });
+
+  it('at-most-once: a dead letter without the message covers as many messages as it counts, per (sender, target), sent before it', () => {
+    const history = run()
+      .producer('main', 1)
+      .send('main>1', 'at-most-once', [0, 1, 2])
+      .send('0>1', 'at-most-once', [0])
+      .dead('checksum-failed', { host: '1', target: 32, sender: 10, count: 1 })
+      .dead('checksum-failed', { host: '1', target: 32, sender: 10, count: 1 })
+      .later()
+      .send('main>1', 'at-most-once', [3]) // sent after every dead letter: none of them can be it
+      .dead('checksum-failed', { host: '1', target: 22, sender: 10, count: 1 }) // the reliable consumer's: not a tell
+      .records;
+    const ledger = check(history);
+    expect(ledger.pairs.find((p) => p.pair === 'main>1' && p.mode === 'at-most-once')).toMatchObject({ lost: 4, reported: 2, unreported: 2 });
+    // the other sender's message into the same consumer is not covered by main's dead letters
+    expect(ledger.pairs.find((p) => p.pair === '0>1' && p.mode === 'at-most-once')).toMatchObject({ lost: 1, reported: 0, unreported: 1 });
+    expect(ledger.deadLetters).toEqual({ 'checksum-failed': 2 });
+  });
+
+  it("at-most-once: a dead worker's mailbox, reported by main with a count and no sender, covers messages of any sender into it, never more than lost", () => {
+    const history = run()
+      .producer('main', 1)
+      .send('main>1', 'at-most-once', [0, 1])
+      .send('0>1', 'at-most-once', [0, 1, 2])
+      .recv('0>1', 'at-most-once', [2])
+      .dead('worker-exited', { host: '1', target: 32, count: 9 })
+      .later()
+      .send('0>1', 'at-most-once', [3]) // sent after the death was reported
+      .records;
+    const ledger = check(history);
+    expect(ledger.totals['at-most-once']).toMatchObject({ lost: 5, reported: 4, unreported: 1 });
+    expect(ledger.pairs.find((p) => p.pair === '0>1' && p.mode === 'at-most-once')!.lostSample).toEqual([0, 1, 3]);
+  });
+
+  it('at-most-once: every loss reported passes; reliable counts are left alone', () => {
+    const history = run()
+      .producer('main', 1)
+      .send('main>0', 'at-most-once', [0, 1])
+      .send('main>0', 'reliable', [0, 1])
+      .recv('main>0', 'reliable', [0])
+      .dead('worker-exited', { host: '0', target: 31, count: 2 })
+      .dead('worker-exited', { host: '0', target: 21, count: 1 }) // the reliable consumer's mailbox says nothing of tells
+      .records;
+    const ledger = check(history);
+    expect(ledger.totals['at-most-once']).toMatchObject({ lost: 2, reported: 2, unreported: 0 });
+    expect(ledger.totals.reliable).toMatchObject({ lost: 1, reported: 0, unreported: 0 });
+    expect(ledger.atMostOnceOk).toBe(true);
     expect(ledger.reliableOk).toBe(false);
   });
 
