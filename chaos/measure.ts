@@ -146,7 +146,7 @@ export function measure(history: HistoryRecord[]): Measures {
 
   const allPairs = new Set<PairName>();
   for (const from of run.hosts) for (const to of run.hosts) if (from !== to) allPairs.add(`${from}>${to}`);
-  const consumerHost = new Map<number, string>(Object.entries(run.actors.consumers).map(([h, id]) => [id, h]));
+  const consumerHost = new Map<number, string>([...Object.entries(run.actors.consumers), ...Object.entries(run.actors.tells ?? {})].map(([h, id]) => [id, h]));
   const producerHost = new Map<number, string>(Object.entries(run.actors.producers).map(([h, id]) => [id, h]));
 
   const faults: FaultReport[] = [];

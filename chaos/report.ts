@@ -124,22 +124,30 @@ function outcomeBadge(outcome: RunSummary['outcome']): string {
   return `<span class="badge ${cls}">${text}</span>`;
 }
 
-const kCountColumns: (keyof Counts)[] = ['attempted', 'failed', 'acknowledged', 'received', 'lost', 'indeterminate', 'duplicated', 'redelivered', 'outOfOrder', 'unexpected'];
+const kCountColumns: (keyof Counts)[] = ['attempted', 'failed', 'acknowledged', 'received', 'lost', 'reported', 'unreported', 'indeterminate', 'duplicated', 'redelivered', 'outOfOrder', 'unexpected'];
 const kBad = new Set<keyof Counts>(['lost', 'duplicated', 'outOfOrder', 'unexpected']);
 
 function ledgerTable(summary: RunSummary): string {
   const cell = (p: PairLedger | Counts, key: keyof Counts, mode: string) => {
     const v = p[key];
-    const bad = v > 0 && kBad.has(key) && mode === 'reliable';
-    return `<td class="num${bad ? ' bad' : v > 0 && kBad.has(key) ? ' warn' : ''}">${v}</td>`;
+    // what fails a run: reliable mode's losses and disorder, at-most-once mode's unreported losses
+    const bad = v > 0 && (mode === 'reliable' ? kBad.has(key) : key === 'unreported');
+    return `<td class="num${bad ? ' bad' : v > 0 && kBad.has(key) ? ' warn' : ''}">${mode === 'reliable' && (key === 'reported' || key === 'unreported') ? '—' : v}</td>`;
   };
   const rows = summary.ledger.pairs.map((p) => `<tr><td>${esc(p.mode)}</td><td>${esc(p.pair)}</td>${kCountColumns.map((k) => cell(p, k, p.mode)).join('')}</tr>`);
   const totals = (['reliable', 'at-most-once'] as const).map(
     (mode) => `<tr class="total"><td>${mode}</td><td>all pairs</td>${kCountColumns.map((k) => cell(summary.ledger.totals[mode], k, mode)).join('')}</tr>`,
   );
   return `<table><thead><tr><th>mode</th><th>pair</th>${kCountColumns.map((k) => `<th>${k === 'outOfOrder' ? 'out of order' : k}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${totals.join('')}</tbody></table>
-<p class="note">Damaged messages that reached a handler (checksum failed; only at-most-once messages can): <b>${summary.ledger.corruptDelivered}</b>.
+<p class="note">Damaged messages that reached a handler (the workload's own checksum failed; only at-most-once messages can): <b>${summary.ledger.corruptDelivered}</b>, with the runtime's record checksum ${summary.checksum === false ? 'off' : 'on'}.
+Reported: lost at-most-once messages the runtime reported as dead letters (by the message, else by count per sender and target, or per target for a dead worker's mailbox); unreported = lost − reported, which fails the run. At-most-once dead letters recorded: ${deadLetterList(summary.ledger.deadLetters)}.</p>
+<p class="note">
 Indeterminate: accepted by a producer incarnation that died before the consumer confirmed them (never counted as lost). Redelivered: handled again by a consumer incarnation that replaced one which died before its ack left (allowed by the reliable guarantee).</p>`;
+}
+
+function deadLetterList(byReason: Record<string, number> | undefined): string {
+  const entries = Object.entries(byReason ?? {}).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? 'none' : entries.map(([reason, n]) => `${esc(reason)} ${n}`).join(', ');
 }
 
 const lat = (p: Percentiles) => (p.count === 0 ? '—' : `${ms(p.p50)} / ${ms(p.p99)} / ${ms(p.p999)}`);
@@ -219,7 +227,7 @@ export interface SuiteSummary {
   /** Scenarios that demonstrate a known runtime issue and failed as expected. */
   expectedFailures: string[];
   reliable: { lost: number; duplicated: number; outOfOrder: number; indeterminate: number; redelivered: number };
-  atMostOnce: { lost: number; duplicated: number; corruptDelivered: number };
+  atMostOnce: { lost: number; unreported: number; duplicated: number; corruptDelivered: number };
   /** Over every fault of every scenario (known-issue scenarios left out, as in the counts above), reliable mode. */
   recovery: { faults: number; firstSuccessMaxMs: number | null; firstSuccessP99Ms: number | null; to95MaxMs: number | null; to95P99Ms: number | null; detectMaxMs: number | null; detectP99Ms: number | null };
   wallMs: number;
@@ -262,7 +270,7 @@ export function summarizeSuite(entries: SuiteEntry[], meta: { startedAt: string;
       indeterminate: sum((s) => s.ledger.totals.reliable.indeterminate),
       redelivered: sum((s) => s.ledger.totals.reliable.redelivered),
     },
-    atMostOnce: { lost: sum((s) => s.ledger.totals['at-most-once'].lost), duplicated: sum((s) => s.ledger.totals['at-most-once'].duplicated), corruptDelivered: sum((s) => s.ledger.corruptDelivered) },
+    atMostOnce: { lost: sum((s) => s.ledger.totals['at-most-once'].lost), unreported: sum((s) => s.ledger.totals['at-most-once'].unreported), duplicated: sum((s) => s.ledger.totals['at-most-once'].duplicated), corruptDelivered: sum((s) => s.ledger.corruptDelivered) },
     recovery: { faults: sum((s) => s.faults.length), firstSuccessMaxMs: max(firstSuccess), firstSuccessP99Ms: p99(firstSuccess), to95MaxMs: max(to95), to95P99Ms: p99(to95), detectMaxMs: max(detect), detectP99Ms: p99(detect) },
     machine: entries[0]?.summary.machine ?? { node: process.version, cpu: 'unknown', cores: 0 },
     runs: entries.map((e) => ({ scenario: e.summary.scenario, outcome: e.summary.outcome, dir: e.href.replace(/\/report\.html$/, ''), reasons: e.summary.reasons })),
@@ -292,7 +300,7 @@ export async function renderSuite(suite: SuiteSummary, entries: SuiteEntry[]): P
     const r = s.ledger.totals.reliable;
     const a = s.ledger.totals['at-most-once'];
     const worst = (pick: (m: ModeRecovery) => number | null) => max(s.faults.map((f) => (f.modes.reliable ? pick(f.modes.reliable) : null)).filter((v): v is number => v !== null));
-    return `<tr><td><a href="${esc(href)}">${esc(s.scenario)}</a></td><td>${outcomeBadge(s.outcome)}</td><td class="num">${r.attempted}</td><td class="num${r.lost ? ' bad' : ''}">${r.lost}</td><td class="num${r.duplicated ? ' bad' : ''}">${r.duplicated}</td><td class="num${r.outOfOrder ? ' bad' : ''}">${r.outOfOrder}</td><td class="num">${r.indeterminate}</td><td class="num">${r.redelivered}</td><td class="num">${a.lost}</td><td class="num">${a.duplicated}</td><td class="num">${s.ledger.corruptDelivered}</td><td class="num">${ms(max(s.faults.map((f) => f.detect?.ms ?? 0)))}</td><td class="num">${ms(worst((m) => m.firstSuccessMs))}</td><td class="num">${ms(worst((m) => m.to95Ms))}</td><td><small>${esc([...(s.knownIssue === undefined ? [] : [`known issue: ${s.knownIssue}`]), ...s.reasons].join('; '))}</small></td></tr>`;
+    return `<tr><td><a href="${esc(href)}">${esc(s.scenario)}</a></td><td>${outcomeBadge(s.outcome)}</td><td class="num">${r.attempted}</td><td class="num${r.lost ? ' bad' : ''}">${r.lost}</td><td class="num${r.duplicated ? ' bad' : ''}">${r.duplicated}</td><td class="num${r.outOfOrder ? ' bad' : ''}">${r.outOfOrder}</td><td class="num">${r.indeterminate}</td><td class="num">${r.redelivered}</td><td class="num">${a.lost}</td><td class="num${a.unreported ? ' bad' : ''}">${a.unreported}</td><td class="num">${a.duplicated}</td><td class="num">${s.ledger.corruptDelivered}</td><td class="num">${ms(max(s.faults.map((f) => f.detect?.ms ?? 0)))}</td><td class="num">${ms(worst((m) => m.firstSuccessMs))}</td><td class="num">${ms(worst((m) => m.to95Ms))}</td><td><small>${esc([...(s.knownIssue === undefined ? [] : [`known issue: ${s.knownIssue}`]), ...s.reasons].join('; '))}</small></td></tr>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>troupe chaos suite: ${suite.passed}/${suite.scenarios}</title><style>${kStyle}</style></head>
@@ -301,11 +309,11 @@ export async function renderSuite(suite: SuiteSummary, entries: SuiteEntry[]): P
 <dl>
 <dt>runs</dt><dd>${suite.scenarios} scenarios, seed ${suite.seed}, ${suite.durationMs / 1000} s each${suite.quick ? ' (quick)' : ''}, ${(suite.wallMs / 1000).toFixed(0)} s in all; started ${esc(suite.startedAt)}</dd>
 <dt>reliable mode${suite.expectedFailures.length > 0 ? ' (known-issue scenarios left out)' : ''}</dt><dd>lost ${suite.reliable.lost}, duplicated ${suite.reliable.duplicated}, out of order ${suite.reliable.outOfOrder}; indeterminate ${suite.reliable.indeterminate}, redelivered after a consumer restart ${suite.reliable.redelivered}</dd>
-<dt>at-most-once mode</dt><dd>lost ${suite.atMostOnce.lost}, duplicated ${suite.atMostOnce.duplicated}, damaged messages delivered ${suite.atMostOnce.corruptDelivered}</dd>
+<dt>at-most-once mode</dt><dd>lost ${suite.atMostOnce.lost} (unreported ${suite.atMostOnce.unreported}), duplicated ${suite.atMostOnce.duplicated}, damaged messages delivered ${suite.atMostOnce.corruptDelivered}</dd>
 <dt>recovery (reliable, ${suite.recovery.faults} faults)</dt><dd>first success max ${ms(suite.recovery.firstSuccessMaxMs)}, p99 ${ms(suite.recovery.firstSuccessP99Ms)}; ≥95% throughput max ${ms(suite.recovery.to95MaxMs)}, p99 ${ms(suite.recovery.to95P99Ms)}; detection max ${ms(suite.recovery.detectMaxMs)}</dd>
 <dt>machine</dt><dd>${esc(suite.machine.cpu)}, ${suite.machine.cores} cores, Node ${esc(suite.machine.node)}</dd>
 </dl>
-<table><thead><tr><th>scenario</th><th>verdict</th><th>reliable sent</th><th>lost</th><th>dup</th><th>out of order</th><th>indeterminate</th><th>redelivered</th><th>at-most-once lost</th><th>dup</th><th>damaged delivered</th><th>detect (max)</th><th>first success (max)</th><th>≥95% (max)</th><th>notes</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+<table><thead><tr><th>scenario</th><th>verdict</th><th>reliable sent</th><th>lost</th><th>dup</th><th>out of order</th><th>indeterminate</th><th>redelivered</th><th>at-most-once lost</th><th>unreported</th><th>dup</th><th>damaged delivered</th><th>detect (max)</th><th>first success (max)</th><th>≥95% (max)</th><th>notes</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 <figure class="chart" id="recovery">${chart}</figure>
 </body></html>
 `;

@@ -17,6 +17,7 @@ import { check, type Ledger } from './checker.js';
 import { hostName, pairName, type HistoryRecord, type RunRecord } from './history.js';
 import { measure, type FaultReport, type TimelineBucket } from './measure.js';
 import { label, resolveScenario, seededRandom, UsageError, type FaultAction, type HostName, type ResolvedAction, type ResolvedFault, type Scenario } from './scenario.js';
+import { kDeadLetterReasons, kHostBits, recordDeadLetters } from './workload/dead-letters.js';
 import { HistoryLog, Kind, wallNow } from './workload/history-log.js';
 import { modeName, type ModeName } from './workload/payload.js';
 
@@ -50,6 +51,8 @@ export interface RunSummary {
   rate: number;
   sloMs: number;
   modes: ModeName[];
+  /** Whether the system under test checked a checksum on every record (SystemOptions.checksum). */
+  checksum: boolean;
   replay: string;
   pass: boolean;
   /** Why it failed (empty when it passed). */
@@ -88,6 +91,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   const workers = resolved.workers;
   const rate = options.rate ?? scenario.rate ?? 200;
   const sloMs = scenario.sloMs ?? 1000;
+  const checksum = scenario.system?.checksum ?? true;
   mkdirSync(options.outDir, { recursive: true });
   const files = { history: join(options.outDir, 'history.jsonl'), summary: join(options.outDir, 'summary.json'), report: join(options.outDir, 'report.html') };
   const out = createWriteStream(files.history);
@@ -133,6 +137,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     node: process.version,
   };
   const timers: NodeJS.Timeout[] = [];
+  let stopRecording: (() => void) | undefined;
   let soakTask: ScheduledTask | undefined;
   const pump = setInterval(() => {
     skipped += log.drain((f, o) => append(toRecord(f, o)));
@@ -147,7 +152,13 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       shutdownTimeoutMs: 3000,
       ...(scenario.system?.spawnTimeoutMs === undefined ? {} : { spawnTimeoutMs: scenario.system.spawnTimeoutMs }),
       ...(scenario.system?.workerResourceLimits === undefined ? {} : { workerResourceLimits: scenario.system.workerResourceLimits }),
+      // A damaged record becomes a dead letter instead of a wrong message; a scenario may turn it off to show why.
+      checksum,
+      // every worker writes its own dead letters to the history (see dead-letters.ts)
+      workerPreload: [new URL('./workload/dead-letters.js', import.meta.url).href],
     };
+    // Main's own dead letters, and the mailboxes of workers that died; the rest come from the workers themselves.
+    stopRecording = recordDeadLetters(log, (e) => e.host === 'main' || e.reason === 'worker-exited');
     system = await ActorSystem.start(systemOptions);
     const chaos = new Chaos(system, { seed });
     const internals = system[kInternals];
@@ -165,19 +176,25 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       });
     for (const type of ['actor.crashed', 'actor.restarted', 'actor.stopped', 'worker.exited', 'worker.replaced', 'worker.stalled', 'deadLetter', 'supervisor.decided', 'system.escalated'] as const) listen(type);
 
-    // the workload: a consumer on every host, then a producer on every host sending to all the others
+    // The workload: two consumers on every host, one for each mode (a dead letter that names only its
+    // target is then known to be an at-most-once message or not), then a producer on every host sending
+    // to all the others.
     const hostOf = (i: number): HostName => (i === 0 ? 'main' : i - 1);
     const consumers: ActorRef[] = [];
+    const tells: ActorRef[] = [];
+    run.actors.tells = {};
     for (let h = 0; h <= workers; h++) {
       consumers.push(await system.spawn(new URL('./workload/consumer.js', import.meta.url), { host: hostOf(h), name: `chaos.consumer@${hostName(h)}`, args: { host: h } }));
       run.actors.consumers[hostName(h)] = consumers[h].id;
+      tells.push(await system.spawn(new URL('./workload/consumer.js', import.meta.url), { host: hostOf(h), name: `chaos.tells@${hostName(h)}`, args: { host: h } }));
+      run.actors.tells[hostName(h)] = tells[h].id;
     }
     const t0 = wallNow() + 300;
     run.t0 = t0;
     run.endAt = t0 + durationMs;
     const producers: ActorRef[] = [];
     for (let h = 0; h <= workers; h++) {
-      const targets = consumers.map((ref, c) => ({ host: c, ref })).filter((t) => t.host !== h);
+      const targets = consumers.map((ref, c) => ({ host: c, ref, tells: tells[c] })).filter((t) => t.host !== h);
       const args = { host: h, targets, rate, t0, endAt: run.endAt, reliable: true, atMostOnce: true, window: 256, bufferLimit: 1 << 20 };
       producers.push(await system.spawn(new URL('./workload/producer.js', import.meta.url), { host: hostOf(h), name: `chaos.producer@${hostName(h)}`, args }));
       run.actors.producers[hostName(h)] = producers[h].id;
@@ -200,7 +217,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       const at = wallNow();
       let failure: string | undefined;
       try {
-        await apply(chaos, fault.action, consumers, producers, workers);
+        await apply(chaos, fault.action, { consumers, tells, producers }, workers);
       } catch (e) {
         failure = (e as Error).message;
       }
@@ -295,6 +312,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     await soakTask?.destroy();
     for (const timer of timers) clearTimeout(timer);
     if (system !== undefined) await Promise.race([system.shutdown().catch(() => undefined), sleep(5000)]);
+    stopRecording?.();
     clearInterval(pump);
     skipped += log.drain((f, o) => append(toRecord(f, o)), 0);
     if (!runWritten) {
@@ -333,6 +351,9 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   if (r.duplicated > 0) reasons.push(`reliable: ${r.duplicated} duplicated`);
   if (r.outOfOrder > 0) reasons.push(`reliable: ${r.outOfOrder} out of order`);
   if (r.unexpected > 0) reasons.push(`reliable: ${r.unexpected} unexpected`);
+  const a = ledger.totals['at-most-once'];
+  if (a.unreported > 0) reasons.push(`at-most-once: ${a.unreported} of ${a.lost} lost without a dead letter`);
+  if (checksum && ledger.corruptDelivered > 0) reasons.push(`${ledger.corruptDelivered} damaged messages delivered with the record checksum on`);
   if (run.t0 > 0 && r.attempted === 0) reasons.push('reliable: nothing was sent');
   if (!drained && error === undefined) reasons.push('reliable channels did not drain after the heal');
   if (log.dropped > 0 || skipped > 0) reasons.push(`history incomplete: ${log.dropped} records dropped, ${skipped} skipped`);
@@ -360,6 +381,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     rate,
     sloMs,
     modes: kModes,
+    checksum,
     replay: options.replay,
     pass,
     reasons,
@@ -422,6 +444,16 @@ function toRecord(f: Float64Array, o: number): HistoryRecord {
       return { type: 'resend', at, pair, mode: 'reliable', count: f[o + 3], reason: ['', 'timeout', 'nak', 'fresh-consumer'][f[o + 7]] ?? 'other' };
     case Kind.dedup:
       return { type: 'dedup', at, pair, mode: 'reliable' };
+    case Kind.deadLetter: {
+      // fields: at, host + 256 × reason, k, from, target, sender, count (-1: absent)
+      const record: HistoryRecord = { type: 'dead-letter', at, host: hostName(f[o + 2] % kHostBits), reason: kDeadLetterReasons[Math.floor(f[o + 2] / kHostBits)] ?? 'other', target: f[o + 5], count: f[o + 7] };
+      if (f[o + 6] >= 0) record.sender = f[o + 6];
+      if (f[o + 3] >= 0 && f[o + 4] >= 0) {
+        record.k = f[o + 3];
+        record.from = hostName(f[o + 4]);
+      }
+      return record;
+    }
     case Kind.producerStart:
       return { type: 'producer-start', at, host: hostName(f[o + 4]), inc: f[o + 7] };
     case Kind.consumerStart:
@@ -438,7 +470,14 @@ function linkLanes(a: Extract<ResolvedAction, { kind: 'link' }>, workers: number
   return lanes;
 }
 
-async function apply(chaos: Chaos, a: ResolvedAction, consumers: ActorRef[], producers: ActorRef[], workers: number): Promise<void> {
+/** The workload's actors by host index. A fault on 'the consumer' of a host hits both of its consumers (both modes see it). */
+interface Workload {
+  consumers: ActorRef[];
+  tells: ActorRef[];
+  producers: ActorRef[];
+}
+
+async function apply(chaos: Chaos, a: ResolvedAction, w: Workload, workers: number): Promise<void> {
   const index = (h: HostName) => (h === 'main' ? 0 : h + 1);
   const all: HostName[] = ['main', ...Array.from({ length: workers }, (_, i) => i)];
   switch (a.kind) {
@@ -469,11 +508,14 @@ async function apply(chaos: Chaos, a: ResolvedAction, consumers: ActorRef[], pro
       return chaos.stallWorker(a.worker, a.ms);
     case 'exhaust-heap':
       return chaos.exhaustHeap(a.worker);
-    case 'crash-actor':
-      if (!chaos.crashActor((a.actor === 'consumer' ? consumers : producers)[index(a.host)])) throw new Error(`the ${a.actor} on ${a.host} is not running`);
+    case 'crash-actor': {
+      const targets = a.actor === 'consumer' ? [w.consumers, w.tells] : [w.producers];
+      for (const refs of targets) if (!chaos.crashActor(refs[index(a.host)])) throw new Error(`the ${a.actor} on ${a.host} is not running`);
       return;
+    }
     case 'poison':
-      consumers[index(a.host)].tell({ poison: true });
+      w.consumers[index(a.host)].tell({ poison: true });
+      w.tells[index(a.host)].tell({ poison: true });
       return;
   }
 }

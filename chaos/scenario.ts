@@ -74,7 +74,13 @@ export interface Scenario {
    */
   knownIssue?: string;
   /** Runtime options for the system under test (e.g. workerResourceLimits for heap exhaustion). */
-  system?: { stallTimeoutMs?: number; spawnTimeoutMs?: number; workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number } };
+  system?: {
+    stallTimeoutMs?: number;
+    spawnTimeoutMs?: number;
+    workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
+    /** The record checksum (SystemOptions.checksum); with it on, a damaged message delivered fails the run. @default true */
+    checksum?: boolean;
+  };
 }
 
 /** Marks a scenario file's default export (and checks its shape when the file is loaded). */

@@ -1,9 +1,11 @@
 /**
- * A workload consumer: one per host, the end of a reliable channel from every
- * other host's producer and the target of their at-most-once tells. It writes
- * every receipt to the history with this incarnation's id; a message whose
- * checksum fails (a corrupted at-most-once record that still decoded) is
- * written as corrupt. `{ poison: true }` always throws (the poison-message fault).
+ * A workload consumer: two per host, one the end of a reliable channel from
+ * every other host's producer, the other the target of their at-most-once
+ * tells (apart, so a dead letter naming only its target says which mode it
+ * was). It writes every receipt to the history with this incarnation's id; a
+ * message whose checksum fails (a corrupted at-most-once record that still
+ * decoded) is written as corrupt. `{ poison: true }` always throws (the
+ * poison-message fault).
  */
 import { defineActor } from 'troupe';
 import { reliable } from 'troupe/reliable';

@@ -30,6 +30,8 @@ export const Kind = {
   producerStart: 7,
   consumerStart: 8,
   dedup: 9,
+  /** A dead letter of the runtime's (see dead-letters.ts for its fields). */
+  deadLetter: 10,
 } as const;
 export type KindCode = (typeof Kind)[keyof typeof Kind];
 

@@ -19,7 +19,8 @@ import { Mode, seal, type Payload } from './payload.js';
 export interface ProducerArgs {
   /** This producer's host index (0 is main). */
   host: number;
-  targets: { host: number; ref: ActorRef }[];
+  /** Each other host's consumers: `ref` ends a reliable channel, `tells` takes the at-most-once tells. */
+  targets: { host: number; ref: ActorRef; tells: ActorRef }[];
   /** Messages per second per target and mode. */
   rate: number;
   /** Wall-clock time of slot 0. */
@@ -35,6 +36,7 @@ export interface ProducerArgs {
 interface Target {
   host: number;
   ref: ActorRef;
+  tells: ActorRef;
   channel: ReliableProducer<Payload> | undefined;
   /** Reliable sequence numbers and their slots, oldest first, until confirmed. */
   pendingSeq: number[];
@@ -54,7 +56,7 @@ export default defineActor({
     const record: HistoryLog['write'] = (...fields) => log?.write(...fields);
     record(Kind.producerStart, wallNow(), 0, 0, args.host, 0, 0, inc);
     const targets: Target[] = args.targets.map((t) => {
-      const target: Target = { host: t.host, ref: t.ref, channel: undefined, pendingSeq: [], pendingK: [], head: 0 };
+      const target: Target = { host: t.host, ref: t.ref, tells: t.tells, channel: undefined, pendingSeq: [], pendingK: [], head: 0 };
       if (args.reliable) {
         target.channel = reliableProducer<Payload>(ctx, t.ref, {
           channel: 'chaos',
@@ -106,7 +108,7 @@ export default defineActor({
           if (args.atMostOnce) {
             record(Kind.send, wallNow(), intended, k, args.host, target.host, Mode.atMostOnce, inc);
             try {
-              ctx.tell(target.ref, seal(k, intended, args.host, Mode.atMostOnce));
+              ctx.tell(target.tells, seal(k, intended, args.host, Mode.atMostOnce));
             } catch (error) {
               record(Kind.fail, wallNow(), intended, k, args.host, target.host, Mode.atMostOnce, failCode(error));
             }
