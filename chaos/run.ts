@@ -3,13 +3,13 @@
  * that the reliable layer lost, duplicated and reordered nothing.
  *
  *   npm run chaos -- --scenario partition-halves --seed 7 --duration 30s
- *   npm run chaos -- --all [--quick]
+ *   npm run chaos -- --all [--quick] [--seeds 20 | --seed-range 1..20]
  *   npm run chaos -- --soak --duration 10m --cron '*\/20 * * * * *'
  *   npm run chaos -- --list
  *
  * Exit codes: 0 every run passed, 1 a run failed, 2 bad input.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import cron from 'node-cron';
 import { renderRun, renderSuite, summarizeSuite, type SuiteEntry } from './report.js';
 import { runScenario, type RunSummary } from './runner.js';
 import { parseDuration, parseSeed, resolveScenario, UsageError, type FaultAction, type Scenario } from './scenario.js';
+import { seedsMarkdown, summarizeSeeds } from './seeds.js';
 
 const kUsage = `Usage: npm run chaos -- <what> [options]
 
@@ -30,6 +31,8 @@ What to run (one):
 
 Options:
   --seed N             seed of every random choice (default 1); same seed, same faults
+  --seeds N            run N seeds, from --seed up, and total them (seeds.md, seeds.json)
+  --seed-range A..B    run seeds A to B, and total them
   --duration D         workload length per run: 30s, 1.5m, 800ms (default 10s;
                        --quick: 3s; --soak: 10m)
   --quick              a short run per scenario, for CI
@@ -40,7 +43,8 @@ Options:
   --fault-for D        soak: how long each fault lasts (default 5s)
   --help               this text
 
-Each run writes history.jsonl, summary.json and report.html in its own folder.
+Each run writes history.jsonl, summary.json and report.html in its own folder;
+with several seeds, only failing runs keep their history (a seed replays it).
 Exit codes: 0 every run passed, 1 a run failed, 2 bad input.`;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -52,6 +56,8 @@ interface Cli {
   mode: 'scenario' | 'all' | 'soak' | 'list' | 'help';
   name?: string;
   seed: number;
+  /** The seeds to run, one after the other (--seeds, --seed-range; else just --seed). */
+  seeds: number[];
   durationMs: number;
   quick: boolean;
   workers?: number;
@@ -75,6 +81,8 @@ function parseCli(argv: string[]): Cli {
         soak: { type: 'boolean' },
         list: { type: 'boolean' },
         seed: { type: 'string' },
+        seeds: { type: 'string' },
+        'seed-range': { type: 'string' },
         duration: { type: 'string' },
         quick: { type: 'boolean' },
         workers: { type: 'string' },
@@ -104,13 +112,35 @@ function parseCli(argv: string[]): Cli {
   const cronExpr = v.cron ?? '*/20 * * * * *';
   if (!cron.validate(cronExpr)) throw new UsageError(`--cron is not a valid node-cron expression: ${JSON.stringify(cronExpr)}`);
   const faultForMs = parseDuration(v['fault-for'] ?? '5s', '--fault-for');
-  const cli: Cli = { mode, seed: v.seed === undefined ? 1 : parseSeed(v.seed), durationMs, quick, out: v.out ?? kDefaultOut, cron: cronExpr, faultForMs, argv };
+  const seed = v.seed === undefined ? 1 : parseSeed(v.seed);
+  const seeds = seedsOf(v.seeds, v['seed-range'], v.seed, seed);
+  if (mode === 'soak' && seeds.length > 1) throw new UsageError('--soak runs one seed: --seeds and --seed-range are for --scenario and --all');
+  const cli: Cli = { mode, seed, seeds, durationMs, quick, out: v.out ?? kDefaultOut, cron: cronExpr, faultForMs, argv };
   if (v.scenario !== undefined) cli.name = v.scenario;
   const workers = positiveInt(v.workers, '--workers', 16);
   if (workers !== undefined) cli.workers = workers;
   const rate = positiveInt(v.rate, '--rate', 100_000);
   if (rate !== undefined) cli.rate = rate;
   return cli;
+}
+
+/** At most this many seeds in one go (a full suite takes about 5 minutes per seed). */
+const kMaxSeeds = 10_000;
+
+/** --seeds N: N seeds from --seed (default 1) up; --seed-range a..b: a to b inclusive. */
+function seedsOf(count: string | undefined, range: string | undefined, seedText: string | undefined, seed: number): number[] {
+  if (range !== undefined) {
+    if (count !== undefined || seedText !== undefined) throw new UsageError('--seed-range names its seeds: leave out --seed and --seeds');
+    const match = /^(\d+)\.\.(\d+)$/.exec(range.trim());
+    if (match === null) throw new UsageError(`--seed-range must be two seeds such as 1..20, received ${JSON.stringify(range)}`);
+    const [a, b] = [parseSeed(match[1]), parseSeed(match[2])];
+    if (b < a || b - a + 1 > kMaxSeeds) throw new UsageError(`--seed-range must run from a seed to a later one, at most ${kMaxSeeds} seeds, received ${JSON.stringify(range)}`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  if (count === undefined) return [seed];
+  if (!/^\d+$/.test(count) || Number(count) < 1 || Number(count) > kMaxSeeds) throw new UsageError(`--seeds must be a whole number from 1 to ${kMaxSeeds}, received ${JSON.stringify(count)}`);
+  if (seed + Number(count) - 1 > 0x7fffffff) throw new UsageError(`--seeds ${count} from --seed ${seed} goes past the last seed, 2147483647`);
+  return Array.from({ length: Number(count) }, (_, i) => seed + i);
 }
 
 async function loadScenarios(): Promise<Scenario[]> {
@@ -189,8 +219,8 @@ class Progress {
   }
 }
 
-function replayOf(cli: Cli, name: string): string {
-  const parts = ['npm run chaos --', `--scenario ${name}`, `--seed ${cli.seed}`, `--duration ${cli.durationMs}ms`];
+function replayOf(cli: Cli, name: string, seed: number): string {
+  const parts = ['npm run chaos --', `--scenario ${name}`, `--seed ${seed}`, `--duration ${cli.durationMs}ms`];
   if (cli.workers !== undefined) parts.push(`--workers ${cli.workers}`);
   if (cli.rate !== undefined) parts.push(`--rate ${cli.rate}`);
   return parts.join(' ');
@@ -217,24 +247,55 @@ async function main(): Promise<number> {
     selected = [found];
   }
   // Every scenario is checked against the system before anything runs: bad input never costs a half-done suite.
-  for (const s of selected) resolveScenario(s, { seed: cli.seed, durationMs: cli.durationMs, ...(cli.workers === undefined ? {} : { workers: cli.workers }) });
+  for (const s of selected) for (const seed of cli.seeds) resolveScenario(s, { seed, durationMs: cli.durationMs, ...(cli.workers === undefined ? {} : { workers: cli.workers }) });
 
+  if (cli.seeds.length === 1) {
+    const { entries } = await runSeed(cli, selected, cli.seeds[0], cli.out);
+    return entries.every((e) => e.summary.outcome === 'pass' || e.summary.outcome === 'xfail') ? 0 : 1;
+  }
+  // Several seeds: one folder for them all, a folder per seed inside, the totals beside them.
+  const started = Date.now();
+  const root = join(cli.out, `${stamp()}-seeds-${cli.seeds[0]}-${cli.seeds.at(-1)}${cli.mode === 'all' ? '' : `-${selected[0].name.replace(/[^\w.-]/g, '_')}`}`);
+  const runs: { seed: number; summaries: RunSummary[]; wallMs: number }[] = [];
+  for (const [i, seed] of cli.seeds.entries()) {
+    console.log(`\n— seed ${seed} (${i + 1}/${cli.seeds.length}) —`);
+    const seedStarted = Date.now();
+    const { entries } = await runSeed(cli, selected, seed, join(root, `s${seed}`));
+    // A passing run's history (megabytes) comes back from its seed: only failures keep theirs.
+    for (const { summary } of entries) if (summary.outcome === 'pass' || summary.outcome === 'xfail') rmSync(summary.files.history, { force: true });
+    runs.push({ seed, summaries: entries.map((e) => e.summary), wallMs: Date.now() - seedStarted });
+  }
+  const totals = summarizeSeeds(runs, { startedAt: new Date(started).toISOString(), quick: cli.quick, durationMs: cli.durationMs, wallMs: Date.now() - started });
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'seeds.json'), `${JSON.stringify(totals, null, 2)}\n`);
+  writeFileSync(join(root, 'seeds.md'), seedsMarkdown(totals));
+  const t = totals.totals;
+  console.log(
+    `\n${cli.seeds.length} seeds × ${totals.scenarios.length} scenarios: ${t.passed}/${t.runs} runs passed${t.expectedFailures > 0 ? ` (+${t.expectedFailures} failed as expected)` : ''} in ${(totals.wallMs / 1000).toFixed(0)} s. Reliable: ${t.reliable.attempted} sent, lost ${t.reliable.lost}, duplicated ${t.reliable.duplicated}, out of order ${t.reliable.outOfOrder}; at-most-once: ${t.atMostOnce.attempted} sent, lost ${t.atMostOnce.lost} (unreported ${t.atMostOnce.unreported}), duplicated ${t.atMostOnce.duplicated}, damaged delivered ${t.atMostOnce.corruptDelivered}.`,
+  );
+  for (const f of totals.failures) console.log(`  FAIL seed ${f.seed} ${f.scenario}: ${f.reasons.join('; ')}\n       replay: ${f.replay}`);
+  console.log(`totals: ${relative(process.cwd(), join(root, 'seeds.md'))}`);
+  return totals.pass ? 0 : 1;
+}
+
+/** Every selected scenario for one seed; with --all, the suite's summary and report too. */
+async function runSeed(cli: Cli, selected: Scenario[], seed: number, out: string): Promise<{ entries: SuiteEntry[] }> {
   const suiteStarted = Date.now();
-  const base = cli.mode === 'all' ? join(cli.out, `${stamp()}-suite-s${cli.seed}`) : cli.out;
+  const base = cli.mode === 'all' ? join(out, cli.seeds.length === 1 ? `${stamp()}-suite-s${seed}` : '') : out;
   const progress = new Progress(selected.length);
   const entries: SuiteEntry[] = [];
   for (const scenario of selected) {
-    const outDir = cli.mode === 'all' ? join(base, scenario.name) : join(base, `${stamp()}-${scenario.name}-s${cli.seed}`);
+    const outDir = cli.mode === 'all' ? join(base, scenario.name) : join(base, `${stamp()}-${scenario.name}-s${seed}`);
     progress.update(scenario.name, 0);
     const summary = await runScenario({
       scenario,
-      seed: cli.seed,
+      seed,
       durationMs: cli.durationMs,
       quick: cli.quick,
       outDir,
       ...(cli.workers === undefined ? {} : { workers: cli.workers }),
       ...(cli.rate === undefined ? {} : { rate: cli.rate }),
-      replay: replayOf(cli, cli.mode === 'scenario' ? cli.name! : scenario.name),
+      replay: replayOf(cli, cli.mode === 'scenario' ? cli.name! : scenario.name, seed),
       render: renderRun,
       onProgress: (fraction) => progress.update(scenario.name, fraction),
     });
@@ -250,7 +311,7 @@ async function main(): Promise<number> {
     if (cli.mode === 'scenario') console.log(`report: ${relative(process.cwd(), summary.files.report)}`);
   }
   if (cli.mode === 'all') {
-    const suite = summarizeSuite(entries, { startedAt: new Date(suiteStarted).toISOString(), seed: cli.seed, quick: cli.quick, durationMs: cli.durationMs, wallMs: Date.now() - suiteStarted });
+    const suite = summarizeSuite(entries, { startedAt: new Date(suiteStarted).toISOString(), seed, quick: cli.quick, durationMs: cli.durationMs, wallMs: Date.now() - suiteStarted });
     mkdirSync(base, { recursive: true });
     writeFileSync(join(base, 'summary.json'), `${JSON.stringify(suite, null, 2)}\n`);
     writeFileSync(join(base, 'report.html'), await renderSuite(suite, entries));
@@ -262,7 +323,7 @@ async function main(): Promise<number> {
     );
     console.log(`report: ${relative(process.cwd(), join(base, 'report.html'))}`);
   }
-  return entries.every((e) => e.summary.outcome === 'pass' || e.summary.outcome === 'xfail') ? 0 : 1;
+  return { entries };
 }
 
 /** The workload for a long while; a cron schedule injects one fault drawn from the scenarios at every tick. */
