@@ -103,4 +103,41 @@ describe('health and readiness', () => {
     expect(await stopped).toMatchObject({ forced: false });
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
+
+  // Regression (issue 18, item 2): /healthz stayed 200, workers "up, parked", after the system had stopped.
+  it('both probes fail once the system has stopped, the gateway still listening', async () => {
+    const system = await startSystem();
+    await using served = await serve(system);
+    const { url } = served;
+    expect((await request(`${url}/healthz`)).status).toBe(200);
+    await system.shutdown();
+    for (const path of ['/healthz', '/readyz']) {
+      const answer = await request(`${url}${path}`);
+      expect({ path, status: answer.status, state: answer.json.status }).toEqual({ path, status: 503, state: 'fail' });
+      expect(answer.json.reasons).toContain('the system is stopped');
+    }
+  });
+
+  // Regression (issue 18, item 2): after an escalation /readyz answered 200 until system.stopped arrived.
+  it('both probes fail from the moment the root supervisor gives up, before the system has stopped', async () => {
+    await using system = await startSystem({ supervisor: { maxRestarts: 2, withinMs: 600_000 } });
+    const victim = await system.spawn(fixture('ops-service'), { host: 0 });
+    const gateway = createGateway(system, { auth: false, logger: captureLogs().logger });
+    const seen: { at: string; state: string; live: string; ready: string }[] = [];
+    const record = (at: string): void => void seen.push({ at, state: system.state, live: gateway.liveness().status, ready: gateway.readiness().status });
+    system.events.on('supervisor.decided', (e) => {
+      if (Number(e.supervisor) === 0 && e.directive === 'escalate') record('root gives up');
+    });
+    system.events.on('system.escalated', () => record('system.escalated'));
+    const stopped = system.events.once('system.stopped', { timeoutMs: 60_000 });
+    // A restart keeps the mailbox: each incarnation meets the next boom.
+    for (let i = 0; i < 3; i++) victim.tell({ type: 'boom' });
+    await stopped;
+    expect(seen).toEqual([
+      { at: 'root gives up', state: 'stopping', live: 'fail', ready: 'fail' },
+      { at: 'system.escalated', state: 'stopping', live: 'fail', ready: 'fail' },
+    ]);
+    expect(gateway.liveness().reasons).toEqual(['the system is stopped']);
+    await gateway.close();
+  });
 });

@@ -22,6 +22,22 @@ describe('schedules', () => {
     expect(((await target.ask({ type: 'ticks', atLeast: 0 })) as { ticks: number }).ticks).toBe(ticks);
   });
 
+  it('a schedule by name reaches an actor started anew under that name (a new ref); no actor by that name is a failure', async () => {
+    await using system = await startSystem();
+    const first = await system.spawn(fixture('ops-service'), { name: 'ticked', host: 0 });
+    const job = schedule(system, 20, 'ticked', { type: 'tick' });
+    await first.ask({ type: 'ticks', atLeast: 2 }, { timeoutMs: 30_000 });
+    await system.stop(first);
+    const second = await system.spawn(fixture('ops-service'), { name: 'ticked', host: 1 });
+    expect(await second.ask({ type: 'ticks', atLeast: 2 }, { timeoutMs: 30_000 })).toMatchObject({ ticks: expect.any(Number) });
+    expect(job.active).toBe(true);
+    job.cancel();
+    const alone = schedule(system, 20, 'nobody', { type: 'tick' }, { onStopped: 'stop' });
+    expect(await alone.ended).toBe('target-stopped');
+    expect([alone.ticks, alone.failures]).toEqual([0, 1]);
+    expect(() => schedule(system, 20, '', { type: 'tick' })).toThrow(/ActorRef or an actor's name/);
+  });
+
   it('a cron schedule (seconds field) ticks on node-cron', async () => {
     await using system = await startSystem();
     const target = await system.spawn(fixture('ops-service'), { host: 1 });

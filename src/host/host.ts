@@ -78,6 +78,8 @@ export interface MainDuties {
   releaseName(name: string, id: number): void;
   /** The root supervisor gave up. */
   escalated(reason: string): void;
+  /** The root supervisor decided to give up; `escalated` follows once it has stopped its children. */
+  rootGivingUp?(): void;
   /** A spawn from the main thread places an actor from this module on a worker (the spare imports it ahead). */
   moduleUsed(url: string): void;
 }
@@ -950,6 +952,7 @@ export class Host implements RefHost, CellHost {
           if (owner === undefined) this.#main!.escalated(reason);
           else this.#detach(this.#exit(owner, 'abnormal', `escalated: ${reason}`), 'escalation');
         },
+        givingUp: owner === undefined ? () => this.#main!.rootGivingUp?.() : undefined,
         decided: (report) => this.#emitDecided(owner?.id ?? 0, report),
         now: monotonicMs,
         epochNow: now,

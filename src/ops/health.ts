@@ -10,10 +10,16 @@
  * (`worker.stalled`, then `worker.exited` and `worker.replaced`); those
  * events are tracked here too.
  *
- * - live: every worker is fresh, none is stalled and not yet replaced, and
- *   none has stayed down (exited, not replaced) longer than `staleAfterMs`;
+ * - live: the system is running (`system.state`), every worker is fresh,
+ *   none is stalled and not yet replaced, and none has stayed down (exited,
+ *   not replaced) longer than `staleAfterMs`;
  * - ready: live, every worker up (a worker between exit and replacement is
  *   not), and the system not shutting down.
+ *
+ * A stopped system's workers are gone but their last stats say "parked", so
+ * the system's state is read first: nothing else tells a stopped system from
+ * an idle one. It turns from `running` the moment shutdown begins or the root
+ * supervisor decides to give up.
  */
 import type { HostName } from '../actor/context.js';
 import type { HostStats } from '../metrics/stats.js';
@@ -98,6 +104,8 @@ export class HealthMonitor {
   liveness(): HealthReport {
     const workers = this.#sample();
     const reasons: string[] = [];
+    const state = this.#system.state;
+    if (state !== 'running') reasons.push(`the system is ${state}`);
     const at = this.#now();
     for (const worker of workers) {
       if (worker.state === 'stale') reasons.push(`worker ${worker.host} is busy and silent for ${Math.round(worker.quietMs)} ms`);

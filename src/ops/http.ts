@@ -14,17 +14,20 @@
  * actor until all of them pass, and a client without credentials never makes
  * the server read its body.
  */
-import { STATUS_CODES, createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { HostName } from '../actor/context.js';
 import { isActorRef, type ActorRef, type AskOptions } from '../actor/ref.js';
-import { ActorNotFoundError, TroupeError } from '../errors.js';
+import { ActorNotFoundError, SystemStoppedError, TroupeError } from '../errors.js';
 import { kInternals, type ActorSystem } from '../system/actor-system.js';
 import type { Auth, Permission, Principal } from './auth.js';
 import { HttpError, httpErrors, truncate } from './errors.js';
 import { HealthMonitor, type HealthOptions, type HealthReport } from './health.js';
 import { TroupeMetrics } from './metrics.js';
+import { parseTarget, readJson } from './request-input.js';
+import { RouteActors, type RouteActorOptions } from './route-actors.js';
+import { createLimitedServer, resolveServerLimits, type ServerLimits } from './server-limits.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -92,6 +95,14 @@ export interface GatewayOptions {
   metricsPermission?: Permission | false;
   /** Serve `POST <admin>/workers/:worker/terminate` (permission `chaos:inject`). @default false */
   chaos?: boolean;
+  /** Longest wait for a request's headers on the `listen()` server; `0`: none. @default 10000 (capped at requestTimeoutMs) */
+  headersTimeoutMs?: number;
+  /** Longest wait for a whole request (headers and body) on the `listen()` server, then 408 and the connection closes; `0`: none. @default 30000 */
+  requestTimeoutMs?: number;
+  /** How long the `listen()` server keeps an idle keep-alive connection. @default 5000 */
+  keepAliveTimeoutMs?: number;
+  /** Connections the `listen()` server keeps open at once; more are closed as they arrive. @default 1024 */
+  maxConnections?: number;
 }
 
 export interface ShutdownOptions {
@@ -118,7 +129,6 @@ const kDefaults = {
 const kMethods: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const kMaxCorrelationId = 0xffff_ffff;
 const kRequestIdPattern = /^[\x21-\x7e]{1,128}$/;
-const kJsonType = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
 interface Reply extends GatewayResponse {
   /** Sent as is instead of JSON (the metrics exposition). */
@@ -152,6 +162,8 @@ export class Gateway {
   readonly #askTimeoutMs: number | undefined;
   readonly #bodyLimit: number;
   readonly #routes: Route[] = [];
+  readonly #limits: ServerLimits;
+  readonly #routeActors: RouteActors;
   #server: Server | undefined;
   #correlation = 0;
   #closing: Promise<void> | undefined;
@@ -174,6 +186,8 @@ export class Gateway {
     this.#health = new HealthMonitor(system, options.health);
     this.#askTimeoutMs = options.askTimeoutMs;
     this.#bodyLimit = bodyLimit;
+    this.#limits = resolveServerLimits(options);
+    this.#routeActors = new RouteActors(system, this.#log);
     if (this.#auth === false) this.#log.warn('troupe gateway: auth is off; every route, /metrics and the admin API are open');
     this.#mountBuiltIns(adminPrefix, options.metricsPermission ?? kDefaults.metricsPermission, options.chaos ?? false);
   }
@@ -192,7 +206,7 @@ export class Gateway {
     const build = options.message ?? defaultMessage;
     const label = `${method} ${options.path}`;
     this.#add(method, options.path, options.permission ?? (method === 'GET' ? 'routes:read' : 'routes:write'), method !== 'GET', async (request) => {
-      const ref = resolveTarget(this.#system, actor, request);
+      const ref = this.#target(actor, request);
       const message = build(request);
       const askOptions: AskOptions = { correlationId: request.correlationId };
       if (timeoutMs !== undefined) askOptions.timeoutMs = timeoutMs;
@@ -201,13 +215,32 @@ export class Gateway {
       try {
         reply = await ref.ask(message, askOptions);
       } catch (error) {
-        this.#metrics?.observeAsk(label, outcomeOf(error), (performance.now() - started) / 1000);
-        throw error;
+        const failure = this.#askFailure(error, ref);
+        this.#metrics?.observeAsk(label, outcomeOf(failure), (performance.now() - started) / 1000);
+        throw failure;
       }
       this.#metrics?.observeAsk(label, 'ok', (performance.now() - started) / 1000);
       return options.respond === undefined ? { body: reply } : options.respond(reply, request);
     });
     return this;
+  }
+
+  /**
+   * Starts an actor for routes to target by `name`, under a supervisor of its
+   * own: its crashes spend that supervisor's restart budget (`maxRestarts`
+   * in `withinMs`), never the root's, so no request can stop the system.
+   * Past the budget its routes answer 503 `TROUPE_ERR_ROUTE_UNAVAILABLE`
+   * until the gateway starts it again, `reviveAfterMs` later. Resolves with
+   * its ref once its `init` has run. It starts inside its supervisor's
+   * `init`, so any failure to start it (module, export, its own `init`)
+   * rejects with `TROUPE_ERR_ACTOR_INIT`, whose message says why.
+   *
+   * @example
+   * await gateway.spawn(new URL('./actors/orders.js', import.meta.url), { name: 'orders', maxRestarts: 10, withinMs: 5000 });
+   * gateway.route({ method: 'POST', path: '/orders', actor: 'orders' });
+   */
+  spawn<TMsg = any, TReply = any>(moduleUrl: URL | string, options: RouteActorOptions): Promise<ActorRef<TMsg, TReply>> {
+    return this.#routeActors.spawn(moduleUrl, options);
   }
 
   /** `(req, res)` for an existing node:http server (or express, or a test). */
@@ -218,7 +251,7 @@ export class Gateway {
   /** Starts a node:http server on `host:port`. */
   async listen(options: ListenOptions = {}): Promise<{ port: number; host: string; url: string }> {
     if (this.#server !== undefined) throw new TypeError('the gateway is already listening');
-    const server = createServer(this.handler);
+    const server = createLimitedServer(this.handler, this.#limits, this.#log);
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#onClientError(error, socket));
     this.#server = server;
     const host = options.host ?? '127.0.0.1';
@@ -282,6 +315,7 @@ export class Gateway {
       clearTimeout(timer);
     }
     this.#health.close();
+    this.#routeActors.close();
     if (this.#ownsMetrics) this.#metrics?.close();
   }
 
@@ -342,6 +376,30 @@ export class Gateway {
     }
     if (allowed.length > 0) throw httpErrors.methodNotAllowed(method, allowed);
     throw httpErrors.notFound(path);
+  }
+
+  /**
+   * The ref a route asks. A system that is not running says so: its names are
+   * gone, and "no actor by that name" would send clients looking for a bug.
+   */
+  #target(target: ActorTarget, request: GatewayRequest): ActorRef {
+    if (this.#system.state !== 'running') throw new SystemStoppedError();
+    const chosen = typeof target === 'function' ? target(request) : target;
+    if (typeof chosen === 'string') {
+      const ref = this.#system.lookup(chosen);
+      if (ref !== undefined) return ref;
+      throw this.#routeActors.unavailable(chosen) ?? new ActorNotFoundError(JSON.stringify(chosen));
+    }
+    if (isActorRef(chosen)) return chosen;
+    throw new ActorNotFoundError('(none chosen by the route)');
+  }
+
+  /** A failed ask as the client hears it: a dead target because the system stops, or a route actor given up, says so. */
+  #askFailure(error: unknown, ref: ActorRef): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'TROUPE_ERR_ACTOR_NOT_FOUND' && code !== 'TROUPE_ERR_ACTOR_STOPPED' && code !== 'TROUPE_ERR_WORKER_EXITED') return error;
+    if (this.#system.state !== 'running') return new SystemStoppedError();
+    return this.#routeActors.unavailable(ref.name) ?? error;
   }
 
   async #authorize(route: Route, req: IncomingMessage): Promise<Principal | undefined> {
@@ -418,13 +476,17 @@ export class Gateway {
   }
 
   #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // A response already under way (a refusal sent before the body came) cannot be followed by another.
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
       socket.destroy();
       return;
     }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify({ error: { code: status === 431 ? 'TROUPE_ERR_HTTP_HEADERS_TOO_LARGE' : 'TROUPE_ERR_HTTP_BAD_REQUEST', message: 'malformed HTTP request' } });
-    this.#log.info({ code: error.code, status, remote: socket.remoteAddress }, 'malformed HTTP request');
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : timedOut ? 408 : 400;
+    const code = status === 431 ? 'TROUPE_ERR_HTTP_HEADERS_TOO_LARGE' : timedOut ? 'TROUPE_ERR_HTTP_REQUEST_TIMEOUT' : 'TROUPE_ERR_HTTP_BAD_REQUEST';
+    const body = JSON.stringify({ error: { code, message: timedOut ? 'the request did not arrive in time' : 'malformed HTTP request' } });
+    this.#log.info({ code: error.code, status, remote: socket.remoteAddress }, timedOut ? 'request timed out' : 'malformed HTTP request');
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   }
 }
@@ -463,71 +525,8 @@ function matchSegments(route: Route, segments: string[]): Record<string, string>
   return params;
 }
 
-function parseTarget(url: string): { path: string; segments: string[]; query: Record<string, string> } {
-  if (!url.startsWith('/')) throw httpErrors.badRequest('the request target must be a path', `target ${truncate(url)}`);
-  const mark = url.indexOf('?');
-  const rawPath = mark < 0 ? url : url.slice(0, mark);
-  let segments: string[];
-  try {
-    segments = rawPath === '/' ? [] : rawPath.slice(1).split('/').map((s) => decodeURIComponent(s));
-  } catch {
-    throw httpErrors.badRequest('the path has a malformed percent-encoding', `path ${truncate(rawPath)}`);
-  }
-  const query = mark < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(mark + 1)));
-  return { path: `/${segments.join('/')}`, segments, query };
-}
-
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = req.headers['content-length'];
-  const length = declared === undefined ? undefined : Number(declared);
-  if (length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)) return undefined;
-  const type = req.headers['content-type'] ?? '';
-  if (!kJsonType.test(type)) throw httpErrors.mediaType(type);
-  if (length !== undefined && length > limit) throw httpErrors.bodyTooLarge(limit);
-  const bytes = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (error?: HttpError): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      if (error === undefined) resolve(Buffer.concat(chunks, size));
-      else reject(error);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        // Stop reading; the 413 goes out with `connection: close`.
-        req.pause();
-        done(httpErrors.bodyTooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => done();
-    const onError = (error: Error): void => done(httpErrors.badRequest('the request body could not be read', error.message));
-    const onClose = (): void => done(httpErrors.badRequest('the request body was cut short', 'connection closed before the body ended'));
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-  });
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw httpErrors.badJson((error as Error).message);
-  }
-}
-
 function defaultMessage({ params, query, body }: GatewayRequest): unknown {
   return body === undefined ? { params, query } : { params, query, body };
-}
-
-function resolveTarget(system: ActorSystem, target: ActorTarget, request: GatewayRequest): ActorRef {
-  const chosen = typeof target === 'function' ? target(request) : target;
-  if (typeof chosen === 'string') {
-    const ref = system.lookup(chosen);
-    if (ref === undefined) throw new ActorNotFoundError(JSON.stringify(chosen));
-    return ref;
-  }
-  if (isActorRef(chosen)) return chosen;
-  throw new ActorNotFoundError('(none chosen by the route)');
 }
 
 function lookupOr404(system: ActorSystem, name: string): ActorRef {
@@ -543,6 +542,7 @@ const kAskStatus: Readonly<Record<string, { status: number; outcome: string; mes
   TROUPE_ERR_ACTOR_STOPPED: { status: 503, outcome: 'unavailable' },
   TROUPE_ERR_WORKER_EXITED: { status: 503, outcome: 'unavailable' },
   TROUPE_ERR_SYSTEM_STOPPED: { status: 503, outcome: 'unavailable' },
+  TROUPE_ERR_ROUTE_UNAVAILABLE: { status: 503, outcome: 'unavailable' },
   TROUPE_ERR_MAILBOX_FULL: { status: 503, outcome: 'overloaded' },
   TROUPE_ERR_UNENCODABLE: { status: 400, outcome: 'refused' },
   TROUPE_ERR_INVALID_ARGUMENT: { status: 400, outcome: 'refused' },

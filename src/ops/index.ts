@@ -1,6 +1,7 @@
 /** `troupe/http`: the operations surface. Re-exports only. */
 export { Gateway, createGateway } from './http.js';
 export type { ActorTarget, GatewayOptions, GatewayRequest, GatewayResponse, HttpMethod, ListenOptions, RouteOptions, ShutdownOptions } from './http.js';
+export type { RouteActorOptions } from './route-actors.js';
 export { Auth, createAuth, hashApiKey, kDefaultRoles as defaultRoles } from './auth.js';
 export type { ApiKeyRecord, AuthOptions, JwtOptions, Permission, Principal, TokenPair } from './auth.js';
 export { TroupeMetrics, createMetrics } from './metrics.js';

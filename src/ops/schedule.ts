@@ -10,12 +10,17 @@
  * event); with `onStopped: 'continue'` (the default) the schedule keeps
  * ticking, with `'stop'` that tick is its last. A schedule ends by itself
  * when the system stops.
+ *
+ * The target may also be a name, looked up at every tick, for an actor that
+ * is started anew under the same name (a new ref), as `gateway.spawn`
+ * revives one. A tick that finds no actor by that name has nobody to become
+ * a dead letter for: it counts as a failure, and `onStopped` applies.
  */
 import { schedule as cronSchedule, validate as validateCron, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { isActorRef, type ActorRef } from '../actor/ref.js';
 import { assertEncodable } from '../codec/validate.js';
-import { InvalidArgumentError } from '../errors.js';
+import { ActorNotFoundError, InvalidArgumentError } from '../errors.js';
 import { kDefaults } from '../options.js';
 import type { ActorSystem } from '../system/actor-system.js';
 
@@ -57,8 +62,8 @@ export interface Schedule {
  * const heartbeat = schedule(system, 250, monitor, { type: 'tick' }, { onStopped: 'stop' });
  * job.cancel();
  */
-export function schedule(system: ActorSystem, when: string | number, ref: ActorRef, msg: unknown, options: ScheduleOptions = {}): Schedule {
-  if (!isActorRef(ref)) throw new InvalidArgumentError('schedule(system, when, ref, msg): ref must be an ActorRef');
+export function schedule(system: ActorSystem, when: string | number, ref: ActorRef | string, msg: unknown, options: ScheduleOptions = {}): Schedule {
+  if (!isActorRef(ref) && (typeof ref !== 'string' || ref.length === 0)) throw new InvalidArgumentError('schedule(system, when, ref, msg): ref must be an ActorRef or an actor\'s name');
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('schedule options must be an object');
   const onStopped = options.onStopped ?? 'continue';
   if (onStopped !== 'continue' && onStopped !== 'stop') throw new InvalidArgumentError(`schedule option "onStopped" must be 'continue' or 'stop', received ${String(onStopped)}`);
@@ -75,7 +80,7 @@ export function schedule(system: ActorSystem, when: string | number, ref: ActorR
 class ScheduleImpl implements Schedule {
   readonly ended: Promise<ScheduleEnd>;
   readonly #system: ActorSystem;
-  readonly #ref: ActorRef;
+  readonly #ref: ActorRef | string;
   readonly #msg: unknown;
   readonly #onStopped: 'continue' | 'stop';
   readonly #log: Logger | undefined;
@@ -91,7 +96,7 @@ class ScheduleImpl implements Schedule {
   #missed = 0;
   #end: ScheduleEnd | undefined;
 
-  constructor(system: ActorSystem, when: string | number, ref: ActorRef, msg: unknown, onStopped: 'continue' | 'stop', options: ScheduleOptions) {
+  constructor(system: ActorSystem, when: string | number, ref: ActorRef | string, msg: unknown, onStopped: 'continue' | 'stop', options: ScheduleOptions) {
     this.#system = system;
     this.#ref = ref;
     this.#msg = msg;
@@ -143,10 +148,12 @@ class ScheduleImpl implements Schedule {
   #tick(): void {
     if (this.#end !== undefined) return;
     this.#lastTickAt = Date.now();
-    const running = this.#system.hostOf(this.#ref) !== undefined;
+    const ref = typeof this.#ref === 'string' ? this.#system.lookup(this.#ref) : this.#ref;
+    const running = ref !== undefined && this.#system.hostOf(ref) !== undefined;
     try {
+      if (ref === undefined) throw new ActorNotFoundError(JSON.stringify(this.#ref));
       // Sent even to a stopped target: the runtime turns it into a dead letter, so the miss is observable.
-      this.#ref.tell(this.#msg);
+      ref.tell(this.#msg);
       this.#ticks++;
     } catch (error) {
       if ((error as { code?: unknown })?.code === 'TROUPE_ERR_SYSTEM_STOPPED') {

@@ -19,6 +19,12 @@ export interface SupervisorDriver {
   remove(childId: number, reason: string): Promise<void>;
   /** The supervisor exceeded its restart intensity and has stopped its children: it must fail itself. */
   escalate(reason: string): void;
+  /**
+   * The supervisor has just decided to give up, before it stops its children
+   * (which takes a while) and escalates: for the root, the system is going
+   * down from this moment, and must say so.
+   */
+  givingUp?(): void;
   decided(report: DecisionReport): void;
   /** Monotonic ms, for the intensity window (`monotonicMs`: a shared window compares times of every thread). */
   now(): number;
@@ -128,6 +134,8 @@ export class Supervisor {
     if (at < (this.#restartedAt.get(id) ?? Number.NEGATIVE_INFINITY)) return undefined;
     const now = this.#driver.now();
     const decision = this.#state.decide(id, exit, now);
+    // Before anyone hears of the decision, so a listener already sees its effect.
+    if (decision.escalate) this.#driver.givingUp?.();
     const delayMs = decision.restart.length > 0 ? this.#state.backoffMs(id, now, this.#random) : 0;
     this.#driver.decided({ child: id, exit, reason, decision, delayMs });
     if (decision.escalate) return this.#giveUp(id, reason);

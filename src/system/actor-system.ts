@@ -59,7 +59,7 @@ export class ActorSystem {
     return this.#engine.lookup(name);
   }
 
-  /** `running`, then `stopping` once shutdown began, then `stopped`. */
+  /** `running`, then `stopping` once shutdown began or the root supervisor decided to give up, then `stopped`. */
   get state(): 'running' | 'stopping' | 'stopped' {
     return this.#engine.state;
   }

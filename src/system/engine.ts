@@ -171,6 +171,15 @@ export class Engine implements MainDuties {
     this.#pool.warm(url);
   }
 
+  /**
+   * The root's decision, not its escalation, is when the system stops being
+   * `running`: stopping the root's children comes first and takes a while,
+   * and probes and callers must not take the system for healthy meanwhile.
+   */
+  rootGivingUp(): void {
+    if (this.#state === 'running') this.#state = 'stopping';
+  }
+
   escalated(reason: string): void {
     this.log.error({ reason }, 'the root supervisor gave up; stopping the system');
     this.events.emit({ type: 'system.escalated', at: now(), host: 'main', reason });
