@@ -25,6 +25,7 @@ const savina = (name: string): Entry => ({ name: `savina-${name}`, file: 'savina
 /** In the order they run; cheap and loud ones first. */
 const kBenchmarks: Entry[] = [
   { name: 'tell-throughput', file: 'tell-throughput' },
+  { name: 'checksum', file: 'checksum' },
   { name: 'ask-latency', file: 'ask-latency' },
   { name: 'local-tell', file: 'local-tell' },
   { name: 'spawn', file: 'spawn' },

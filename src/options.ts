@@ -33,6 +33,18 @@ export interface SystemOptions {
   spinWindowMs?: number;
   /** Records written to a lane before they are published to the consumer without waiting for the end of the turn. @default 64 */
   batchRecords?: number;
+  /**
+   * Every record carries a CRC-32 of its payload, checked before it is
+   * decoded: a damaged one becomes a dead letter (`checksum-failed`; an ask
+   * is answered with `TROUPE_ERR_DECODE`) instead of reaching `receive` as a
+   * different message. Off by default because lanes are shared memory, which
+   * does not corrupt what it carries (a bit flipped by `troupe/chaos` is the
+   * only damage they see); frames that leave the process will carry it by
+   * default once hosts can live in other processes. Costs a sum on each side
+   * of every cross-thread record (see the `checksum` benchmark).
+   * @default false
+   */
+  checksum?: boolean;
   /** Longest stretch a host runs messages before it yields to its event loop (timers, I/O). @default 4 */
   sliceMs?: number;
   /** A worker whose heartbeat stops this long while it is not parked is reported stalled. @default 10000 */
@@ -91,6 +103,7 @@ export interface ResolvedOptions {
   mainSpinMicros: number;
   spinWindowMs: number;
   batchRecords: number;
+  checksum: boolean;
   sliceMs: number;
   stallTimeoutMs: number;
   askTimeoutMs: number;
@@ -119,6 +132,7 @@ export const kDefaults = Object.freeze({
   mainSpinMicros: 0,
   spinWindowMs: 20,
   batchRecords: 64,
+  checksum: false,
   sliceMs: 4,
   stallTimeoutMs: 10_000,
   askTimeoutMs: 5_000,
@@ -130,7 +144,7 @@ export const kDefaults = Object.freeze({
 
 const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const kKnownOptions = new Set([
-  'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'sliceMs',
+  'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'statsSampleEvery', 'logger', 'logLevel',
   'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor',
 ]);
@@ -156,6 +170,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     mainSpinMicros: integer(options, 'mainSpinMicros', kDefaults.mainSpinMicros, 0, 1_000_000),
     spinWindowMs: integer(options, 'spinWindowMs', kDefaults.spinWindowMs, 0, 60_000),
     batchRecords: integer(options, 'batchRecords', kDefaults.batchRecords, 1, 1_000_000),
+    checksum: kDefaults.checksum,
     sliceMs: integer(options, 'sliceMs', kDefaults.sliceMs, 1, 60_000),
     stallTimeoutMs: integer(options, 'stallTimeoutMs', kDefaults.stallTimeoutMs, 10, 86_400_000),
     askTimeoutMs: integer(options, 'askTimeoutMs', kDefaults.askTimeoutMs, 1, 2 ** 31 - 1),
@@ -202,6 +217,10 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
       throw new InvalidOptionError('workerBackoff', '{ minMs ≥ 0, maxMs ≥ minMs }', options.workerBackoff);
     }
     resolved.workerBackoff = { minMs, maxMs };
+  }
+  if (options.checksum !== undefined) {
+    if (typeof options.checksum !== 'boolean') throw new InvalidOptionError('checksum', 'a boolean', options.checksum);
+    resolved.checksum = options.checksum;
   }
   if (options.spareWorker !== undefined) {
     if (typeof options.spareWorker !== 'boolean') throw new InvalidOptionError('spareWorker', 'a boolean', options.spareWorker);

@@ -53,12 +53,21 @@ export const DICT_LENGTH = 1;
 export const DICT_HEADER_BYTES = 8;
 
 // ---- record ---------------------------------------------------------------
-// [u32 length][u8 kind | u8 flags | u16 srcHost][u32 target][u32 sender][u32 corr][u32 trace] payload...
-// `length` covers header + payload; records start 8-byte aligned. `corr`
+// [u32 length][u8 kind | u8 flags | u16 srcHost][u32 target][u32 sender][u32 corr][u32 trace] payload... [u32 crc]
+// `length` covers header + payload (+ crc, when flagged); records start 8-byte aligned. `corr`
 // pairs an ask with its reply; `trace` is the user-visible correlation id
 // that follows a request through every message it causes.
 export const RECORD_HEADER_BYTES = 24;
 export const RECORD_ALIGN = 8;
+/**
+ * Flags byte (bits 8–15 of the kind word): the payload is followed by a u32
+ * CRC-32 of it (little-endian, unaligned), counted in `length` (the
+ * `checksum` option). A trailer rather than a longer header: the 8-byte
+ * alignment padding often has room for it, so it costs 4 bytes a record on
+ * average instead of 8, and the payload still starts right after the header.
+ */
+export const RECORD_FLAG_CHECKSUM = 0x100;
+export const RECORD_CHECKSUM_BYTES = 4;
 /** A length word of this value marks padding up to the end of the ring (wrap-around). */
 export const RECORD_PAD = 0xffffffff;
 

@@ -34,9 +34,12 @@ import {
   LANE_WANTS_SPACE,
   LANE_WRITE_POS,
   RECORD_ALIGN,
+  RECORD_CHECKSUM_BYTES,
+  RECORD_FLAG_CHECKSUM,
   RECORD_HEADER_BYTES,
   RECORD_PAD,
 } from './layout.js';
+import { crc32 } from './crc32.js';
 
 export function allocateLane(capacityBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(LANE_HEADER_BYTES + capacityBytes + LANE_DICTIONARY_BYTES);
@@ -46,9 +49,13 @@ export function laneCapacity(lane: SharedArrayBuffer): number {
   return lane.byteLength - LANE_HEADER_BYTES - LANE_DICTIONARY_BYTES;
 }
 
-/** Largest payload a lane of this capacity accepts: half the ring, so a record always fits after one wrap. */
+/**
+ * Largest payload a lane of this capacity accepts: half the ring, so a record always fits after one wrap.
+ * Room for a checksum is kept whether or not the lane carries one, so the option never changes which
+ * messages are accepted.
+ */
 export function maxPayloadBytes(capacityBytes: number): number {
-  return capacityBytes / 2 - RECORD_HEADER_BYTES;
+  return capacityBytes / 2 - RECORD_HEADER_BYTES - RECORD_CHECKSUM_BYTES;
 }
 
 const align = (n: number): number => (n + (RECORD_ALIGN - 1)) & ~(RECORD_ALIGN - 1);
@@ -66,8 +73,20 @@ export class LaneWriter {
   /** Lane position (free-running) where the last reserved record starts. */
   lastPosition = 0;
   #highWater: number;
+  /** Whether records carry a CRC-32 of their payload (RECORD_FLAG_CHECKSUM). */
+  readonly checksum: boolean;
+  // Numbers rather than a test of `checksum` on the hot path: with the option
+  // off, reserve() costs one add, one or, and one branch more than it did.
+  readonly #trailer: number;
+  readonly #flag: number;
+  /** Payload `[#unsealedStart, #unsealedEnd)` of the last record reserved, whose checksum is still to be written; -1: none. */
+  #unsealedStart = -1;
+  #unsealedEnd = 0;
 
-  constructor(lane: SharedArrayBuffer, consumerHostBlock: SharedArrayBuffer) {
+  constructor(lane: SharedArrayBuffer, consumerHostBlock: SharedArrayBuffer, checksum = false) {
+    this.checksum = checksum;
+    this.#trailer = checksum ? RECORD_CHECKSUM_BYTES : 0;
+    this.#flag = checksum ? RECORD_FLAG_CHECKSUM : 0;
     this.#header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
     this.capacity = laneCapacity(lane);
     this.#words = new Uint32Array(lane, LANE_HEADER_BYTES, this.capacity / 4);
@@ -88,10 +107,17 @@ export class LaneWriter {
   /**
    * Reserves room for a record with `payloadLength` payload bytes, writes its
    * header, and returns the byte offset (in `bytes`) where the payload goes,
-   * or -1 when the ring has no room now.
+   * or -1 when the ring has no room now. The caller copies the payload there
+   * before it calls the writer again.
+   *
+   * With checksums on, `checksum` is the payload's CRC-32 when the caller
+   * knows it (a fault-injected copy must carry the sum of the bytes before
+   * they were damaged); by default (-1) the writer sums the payload it was
+   * given, at the next reserve or publish, so the sum is always of the bytes
+   * as they were copied and is written before the consumer can see them.
    */
-  reserve(kindWord: number, target: number, sender: number, corr: number, trace: number, payloadLength: number): number {
-    const length = RECORD_HEADER_BYTES + payloadLength;
+  reserve(kindWord: number, target: number, sender: number, corr: number, trace: number, payloadLength: number, checksum = -1): number {
+    const length = RECORD_HEADER_BYTES + payloadLength + this.#trailer;
     const need = align(length);
     let write = this.#write;
     let offset = write & this.#mask;
@@ -111,19 +137,39 @@ export class LaneWriter {
     const words = this.#words;
     this.lastPosition = write;
     words[w] = length;
-    words[w + 1] = kindWord;
+    words[w + 1] = kindWord | this.#flag;
     words[w + 2] = target;
     words[w + 3] = sender;
     words[w + 4] = corr;
     words[w + 5] = trace;
     this.#write = (write + need) >>> 0;
     this.#unpublishedRecords++;
-    return offset + RECORD_HEADER_BYTES;
+    const at = offset + RECORD_HEADER_BYTES;
+    if (this.#trailer !== 0) this.#sum(at, at + payloadLength, checksum);
+    return at;
+  }
+
+  /** A record's checksum: written now if known, else once its payload is in (the previous record's is by now). */
+  #sum(start: number, end: number, checksum: number): void {
+    if (this.#unsealedStart >= 0) this.#seal();
+    if (checksum >= 0) {
+      putChecksum(this.bytes, end, checksum);
+      return;
+    }
+    this.#unsealedStart = start;
+    this.#unsealedEnd = end;
+  }
+
+  /** Writes the checksum of the last reserved record's payload, which the caller has copied in by now. */
+  #seal(): void {
+    putChecksum(this.bytes, this.#unsealedEnd, crc32(this.bytes, this.#unsealedStart, this.#unsealedEnd));
+    this.#unsealedStart = -1;
   }
 
   /** Makes reserved records visible; returns whether the consumer was parked and needed its doorbell rung. */
   publish(): boolean {
     if (this.#unpublishedRecords === 0) return false;
+    if (this.#unsealedStart >= 0) this.#seal();
     Atomics.add(this.#header, LANE_RECORDS_WRITTEN, this.#unpublishedRecords);
     this.#unpublishedRecords = 0;
     Atomics.store(this.#header, LANE_WRITE_POS, this.#write | 0);
@@ -147,7 +193,7 @@ export class LaneWriter {
     if (used > this.capacity >>> 1) return false;
     // ...and the record waiting actually fits, wrap-around padding included:
     // a "yes" that reserve() then refuses would spin the pump for nothing.
-    const need = align(RECORD_HEADER_BYTES + payloadLength);
+    const need = align(RECORD_HEADER_BYTES + payloadLength + this.#trailer);
     const tail = this.capacity - (this.#write & this.#mask);
     return (need > tail ? tail + need : need) <= this.capacity - used;
   }
@@ -180,6 +226,8 @@ export class LaneReader {
   readonly capacity: number;
   readonly #mask: number;
   readonly #producerBlock: Int32Array;
+  /** Every record must carry a checksum: one without it had its flags damaged, or comes from a writer that does not sum. */
+  readonly #requireChecksum: boolean;
   #read: number;
   #limit: number;
   #consumedRecords = 0;
@@ -197,7 +245,8 @@ export class LaneReader {
   /** Bytes skipped because a record's frame was invalid; reset by the caller. */
   discardedBytes = 0;
 
-  constructor(lane: SharedArrayBuffer, producerHostBlock: SharedArrayBuffer) {
+  constructor(lane: SharedArrayBuffer, producerHostBlock: SharedArrayBuffer, requireChecksum = false) {
+    this.#requireChecksum = requireChecksum;
     this.#header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
     this.capacity = laneCapacity(lane);
     this.#words = new Uint32Array(lane, LANE_HEADER_BYTES, this.capacity / 4);
@@ -253,7 +302,13 @@ export class LaneReader {
         // is published (the caller reports it) and resynchronise at the end.
         return this.#discard(available);
       }
-      this.kindWord = this.#words[w + 1];
+      const kindWord = this.#words[w + 1];
+      let payloadEnd = offset + length;
+      if ((kindWord & RECORD_FLAG_CHECKSUM) !== 0) {
+        if (length < RECORD_HEADER_BYTES + RECORD_CHECKSUM_BYTES) return this.#discard(available);
+        payloadEnd -= RECORD_CHECKSUM_BYTES;
+      }
+      this.kindWord = kindWord;
       this.target = this.#words[w + 2];
       this.sender = this.#words[w + 3];
       this.corr = this.#words[w + 4];
@@ -261,12 +316,22 @@ export class LaneReader {
       this.recordStart = offset;
       this.recordPosition = read;
       this.payloadStart = offset + RECORD_HEADER_BYTES;
-      this.payloadEnd = offset + length;
+      this.payloadEnd = payloadEnd;
       this.#read = (read + size) >>> 0;
       this.nextPosition = this.#read;
       this.#consumedRecords++;
       return true;
     }
+  }
+
+  /**
+   * Whether the current record's payload is as its producer wrote it: its
+   * checksum matches (or it has none, where none is required). Checked before
+   * decoding, since a flipped bit can still decode into a different message.
+   */
+  intact(): boolean {
+    if ((this.kindWord & RECORD_FLAG_CHECKSUM) === 0) return !this.#requireChecksum;
+    return crc32(this.bytes, this.payloadStart, this.payloadEnd) === this.bytes.readUInt32LE(this.payloadEnd);
   }
 
   #discard(available: number): false {
@@ -292,6 +357,14 @@ export class LaneReader {
       forceDoorbell(this.#producerBlock);
     }
   }
+}
+
+/** Little-endian at any offset: the trailer follows the payload, unaligned. */
+function putChecksum(bytes: Uint8Array, at: number, checksum: number): void {
+  bytes[at] = checksum;
+  bytes[at + 1] = checksum >>> 8;
+  bytes[at + 2] = checksum >>> 16;
+  bytes[at + 3] = checksum >>> 24;
 }
 
 /** Rings a host's doorbell only if it is parked; an unconditional notify costs the producer ~10 µs. */
@@ -443,6 +516,8 @@ export function takeInFlightRecord(
   const length = words[offset >>> 2];
   if (length < RECORD_HEADER_BYTES || offset + length > capacity) return undefined;
   const w = offset >>> 2;
+  const flagged = (words[w + 1] & RECORD_FLAG_CHECKSUM) !== 0;
+  if (flagged && length < RECORD_HEADER_BYTES + RECORD_CHECKSUM_BYTES) return undefined;
   const result = {
     kindWord: words[w + 1],
     target: words[w + 2],
@@ -451,7 +526,7 @@ export function takeInFlightRecord(
     trace: words[w + 5],
     bytes: new Uint8Array(lane, LANE_HEADER_BYTES, capacity),
     payloadStart: offset + RECORD_HEADER_BYTES,
-    payloadEnd: offset + length,
+    payloadEnd: offset + length - (flagged ? RECORD_CHECKSUM_BYTES : 0),
   };
   Atomics.store(header, LANE_READ_POS, end | 0);
   return result;
