@@ -17,7 +17,7 @@ import { check, type Ledger } from './checker.js';
 import { hostName, pairName, type HistoryRecord, type RunRecord } from './history.js';
 import { measure, type FaultReport, type TimelineBucket } from './measure.js';
 import { label, resolveScenario, seededRandom, UsageError, type FaultAction, type HostName, type ResolvedAction, type ResolvedFault, type Scenario } from './scenario.js';
-import { kDeadLetterReasons, kHostBits, recordDeadLetters } from './workload/dead-letters.js';
+import { kDeadLetterReasons, kHostBits, ownedByMain, recordDeadLetters } from './workload/dead-letters.js';
 import { HistoryLog, Kind, wallNow } from './workload/history-log.js';
 import { modeName, type ModeName } from './workload/payload.js';
 
@@ -157,8 +157,8 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       // every worker writes its own dead letters to the history (see dead-letters.ts)
       workerPreload: [new URL('./workload/dead-letters.js', import.meta.url).href],
     };
-    // Main's own dead letters, and the mailboxes of workers that died; the rest come from the workers themselves.
-    stopRecording = recordDeadLetters(log, (e) => e.host === 'main' || e.reason === 'worker-exited');
+    // Main's own dead letters, and those it reports for workers; the rest come from the workers themselves.
+    stopRecording = recordDeadLetters(log, ownedByMain);
     system = await ActorSystem.start(systemOptions);
     const chaos = new Chaos(system, { seed });
     const internals = system[kInternals];

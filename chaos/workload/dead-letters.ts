@@ -10,8 +10,8 @@
  * A worker's channel carries only its own dead letters: this module is a
  * worker preload (`workerPreload`), listening before the worker's host exists,
  * spare and replacement workers included. Main's channel also carries what
- * workers forwarded; the runner keeps main's own there, plus `worker-exited`,
- * which main reports for a worker that died with messages in its mailboxes.
+ * workers forwarded; the runner keeps main's own there (`ownedByMain`),
+ * including those main reports for a worker that died or stopped.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isMainThread } from 'node:worker_threads';
@@ -39,8 +39,19 @@ export const kDeadLetterReasons = [
   'lane-corrupt',
   'reply-expired',
   'no-reply-target',
+  'shutdown',
 ] as const;
 const kReasonCode = new Map<string, number>(kDeadLetterReasons.map((r, i) => [r, i]));
+
+/**
+ * Reasons main gives when it reports for a worker (event.host is the worker):
+ * the mailboxes of a dead worker, the record it died handling, the record a
+ * worker held when the system stopped. A worker never reports these itself.
+ */
+const kReportedByMain = new Set(['worker-exited', 'shutdown']);
+
+/** On main: what main reported itself, not what workers forwarded (they record their own). */
+export const ownedByMain = (event: DeadLetterEvent): boolean => event.host === 'main' || kReportedByMain.has(event.reason);
 
 /** Host and reason share one field of the record: host indexes stay below 256 (at most 254 workers). */
 export const kHostBits = 256;
