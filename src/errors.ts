@@ -84,8 +84,9 @@ export class UnencodableMessageError extends TroupeError {
 }
 
 export class PayloadTooLargeError extends TroupeError {
-  constructor(bytes: number, limit: number) {
-    super('TROUPE_ERR_PAYLOAD_TOO_LARGE', `encoded message is ${bytes} bytes; a lane holds at most ${limit} (raise laneBytes)`);
+  /** `atLeast`: `bytes` is a lower bound (the sender refused without encoding the whole message). */
+  constructor(bytes: number, limit: number, atLeast = false) {
+    super('TROUPE_ERR_PAYLOAD_TOO_LARGE', `encoded message is ${atLeast ? 'at least ' : ''}${bytes} bytes; a lane holds at most ${limit} (raise laneBytes)`);
   }
 }
 

@@ -55,6 +55,14 @@ export interface SystemOptions {
   shutdownTimeoutMs?: number;
   /** Deepest nesting a message may have; deeper (or cyclic) messages are refused. @default 64 */
   maxMessageDepth?: number;
+  /**
+   * Most values and keys a message may have, counting a sub-object each time it
+   * appears (as msgpack writes it): bounds the sender's check of a message that
+   * shares sub-objects, which would otherwise take exponential time.
+   * With the default `laneBytes` the size limit binds first (a value takes a byte at least).
+   * @default 1000000
+   */
+  maxMessageNodes?: number;
   /** Time one message in N (per host) to build the processing-time histogram; 1 times every message. @default 64 */
   statsSampleEvery?: number;
   /** pino logger for the main thread; workers log with the same level to stdout. */
@@ -109,6 +117,7 @@ export interface ResolvedOptions {
   askTimeoutMs: number;
   shutdownTimeoutMs: number;
   maxMessageDepth: number;
+  maxMessageNodes: number;
   statsSampleEvery: number;
   logLevel: NonNullable<SystemOptions['logLevel']>;
   workerExecArgv: string[] | undefined;
@@ -138,6 +147,7 @@ export const kDefaults = Object.freeze({
   askTimeoutMs: 5_000,
   shutdownTimeoutMs: 5_000,
   maxMessageDepth: 64,
+  maxMessageNodes: 1_000_000,
   statsSampleEvery: 64,
   logLevel: 'warn' as const,
 });
@@ -145,7 +155,7 @@ export const kDefaults = Object.freeze({
 const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const kKnownOptions = new Set([
   'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
-  'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'statsSampleEvery', 'logger', 'logLevel',
+  'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'maxMessageNodes', 'statsSampleEvery', 'logger', 'logLevel',
   'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor',
 ]);
 
@@ -176,6 +186,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     askTimeoutMs: integer(options, 'askTimeoutMs', kDefaults.askTimeoutMs, 1, 2 ** 31 - 1),
     shutdownTimeoutMs: integer(options, 'shutdownTimeoutMs', kDefaults.shutdownTimeoutMs, 0, 2 ** 31 - 1),
     maxMessageDepth: integer(options, 'maxMessageDepth', kDefaults.maxMessageDepth, 1, 1000),
+    maxMessageNodes: integer(options, 'maxMessageNodes', kDefaults.maxMessageNodes, 1, 2 ** 30),
     statsSampleEvery: integer(options, 'statsSampleEvery', kDefaults.statsSampleEvery, 1, 1 << 20),
     logLevel: kDefaults.logLevel,
     workerExecArgv: undefined,

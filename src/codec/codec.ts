@@ -8,10 +8,10 @@
  * dictionary either.
  */
 import { Packr, REUSE_BUFFER_MODE, Unpackr, addExtension } from 'msgpackr';
-import { DecodeError } from '../errors.js';
+import { DecodeError, UnencodableMessageError } from '../errors.js';
 import { LaneDictionary } from '../lane/ring.js';
 import { kMaxRecordStructures, kUnknownRecord, scanMsgpack } from './scan.js';
-import { kRefMarker } from './validate.js';
+import { kRefMarker } from './ref-marker.js';
 
 /** Extension type of an ActorRef inside a payload: u32 id (big-endian) + UTF-8 name. */
 export const kRefExtType = 0x2a;
@@ -96,6 +96,22 @@ export function fromKeptCopy(kept: string, refFactory: RefFactory): unknown {
   }
 }
 
+/** Plain msgpack, only to measure: records never make a payload larger, so no lane holds more than this. */
+const kSizePackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+
+/**
+ * The size of `value`'s plain msgpack encoding, the bound every payload is
+ * held to on every host (what a lane holds depends on the keys its
+ * dictionary already shares). Only for values that passed the checks of
+ * `assertEncodable`, which calls it when its cheap bounds cannot decide.
+ */
+export function plainEncodedSize(value: unknown): number {
+  installRefExtension();
+  // msgpackr keeps writing after its last reuse-mode result, so bytes encoded for a lane stay intact.
+  const target = kSizePackr.pack(value, REUSE_BUFFER_MODE) as Buffer & { start?: number; end?: number };
+  return target.start === undefined ? target.length : target.end! - target.start;
+}
+
 /** Copies `source[start, end)` to `target[at...]`; a loop beats a view plus `set` for small payloads. */
 export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
   const length = end - start;
@@ -146,7 +162,13 @@ export class LaneEncoder {
 
   /** Encodes into msgpackr's own reused buffer: no view allocated per message. */
   encode(value: unknown): void {
-    const target = this.#packr.pack(value, REUSE_BUFFER_MODE) as Buffer & { start?: number; end?: number };
+    let target: Buffer & { start?: number; end?: number };
+    try {
+      target = this.#packr.pack(value, REUSE_BUFFER_MODE) as typeof target;
+    } catch (error) {
+      // Validation read the value once; a getter or Proxy trap can answer differently now.
+      throw new UnencodableMessageError('message', 'the value could not be encoded (a getter or Proxy trap threw or changed it)', { cause: error });
+    }
     this.encoded = target;
     if (target.start === undefined) {
       // A pack that shared a new structure returns a plain view instead.

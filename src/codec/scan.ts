@@ -133,6 +133,8 @@ export function scanMsgpack(
           const ok =
             (type === kUndefinedExt && length === 1 && bytes[p + 1] === 0) ||
             (type === kTimestampExt && (length === 4 || length === 8)) ||
+            // msgpackr's Invalid Date: accepted by validation, so it must cross a lane too.
+            (type === kTimestampExt && length === 1 && bytes[p + 1] === 0xff) ||
             type === refExtType;
           if (!ok) return `unexpected extension type ${signed(type)}`;
           if (keyTurn) return 'a map key that is not a string or number';
