@@ -91,12 +91,14 @@ export class PayloadTooLargeError extends TroupeError {
 }
 
 export class MailboxFullError extends TroupeError {
-  constructor(target: string, bound: number, where: 'lane' | 'mailbox') {
+  constructor(target: string, bound: number, where: 'lane' | 'mailbox' | 'lane-bytes') {
     super(
       'TROUPE_ERR_MAILBOX_FULL',
       where === 'lane'
-        ? `lane to ${target} is full and its overflow holds ${bound} records already`
-        : `mailbox of ${target} holds ${bound} messages already (mailboxLimit)`,
+        ? `lane to ${target} is full and its overflow holds ${bound} records already (overflowLimit)`
+        : where === 'lane-bytes'
+          ? `lane to ${target} is full and its overflow would hold more than ${bound} bytes (overflowBytes)`
+          : `mailbox of ${target} holds ${bound} messages already (mailboxLimit)`,
     );
   }
 }

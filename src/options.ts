@@ -14,6 +14,11 @@ export interface SystemOptions {
   laneBytes?: number;
   /** Records a sender holds per lane while the lane is full, before `tell` throws `TROUPE_ERR_MAILBOX_FULL`. @default 65536 */
   overflowLimit?: number;
+  /**
+   * Payload bytes a sender holds per lane while the lane is full, before `tell` throws
+   * `TROUPE_ERR_MAILBOX_FULL`: the overflow is bounded in memory, not only in records. @default 67108864 (64 MiB)
+   */
+  overflowBytes?: number;
   /** Messages queued in one actor's mailbox before a same-host `tell` throws `TROUPE_ERR_MAILBOX_FULL` and records from other hosts become dead letters. @default 1048576 */
   mailboxLimit?: number;
   /** How long a spawn may take (module load plus `init`) before it rejects. @default 30000 */
@@ -104,6 +109,7 @@ export interface ResolvedOptions {
   workers: number;
   laneBytes: number;
   overflowLimit: number;
+  overflowBytes: number;
   mailboxLimit: number;
   spawnTimeoutMs: number;
   throughput: number;
@@ -134,6 +140,7 @@ export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResour
 export const kDefaults = Object.freeze({
   laneBytes: 256 * 1024,
   overflowLimit: 65_536,
+  overflowBytes: 64 * 1024 * 1024,
   mailboxLimit: 1 << 20,
   spawnTimeoutMs: 30_000,
   throughput: 64,
@@ -154,7 +161,7 @@ export const kDefaults = Object.freeze({
 
 const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const kKnownOptions = new Set([
-  'workers', 'laneBytes', 'overflowLimit', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
+  'workers', 'laneBytes', 'overflowLimit', 'overflowBytes', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'maxMessageNodes', 'statsSampleEvery', 'logger', 'logLevel',
   'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor',
 ]);
@@ -173,6 +180,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     workers: integer(options, 'workers', availableParallelism(), 0, kMaxWorkers),
     laneBytes: integer(options, 'laneBytes', kDefaults.laneBytes, 4096, 2 ** 30),
     overflowLimit: integer(options, 'overflowLimit', kDefaults.overflowLimit, 0, 2 ** 30),
+    overflowBytes: integer(options, 'overflowBytes', kDefaults.overflowBytes, 0, 2 ** 52),
     mailboxLimit: integer(options, 'mailboxLimit', kDefaults.mailboxLimit, 1, 2 ** 30),
     spawnTimeoutMs: integer(options, 'spawnTimeoutMs', kDefaults.spawnTimeoutMs, 1, 2 ** 31 - 1),
     throughput: integer(options, 'throughput', kDefaults.throughput, 1, 1_000_000),

@@ -6,6 +6,15 @@ import { rehearseTakeover } from '../dist/src/host/rehearsal.js';
 import { hostOptionsOf, resolveOptions } from '../dist/src/options.js';
 import { actor, fixture, startSystem } from './helpers.js';
 
+/** Waits for shared-memory figures that hosts publish on their own schedule (every turn, and every 250 ms). */
+async function until(condition: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await nextTurn();
+  }
+}
+
 describe('worker faults', () => {
   it("a dead worker's free slots go to its replacement instead of leaking", async () => {
     await using system = await startSystem({ workers: 2 });
@@ -103,6 +112,25 @@ describe('worker faults', () => {
     expect((await exited).error?.code).toBe('ERR_WORKER_OUT_OF_MEMORY');
     await back;
     expect(await hog.ask({ type: 'get' })).toMatchObject({ label: 'hog' });
+  });
+
+  it('stats().actors counts the live actors of every host, also after their workers are replaced (issue 18, defect 6)', async () => {
+    await using system = await startSystem({ workers: 2 });
+    const refs: ActorRef[] = [];
+    for (let i = 0; i < 5; i++) refs.push(await system.spawn(actor('counter'), { host: 0 }), await system.spawn(actor('counter'), { host: 1 }));
+    const counts = (): number[] => system.stats().hosts.map((h) => h.actors);
+    // Hosts publish their figures at the end of a turn: an ask that every actor answers is one.
+    const answered = async (): Promise<void> => void (await Promise.all(refs.map((ref) => ref.ask({ type: 'get' }))));
+    await answered();
+    await until(() => counts().join() === '0,5,5', () => `hosts' actors ${counts().join()}`);
+    for (const worker of [0, 1]) {
+      const back = refs.filter((ref) => system.hostOf(ref) === worker).map((ref) => system.events.waitFor('actor.restarted', (e) => e.id === ref.id));
+      await system[kInternals].terminateWorker(worker);
+      await Promise.all(back);
+      await answered();
+      await until(() => counts().join() === '0,5,5', () => `hosts' actors after worker ${worker} was replaced: ${counts().join()}`);
+      expect(system.stats().total.actors).toBe(10);
+    }
   });
 
   it('watchers are told when an actor dies with its worker and is not restarted', async () => {

@@ -24,6 +24,8 @@ export interface CellHost {
   reply(cell: Cell, value: unknown): void;
   deferReply(cell: Cell): ReplyHandle<any>;
   forward(cell: Cell, target: ActorRef, msg: unknown): boolean;
+  /** A reply, deferral or forward through a ctx whose message has been handled: a dead letter. */
+  answerAfterHandler(cell: Cell, what: 'reply' | 'forward', value: unknown): void;
   spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef>;
   stopActor(id: number, reason: string): Promise<void>;
   exitActor(cell: Cell): void;
@@ -52,7 +54,8 @@ export class Cell {
   mailbox: Mailbox | undefined = undefined;
   parent = 0;
   ctx: Context | undefined = undefined;
-  // The message being handled; ctx.reply and ctx.sender read these, also after an await.
+  // The message being handled; ctx.reply and ctx.sender read these, also after
+  // an await. A kind word of 0 means none: the host clears it when a handler settles.
   curKindWord = 0;
   curSender = 0;
   curCorr = 0;
@@ -203,6 +206,15 @@ export class Cell {
     return this.name === undefined ? `#${this.id}` : `#${this.id}(${this.name})`;
   }
 
+  /** Its handler settled: no message is current (ctx.reply now answers nothing), and the message is not kept alive. */
+  clearCurrent(): void {
+    this.curKindWord = 0;
+    this.curSender = 0;
+    this.curCorr = 0;
+    this.curTrace = 0;
+    this.curMessage = undefined;
+  }
+
   enqueue(kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
     (this.mailbox ??= new Mailbox()).push(kindWord, sender, corr, trace, msg);
   }
@@ -252,17 +264,47 @@ class RareCellState {
   }
 }
 
-/** The `ctx` handed to an actor's handlers. */
+/** A ctx that answers whatever message its cell is handling (the cell's own, shared by synchronous handlers). */
+const kShared = 0;
+/** A ctx handed to a handler that returned a promise: it answers that message alone, while it runs. */
+const kInFlight = 1;
+/** That handler has settled: the ctx answers nothing any more. */
+const kDone = 2;
+
+/**
+ * The `ctx` handed to an actor's handlers. A reply is bound to the message it
+ * answers: synchronous handlers share one ctx, valid while a handler runs (a
+ * timer that fires later finds no message current); a handler that returns a
+ * promise keeps the ctx it was given for itself (`retire`), and the cell makes
+ * a new one for the next message, so a late `ctx.reply` from an earlier
+ * message can never answer a later one. Only async handlers pay for a ctx each.
+ */
 export class Context implements ActorContext {
   readonly #host: CellHost;
   readonly #cell: Cell;
   #self: ActorRef | undefined;
   /** Made by the first ctx.log: most actors never log. */
   #logs: { base: Logger; traced: Logger | undefined; tracedFor: number } | undefined;
+  #mode = kShared;
 
   constructor(host: CellHost, cell: Cell) {
     this.#host = host;
     this.#cell = cell;
+  }
+
+  /** @internal The handler given this ctx returned a promise: the ctx now belongs to that message alone. */
+  retire(): void {
+    this.#mode = kInFlight;
+  }
+
+  /** @internal That handler settled. */
+  finish(): void {
+    this.#mode = kDone;
+  }
+
+  /** A message is current for this ctx. */
+  #live(): boolean {
+    return this.#mode !== kDone && this.#cell.curKindWord !== 0;
   }
 
   get self(): ActorRef {
@@ -270,7 +312,7 @@ export class Context implements ActorContext {
   }
 
   get sender(): ActorRef | undefined {
-    const sender = this.#cell.curSender;
+    const sender = this.#live() ? this.#cell.curSender : 0;
     return sender === 0 ? undefined : this.#host.refFor(sender, undefined);
   }
 
@@ -284,7 +326,7 @@ export class Context implements ActorContext {
       traced: undefined,
       tracedFor: 0,
     });
-    const trace = this.#cell.curTrace;
+    const trace = this.#trace();
     if (trace === 0) return logs.base;
     if (logs.tracedFor !== trace) {
       logs.traced = logs.base.child({ correlationId: trace });
@@ -294,27 +336,37 @@ export class Context implements ActorContext {
   }
 
   get correlationId(): number | undefined {
-    return this.#cell.curTrace === 0 ? undefined : this.#cell.curTrace;
+    const trace = this.#trace();
+    return trace === 0 ? undefined : trace;
+  }
+
+  #trace(): number {
+    return this.#live() ? this.#cell.curTrace : 0;
   }
 
   reply(value: unknown): void {
-    this.#host.reply(this.#cell, value);
+    if (this.#live()) this.#host.reply(this.#cell, value);
+    else this.#host.answerAfterHandler(this.#cell, 'reply', value);
   }
 
   deferReply<TReply = unknown>(): ReplyHandle<TReply> {
-    return this.#host.deferReply(this.#cell);
+    if (this.#live()) return this.#host.deferReply(this.#cell);
+    const late = (value: unknown): void => this.#host.answerAfterHandler(this.#cell, 'reply', value);
+    return { send: late, fail: late };
   }
 
   forward(ref: ActorRef, msg?: unknown): boolean {
-    return this.#host.forward(this.#cell, ref, arguments.length < 2 ? this.#cell.curMessage : msg);
+    if (this.#live()) return this.#host.forward(this.#cell, ref, arguments.length < 2 ? this.#cell.curMessage : msg);
+    this.#host.answerAfterHandler(this.#cell, 'forward', msg);
+    return false;
   }
 
   tell(ref: ActorRef, msg: unknown): boolean {
-    return ref.tellAs(msg, this.#cell.id, this.#cell.curTrace);
+    return ref.tellAs(msg, this.#cell.id, this.#trace());
   }
 
   ask<TReply = any>(ref: ActorRef, msg: unknown, options?: AskOptions): Promise<TReply> {
-    return ref.askAs(msg, this.#cell.id, this.#cell.curTrace, options) as Promise<TReply>;
+    return ref.askAs(msg, this.#cell.id, this.#trace(), options) as Promise<TReply>;
   }
 
   spawn<TChildMsg = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TChildMsg>> {

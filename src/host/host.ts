@@ -7,6 +7,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
+import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Cell, Context, type CellHost, type CellStatus } from '../actor/cell.js';
@@ -15,7 +16,8 @@ import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.j
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
 import { LaneDecoder, LaneEncoder, fromKeptCopy, keepCopy, type RefFactory } from '../codec/codec.js';
 import { Kind, kindOf, makeKindWord, srcHostOf, type SpawnSpec } from '../codec/envelope.js';
-import { assertEncodable } from '../codec/validate.js';
+import { assertEncodable, messageLimits, type MessageLimits } from '../codec/validate.js';
+import { fitsWithin } from '../codec/size-hint.js';
 import {
   ActorCrashedError,
   ActorInitError,
@@ -49,12 +51,14 @@ import {
   HostState,
   MAX_SLOTS,
   RECORD_HEADER_BYTES,
+  SLOT_MASK,
   STAT_SLOTS,
   Stat,
 } from '../lane/layout.js';
 import { LaneReader, LaneWriter, beat, forceDoorbell, markAwake, markParked, maxPayloadBytes, setHostState, waitDoorbell } from '../lane/ring.js';
+import { crc32 } from '../lane/crc32.js';
 import { HistogramWriter, histogramCountsLength } from '../metrics/shared-histogram.js';
-import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
+import { kEventBits, type ActorRestartedEvent, type ActorStartedEvent, type DeadLetterEvent, type SystemEvent, type SystemEventType } from '../system/events.js';
 import type { HostOptions } from '../options.js';
 import type { WorkerBoot } from './boot.js';
 import { Supervisor, type ChildExit, type DecisionReport } from '../supervision/supervisor.js';
@@ -136,6 +140,10 @@ export class Host implements RefHost, CellHost {
    */
   readonly #starts = new Map<number, Promise<void>>();
   readonly #maxPayload: number;
+  /** What every message, reply and spawn args are held to on this host, whatever their target's host. */
+  readonly #limits: MessageLimits;
+  /** The directory's count of messages in each slot's mailbox (Directory.queued): what dies with this thread. */
+  readonly #queuedBySlot: Int32Array;
   #runQueue: Cell[] = [];
   #runHead = 0;
   #current: Cell | undefined = undefined;
@@ -182,6 +190,8 @@ export class Host implements RefHost, CellHost {
   #backpressure = 0;
   #spawned = 0;
   #stopped = 0;
+  /** Cells that reached `running` on this host and have not stopped: not spawned − stopped, which misses restarts of a dead worker's actors. */
+  #liveActors = 0;
   #decodeErrors = 0;
   #eventsDropped = 0;
   #faultsDropped = 0;
@@ -189,6 +199,8 @@ export class Host implements RefHost, CellHost {
   #faultsDelayed = 0;
   #faultsCorrupted = 0;
   readonly #delayedOutboxes = new Set<Outbox>();
+  /** The message being sent into a lane with injected faults, for the dead letter if they drop it. */
+  #faultedMessage: unknown = undefined;
   #releaseTimer: NodeJS.Timeout | undefined = undefined;
   #releaseAt = 0;
   /** The slow-consumer fault stopped the last round short: the next one waits a millisecond. */
@@ -206,6 +218,7 @@ export class Host implements RefHost, CellHost {
     this.log = init.logger;
     this.#loadedModules = init.loadedModules;
     this.directory = new Directory(init.directory);
+    this.#queuedBySlot = this.directory.queued;
     this.#freeSlots = init.freeSlots;
     const block = init.hostBlocks[init.index];
     this.#block = new Int32Array(block, 0, HOST_STATS_OFFSET / 4);
@@ -215,6 +228,7 @@ export class Host implements RefHost, CellHost {
     this.#maxSpinUs = init.index === 0 ? init.options.mainSpinMicros : init.options.spinMicros;
     this.#spinUs = Math.min(this.#maxSpinUs, kInitialSpinUs);
     this.#maxPayload = maxPayloadBytes(init.options.laneBytes);
+    this.#limits = messageLimits(init.options.maxMessageDepth, init.options.maxMessageNodes, this.#maxPayload);
     this.#rootWindow = init.rootRestarts === undefined ? undefined : new RestartLedger(init.rootRestarts, init.index);
     for (let other = 0; other < this.hostCount; other++) {
       if (other === this.index) {
@@ -224,9 +238,9 @@ export class Host implements RefHost, CellHost {
       }
       const outgoing = init.lanes[this.index][other]!;
       const incoming = init.lanes[other][this.index]!;
-      this.#outboxes.push(new Outbox(new LaneWriter(outgoing, init.hostBlocks[other]), other));
+      this.#outboxes.push(new Outbox(new LaneWriter(outgoing, init.hostBlocks[other], init.options.checksum), other));
       this.#encoders.push(new LaneEncoder(outgoing));
-      this.#readers.push(new LaneReader(incoming, init.hostBlocks[other]));
+      this.#readers.push(new LaneReader(incoming, init.hostBlocks[other], init.options.checksum));
       // Two levels of headroom: the runtime wraps a user message (a dead-letter event carries one whole).
       this.#decoders.push(new LaneDecoder(incoming, init.options.maxMessageDepth + 2, this.#refFactory));
       this.#readerHosts.push(other);
@@ -285,7 +299,7 @@ export class Host implements RefHost, CellHost {
 
   tellFrom(target: ActorRef, msg: unknown, sender: number, trace: number): boolean {
     if (this.#closed || (sender === 0 && this.#refusingOutside)) throw new SystemStoppedError();
-    assertEncodable(msg, this.#options.maxMessageDepth);
+    assertEncodable(msg, this.#limits);
     // Same-host fast path: a cell, once stopped, never runs again (a restart
     // elsewhere or a reused slot is a new cell), so a cached live one is valid.
     const cached = target.localCell as Cell | undefined;
@@ -304,7 +318,7 @@ export class Host implements RefHost, CellHost {
 
   askFrom(target: ActorRef, msg: unknown, sender: number, trace: number, options: AskOptions | undefined): Promise<unknown> {
     const timeoutMs = askTimeoutOf(options, this.#options.askTimeoutMs);
-    assertEncodable(msg, this.#options.maxMessageDepth);
+    assertEncodable(msg, this.#limits);
     if (this.#closed || (sender === 0 && this.#refusingOutside)) return Promise.reject(new SystemStoppedError());
     const host = this.directory.hostOf(target.id);
     if (host < 0) return Promise.reject(new ActorNotFoundError(String(target)));
@@ -345,7 +359,11 @@ export class Host implements RefHost, CellHost {
       return true;
     }
     this.#encoders[host]!.encode(msg);
-    return this.#sendRemote(host, kind, target, sender, corr, bounded, replyHost, trace);
+    // If injected faults drop the record, its dead letter carries the message.
+    this.#faultedMessage = msg;
+    const written = this.#sendRemote(host, kind, target, sender, corr, bounded, replyHost, trace);
+    this.#faultedMessage = undefined;
+    return written;
   }
 
   #deliverLocal(cell: Cell, kind: number, sender: number, corr: number, trace: number, msg: unknown, bounded: boolean, replyHost = this.index): void {
@@ -395,8 +413,9 @@ export class Host implements RefHost, CellHost {
     end: number,
     bounded: boolean,
     awaitsReply: boolean,
+    checksum = -1,
   ): boolean {
-    if (out.tryWrite(kindWord, target, sender, corr, trace, bytes, start, end)) {
+    if (out.tryWrite(kindWord, target, sender, corr, trace, bytes, start, end, checksum)) {
       if (awaitsReply) this.#pending.track(corr, out.writer.lastPosition);
       if (out.writer.unpublished >= this.#options.batchRecords) out.writer.publish();
       else if (!out.dirty) {
@@ -406,17 +425,22 @@ export class Host implements RefHost, CellHost {
       }
       return true;
     }
-    if (bounded && out.held >= this.#options.overflowLimit) {
+    if (bounded && (out.held >= this.#options.overflowLimit || out.heldBytes + (end - start) > this.#options.overflowBytes)) {
       this.#messagesOut--;
       this.#backpressure++;
       if (this.#wants('backpressure')) {
         this.#emit({ type: 'backpressure', at: now(), host: this.hostName, toHost: hostNameOf(out.toHost), target: target as ActorId, held: out.held });
       }
-      throw new MailboxFullError(`host ${String(hostNameOf(out.toHost))}`, this.#options.overflowLimit, 'lane');
+      const byCount = out.held >= this.#options.overflowLimit;
+      throw new MailboxFullError(
+        `host ${String(hostNameOf(out.toHost))}`,
+        byCount ? this.#options.overflowLimit : this.#options.overflowBytes,
+        byCount ? 'lane' : 'lane-bytes',
+      );
     }
     // Publish what is in the ring so the consumer can make room.
     out.writer.publish();
-    out.hold(kindWord, target, sender, corr, trace, bytes, start, end, awaitsReply);
+    out.hold(kindWord, target, sender, corr, trace, bytes, start, end, awaitsReply, checksum);
     this.#holding.add(out);
     // A pump must run after the hold: if the consumer freed space before it
     // saw our request, only our own check before parking (#hasInput) notices.
@@ -439,10 +463,17 @@ export class Host implements RefHost, CellHost {
     awaitsReply: boolean,
   ): boolean {
     const faults = (out.faults ??= new LinkFaults());
+    // Summed before the fault can damage it, and carried with every copy: a
+    // sum of the damaged bytes would match them, as a corrupting link's never would.
+    const checksum = out.writer.checksum ? crc32(bytes, start, end) : -1;
     const verdict = faults.judge(out.writer.faultConfig(), bytes.subarray(start, end));
     this.#messagesOut++;
     if (verdict.copies === 0) {
       this.#faultsDropped++;
+      // The fault layer knows what it lost: a message it drops is reported like
+      // any other that reaches nobody (control records are not messages).
+      const kind = kindOf(kindWord);
+      if (kind === Kind.tell || kind === Kind.ask) this.#deadLetter(target, sender, this.#faultedMessage, 'link-fault', undefined, trace);
       return true;
     }
     let payload = bytes.subarray(start, end);
@@ -455,15 +486,15 @@ export class Host implements RefHost, CellHost {
       if (bounded && faults.delayed.length >= this.#options.overflowLimit) {
         throw new MailboxFullError(`host ${String(hostNameOf(out.toHost))}`, this.#options.overflowLimit, 'lane');
       }
-      const record = { kindWord, target, sender, corr, trace, payload: payload.slice(), releaseAt: verdict.delayUntil };
+      const record = { kindWord, target, sender, corr, trace, payload: payload.slice(), releaseAt: verdict.delayUntil, checksum };
       for (let copy = 0; copy < verdict.copies; copy++) faults.delayed.push(record);
       this.#faultsDelayed++;
       this.#delayedOutboxes.add(out);
       this.#armRelease();
       return true;
     }
-    if (verdict.copies === 2) this.#writeRecord(out, kindWord, target, sender, corr, trace, payload, 0, payload.length, false, false);
-    return this.#writeRecord(out, kindWord, target, sender, corr, trace, payload, 0, payload.length, bounded, awaitsReply);
+    if (verdict.copies === 2) this.#writeRecord(out, kindWord, target, sender, corr, trace, payload, 0, payload.length, false, false, checksum);
+    return this.#writeRecord(out, kindWord, target, sender, corr, trace, payload, 0, payload.length, bounded, awaitsReply, checksum);
   }
 
   /** One timer for the earliest delayed record of any lane. */
@@ -481,7 +512,7 @@ export class Host implements RefHost, CellHost {
         const delayed = out.faults!.delayed;
         while (delayed.length > 0 && delayed[0].releaseAt <= t) {
           const r = delayed.shift()!;
-          this.#writeRecord(out, r.kindWord, r.target, r.sender, r.corr, r.trace, r.payload, 0, r.payload.length, false, false);
+          this.#writeRecord(out, r.kindWord, r.target, r.sender, r.corr, r.trace, r.payload, 0, r.payload.length, false, false, r.checksum);
         }
         if (delayed.length === 0) this.#delayedOutboxes.delete(out);
       }
@@ -507,6 +538,7 @@ export class Host implements RefHost, CellHost {
       return;
     }
     cell.enqueue(kindWord, sender, corr, trace, msg);
+    this.#queuedBySlot[cell.id & SLOT_MASK]++;
     if (cell.status === 'running' && !cell.busy) this.#schedule(cell);
   }
 
@@ -533,44 +565,55 @@ export class Host implements RefHost, CellHost {
     }
     const previous = this.#current;
     this.#current = cell;
+    const ctx = cell.ctx ?? this.#contextOf(cell);
     let result: unknown;
     try {
       if (cell.crashNext) {
         cell.crashNext = false;
         throw new ChaosFaultError(`actor ${cell.label} crashed by fault injection`);
       }
-      result = cell.def!.receive(cell.state, msg, cell.ctx ?? this.#contextOf(cell));
+      result = cell.def!.receive(cell.state, msg, ctx);
     } catch (error) {
       this.#current = previous;
       this.#crashedSafely(cell, error);
+      cell.clearCurrent();
       return;
     }
     this.#current = previous;
     if (result !== undefined && result !== null && typeof (result as PromiseLike<void>).then === 'function') {
       cell.busy = true;
       this.#busyActors++;
+      // This handler keeps its ctx: a later message gets a new one, so a late
+      // reply through this one can never answer it (see Context).
+      ctx.retire();
+      cell.ctx = undefined;
       const incarnation = cell.incarnation;
       (result as PromiseLike<void>).then(
         () => {
+          ctx.finish();
           if (cell.incarnation === incarnation) this.#settled(cell, startedAt);
         },
         (error: unknown) => {
+          ctx.finish();
           // Left behind by a restart or stop that gave up waiting for it: its
           // failure is no longer this actor's.
           if (cell.incarnation !== incarnation) return;
           this.#busyActors--;
           cell.markIdle();
           this.#crashedSafely(cell, error);
+          cell.clearCurrent();
         },
       );
       return;
     }
+    cell.clearCurrent();
     if (sample) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
   }
 
   #settled(cell: Cell, startedAt: number): void {
     this.#busyActors--;
     if (startedAt !== 0) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
+    cell.clearCurrent();
     cell.markIdle();
     if (cell.status === 'running' && cell.queued > 0) this.#schedule(cell);
   }
@@ -587,6 +630,7 @@ export class Host implements RefHost, CellHost {
       const trace = mailbox.headTrace();
       const msg = mailbox.headMessage();
       mailbox.shift();
+      this.#queuedBySlot[cell.id & SLOT_MASK]--;
       this.#invoke(cell, kindWord, sender, corr, trace, msg);
       handled++;
     }
@@ -602,16 +646,29 @@ export class Host implements RefHost, CellHost {
     this.#deadLetter(target, sender, msg, reason, undefined, trace);
   }
 
-  #deadLetter(target: number, sender: number, msg: unknown, reason: string, error: WireError | undefined, trace = 0): void {
-    this.#deadLetters++;
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ target, sender, reason, correlationId: trace === 0 ? undefined : trace }, 'dead letter');
-    if (!this.#wants('deadLetter')) return;
-    const event: SystemEvent = { type: 'deadLetter', at: now(), host: this.hostName, target: target as ActorId, reason };
+  #deadLetter(target: number, sender: number, msg: unknown, reason: string, error: WireError | undefined, trace = 0, count = 1): void {
+    this.#deadLetters += count;
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ target, sender, reason, count, correlationId: trace === 0 ? undefined : trace }, 'dead letter');
+    // A worker's own subscribers to `troupe:deadLetter` hear of its dead letters
+    // at once, on its thread, with the message itself: nothing a lane fault or a
+    // busy main thread can lose (the chaos checker counts losses through it).
+    const local = this.index !== 0 && kDeadLetterChannel.hasSubscribers;
+    if (!local && !this.#wants('deadLetter')) return;
+    const event: DeadLetterEvent = { type: 'deadLetter', at: now(), host: this.hostName, target: target as ActorId, reason };
     if (sender !== 0) event.sender = sender as ActorId;
     if (trace !== 0) event.correlationId = trace;
     if (msg !== undefined) event.message = msg;
     if (error !== undefined) event.error = error;
-    this.#emit(event);
+    if (count !== 1) event.count = count;
+    if (local) kDeadLetterChannel.publish(event);
+    if (this.#wants('deadLetter')) this.#emit(event);
+  }
+
+  /** Main reports a dead worker's mailboxes: `count` messages that were queued for `target` (see MailboxShadow). */
+  reportLostMailbox(host: number, target: number, count: number): void {
+    this.#deadLetters += count;
+    if (!this.#wants('deadLetter')) return;
+    this.#emit({ type: 'deadLetter', at: now(), host: hostNameOf(host), target: target as ActorId, reason: 'worker-exited', count });
   }
 
   // --------------------------------------------------------------- replies ---
@@ -619,7 +676,7 @@ export class Host implements RefHost, CellHost {
   reply(cell: Cell, value: unknown): void {
     const kind = kindOf(cell.curKindWord);
     if (kind === Kind.ask && !cell.replied) {
-      assertEncodable(value, this.#options.maxMessageDepth);
+      assertEncodable(value, this.#limits);
       // Marked answered only once the reply is on its way: if it cannot be
       // sent (too large), the handler's throw reaches the asker as a crash.
       this.#replyTo(srcHostOf(cell.curKindWord), cell.curCorr, value);
@@ -631,6 +688,12 @@ export class Host implements RefHost, CellHost {
       return;
     }
     this.#deadLetter(cell.curSender, cell.id, value, 'no-reply-target', undefined);
+  }
+
+  answerAfterHandler(cell: Cell, what: 'reply' | 'forward', value: unknown): void {
+    // A dead letter, not a throw: the late call usually runs in a timer, where
+    // a throw would take the whole thread down with it.
+    this.#deadLetter(0, cell.id, value, what === 'reply' ? 'reply-after-handler' : 'forward-after-handler', undefined);
   }
 
   deferReply(cell: Cell): ReplyHandle<any> {
@@ -653,7 +716,7 @@ export class Host implements RefHost, CellHost {
           return;
         }
         if (!take()) return;
-        assertEncodable(value, this.#options.maxMessageDepth);
+        assertEncodable(value, this.#limits);
         this.#replyTo(srcHostOf(kindWord), corr, value);
       },
       fail: (error: unknown) => {
@@ -664,7 +727,7 @@ export class Host implements RefHost, CellHost {
 
   /** Passes the current message on, keeping its original sender and, for an ask, who awaits the reply. */
   forward(cell: Cell, target: ActorRef, msg: unknown): boolean {
-    assertEncodable(msg, this.#options.maxMessageDepth);
+    assertEncodable(msg, this.#limits);
     const kind = kindOf(cell.curKindWord);
     if (kind === Kind.ask && !cell.replied) {
       cell.replied = true;
@@ -747,7 +810,8 @@ export class Host implements RefHost, CellHost {
     const exportName = options?.export ?? 'default';
     if (typeof exportName !== 'string') throw new InvalidArgumentError('spawn option "export" must be a string');
     const restart = resolveRestartType(options?.restart);
-    assertEncodable(options?.args, this.#options.maxMessageDepth);
+    // Held to what is left of a lane once the spec around the args (url, export, name: ASCII or not) is written.
+    assertEncodable(options?.args, this.#limits, 64 + 3 * (url.length + exportName.length + (name?.length ?? 0)));
     const spec: SpawnSpec = { u: this.#intern(url), e: this.#intern(exportName), a: options?.args, p: parent };
     if (name !== undefined) spec.n = name;
     if (restart !== 'permanent') spec.r = restart;
@@ -889,11 +953,13 @@ export class Host implements RefHost, CellHost {
     }
     cell.status = 'running';
     this.directory.markStarted(id);
-    if (restart) {
-      this.#restarts++;
-    } else {
+    if (restart) this.#restarts++;
+    else this.#spawned++;
+    // Live on this host from now on, also when it is a restart of an actor
+    // whose worker died (a new cell here): stats().actors counts these.
+    if (!cell.started) {
       cell.started = true;
-      this.#spawned++;
+      this.#liveActors++;
     }
     this.#replyTo(replyHost, corr, null);
     const type = restart ? 'actor.restarted' : 'actor.started';
@@ -994,12 +1060,19 @@ export class Host implements RefHost, CellHost {
   }
 
   #onDirective(kind: number, id: ActorId, spec: SpawnSpec | undefined, corr: number, replyHost: number): void {
-    if (kind === Kind.restart) {
-      this.#detach(this.#startActor(id, spec!, corr, replyHost, true), 'restart');
-      return;
-    }
     const cell = this.#cells.get(id);
     const starting = this.#starts.get(id);
+    if (kind === Kind.restart) {
+      // Restart orders can queue up for a worker that keeps dying (one per death):
+      // the next waits for the start before it, then halts what that started, so
+      // two inits never run side by side (each would leave an incarnation behind).
+      if (cell?.status === 'starting' && starting !== undefined) {
+        this.#detach(starting.then(() => this.#onDirective(kind, id, spec, corr, replyHost)), 'restart');
+      } else {
+        this.#detach(this.#startActor(id, spec!, corr, replyHost, true), 'restart');
+      }
+      return;
+    }
     if (cell?.status === 'starting' && starting !== undefined) {
       // A group restart reached it mid-start: let the start finish, then halt it,
       // rather than run a second init beside the first.
@@ -1300,7 +1373,10 @@ export class Host implements RefHost, CellHost {
     cell.status = 'stopped';
     this.#cells.delete(cell.id);
     if (this.directory.release(cell.id)) this.#recycle(cell.id);
-    if (wasLive) this.#stopped++;
+    if (wasLive) {
+      this.#stopped++;
+      this.#liveActors--;
+    }
     const mailbox = cell.mailbox;
     if (mailbox !== undefined) {
       while (mailbox.length > 0) {
@@ -1312,6 +1388,7 @@ export class Host implements RefHost, CellHost {
         mailbox.shift();
         this.#undeliverable(kindOf(kindWord), cell.id, sender, corr, trace, msg, 'stopped', srcHostOf(kindWord));
       }
+      this.#queuedBySlot[cell.id & SLOT_MASK] = 0;
     }
     this.#announceGone(cell.id, cell.name, reason, cell.watchersUnknown ? undefined : cell.watchers);
     // Its own watches end with it, on both sides.
@@ -1444,7 +1521,20 @@ export class Host implements RefHost, CellHost {
       return;
     }
     try {
-      this.#encoders[0]!.encode(event);
+      const out = this.#outboxes[0]!;
+      if (out.heldBytes > kEventOverflowBytes || out.held > kEventOverflowRecords) {
+        // Main is not reading: events wait in the overflow. Past the bound they are
+        // dropped and counted (stats eventsDropped) instead of filling the heap.
+        this.#eventsDropped++;
+        return;
+      }
+      if (event.type === 'deadLetter' && event.message !== undefined && !fitsWithin(event.message, kEventMessageBytes)) {
+        // A large dead letter travels without its message: the event says so.
+        const { message: _left, ...rest } = event;
+        this.#encoders[0]!.encode({ ...rest, messageOmitted: true });
+      } else {
+        this.#encoders[0]!.encode(event);
+      }
       this.#sendRemote(0, Kind.event, 0, 0, 0, false);
     } catch (error) {
       this.#eventsDropped++;
@@ -1478,7 +1568,8 @@ export class Host implements RefHost, CellHost {
         block[HOST_INFLIGHT_START] = reader.recordPosition;
         block[HOST_INFLIGHT_END] = reader.nextPosition;
         try {
-          this.#dispatch(reader);
+          if (this.#options.checksum && !reader.intact()) this.#rejectDamaged(reader, from - 1);
+          else this.#dispatch(reader);
         } catch (error) {
           // A fault of the runtime while handling one record (an answer too
           // large to send, say) costs that record, never the host.
@@ -1639,6 +1730,27 @@ export class Host implements RefHost, CellHost {
     this.#deadLetter(target, sender, undefined, 'decode-failed', errorToWire(error));
   }
 
+  /**
+   * A record whose payload does not match its checksum (the `checksum`
+   * option): it is not decoded, since a damaged payload may well decode, into
+   * a different message. Whoever waits on it hears at once: the asker or the
+   * requester (spawn, stop, watch, name claim, directive) gets the error, a
+   * damaged reply rejects its ask.
+   */
+  #rejectDamaged(reader: LaneReader, fromHost: number): void {
+    const kind = kindOf(reader.kindWord);
+    const corr = reader.corr;
+    const error = new DecodeError(`payload checksum mismatch (damaged on the lane from host ${String(hostNameOf(fromHost))})`);
+    this.#decodeErrors++;
+    this.#errors++;
+    if (kind === Kind.reply || kind === Kind.replyError) {
+      if (this.#pending.has(corr)) this.#pending.reject(corr, error);
+    } else if (kind === Kind.ask || kind === Kind.spawn || kind === Kind.stop || kind === Kind.watch || kind === Kind.claimName || kind === Kind.restart || kind === Kind.halt) {
+      this.#replyErrorTo(srcHostOf(reader.kindWord), corr, error);
+    }
+    this.#deadLetter(reader.target, reader.sender, undefined, 'checksum-failed', errorToWire(error), reader.trace);
+  }
+
   /** A spawn request's spec, or undefined after answering the requester with why not. */
   #decodeSpawnSpec(reader: LaneReader, src: number, corr: number): SpawnSpec | undefined {
     let spec: unknown;
@@ -1702,7 +1814,9 @@ export class Host implements RefHost, CellHost {
       return;
     }
     this.#encoders[host]!.encode(msg);
+    this.#faultedMessage = msg;
     this.#sendRemote(host, kindOf(kindWord), reader.target, reader.sender, reader.corr, false, srcHostOf(kindWord), reader.trace);
+    this.#faultedMessage = undefined;
   }
 
   // ------------------------------------------------------------- the pump ---
@@ -1922,7 +2036,7 @@ export class Host implements RefHost, CellHost {
     stats[Stat.deadLetters] = this.#deadLetters;
     stats[Stat.errors] = this.#errors;
     stats[Stat.restarts] = this.#restarts;
-    stats[Stat.actors] = this.#spawned - this.#stopped;
+    stats[Stat.actors] = this.#liveActors;
     stats[Stat.busyMs] = this.#busyMs;
     stats[Stat.backpressure] = this.#backpressure;
     stats[Stat.busyActors] = this.#busyActors;
@@ -1938,8 +2052,15 @@ export class Host implements RefHost, CellHost {
     stats[Stat.faultsCorrupted] = this.#faultsCorrupted;
     stats[Stat.updatedAt] = now();
     let held = 0;
-    if (this.#holding.size > 0) for (const out of this.#holding) held += out.held;
+    let heldBytes = 0;
+    if (this.#holding.size > 0) {
+      for (const out of this.#holding) {
+        held += out.held;
+        heldBytes += out.heldBytes;
+      }
+    }
     stats[Stat.overflowQueued] = held;
+    stats[Stat.overflowBytes] = heldBytes;
     if (withHeap) {
       let queued = 0;
       for (const cell of this.#cells.values()) queued += cell.queued;
@@ -2071,6 +2192,17 @@ export class Host implements RefHost, CellHost {
 }
 
 const kEmpty = new Uint8Array(0);
+/**
+ * Events a worker holds for a main thread that is not reading, in bytes and
+ * in records (each held record costs ~200 B of heap besides its payload),
+ * before it drops them (counted in stats eventsDropped).
+ */
+const kEventOverflowBytes = 4 * 1024 * 1024;
+const kEventOverflowRecords = 8192;
+/** A dead letter's message travels to main with the event when it certainly encodes to at most this many bytes. */
+const kEventMessageBytes = 4096;
+/** `troupe:deadLetter` on this thread (diagnostics_channel is per thread): a worker publishes its own dead letters there. */
+const kDeadLetterChannel = channel('troupe:deadLetter');
 
 // performance.timeOrigin is a getter into C++: read it once.
 const kTimeOrigin = performance.timeOrigin;

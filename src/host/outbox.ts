@@ -17,6 +17,8 @@ export interface HeldRecord {
   payload: Uint8Array;
   /** A request of this host's (its position in the lane decides its fate if the consumer dies). */
   awaitsReply?: boolean;
+  /** CRC-32 of the payload as sent, when a fault damaged this copy after it was summed (see LaneWriter#reserve); -1 or absent: sum it. */
+  checksum?: number;
 }
 
 export class Outbox {
@@ -24,6 +26,8 @@ export class Outbox {
   readonly toHost: number;
   #held: HeldRecord[] = [];
   #heldHead = 0;
+  /** Payload bytes of the held records: the overflow is bounded in bytes too (overflowBytes). */
+  heldBytes = 0;
   dirty = false;
   /** Present once a fault was injected on this lane (troupe/chaos). */
   faults: LinkFaults | undefined = undefined;
@@ -39,16 +43,18 @@ export class Outbox {
   }
 
   /** Writes `bytes[start, end)` as a record if nothing is held and the ring has room; false otherwise. */
-  tryWrite(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number): boolean {
+  tryWrite(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number, checksum = -1): boolean {
     if (this.#held.length !== this.#heldHead) return false;
-    const at = this.writer.reserve(kindWord, target, sender, corr, trace, end - start);
+    const at = this.writer.reserve(kindWord, target, sender, corr, trace, end - start, checksum);
     if (at < 0) return false;
     copyBytes(bytes, start, end, this.writer.bytes, at);
+    this.writer.completed();
     return true;
   }
 
-  hold(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number, awaitsReply: boolean): void {
-    this.#held.push({ kindWord, target, sender, corr, trace, payload: bytes.slice(start, end), awaitsReply });
+  hold(kindWord: number, target: number, sender: number, corr: number, trace: number, bytes: Uint8Array, start: number, end: number, awaitsReply: boolean, checksum = -1): void {
+    this.#held.push({ kindWord, target, sender, corr, trace, payload: bytes.slice(start, end), awaitsReply, checksum });
+    this.heldBytes += end - start;
     this.writer.requestSpace();
   }
 
@@ -63,13 +69,15 @@ export class Outbox {
     let moved = 0;
     while (this.#heldHead < this.#held.length) {
       const record = this.#held[this.#heldHead];
-      const at = this.writer.reserve(record.kindWord, record.target, record.sender, record.corr, record.trace, record.payload.length);
+      const at = this.writer.reserve(record.kindWord, record.target, record.sender, record.corr, record.trace, record.payload.length, record.checksum ?? -1);
       if (at < 0) {
         this.writer.requestSpace();
         break;
       }
       copyBytes(record.payload, 0, record.payload.length, this.writer.bytes, at);
+      this.writer.completed();
       if (record.awaitsReply === true) track(record.corr, this.writer.lastPosition);
+      this.heldBytes -= record.payload.length;
       this.#held[this.#heldHead++] = undefined as unknown as HeldRecord;
       moved++;
     }
@@ -102,6 +110,7 @@ export class Outbox {
     const rest = this.#held.slice(this.#heldHead);
     this.#held = [];
     this.#heldHead = 0;
+    this.heldBytes = 0;
     this.notifyWritable();
     return rest;
   }

@@ -46,6 +46,7 @@ export async function rehearseTakeover(systemOptions: HostOptions, actors: numbe
   const options: HostOptions = {
     ...systemOptions,
     overflowLimit: Math.max(systemOptions.overflowLimit, 4 * actors),
+    overflowBytes: Math.max(systemOptions.overflowBytes, 4 * actors * 1024),
     mailboxLimit: Math.max(systemOptions.mailboxLimit, 4 * actors),
     askTimeoutMs: kRehearsalTimeoutMs,
     spawnTimeoutMs: kRehearsalTimeoutMs,

@@ -37,15 +37,33 @@ export class Directory {
   readonly #words: Int32Array;
 
   static allocate(): SharedArrayBuffer {
-    // Two tables after the header: where each actor runs, and who supervises it
-    // (read by the main thread when a worker dies and its memory is gone).
-    const sab = new SharedArrayBuffer((DIRECTORY_HEADER_INTS + 2 * MAX_SLOTS) * 4);
+    // Three tables after the header: where each actor runs, who supervises it,
+    // and how many messages wait in its mailbox on its host (the last two read
+    // by the main thread when a worker dies and its memory is gone).
+    const sab = new SharedArrayBuffer((DIRECTORY_HEADER_INTS + 3 * MAX_SLOTS) * 4);
     new Int32Array(sab)[DIR_NEXT_SLOT] = 1;
     return sab;
   }
 
+  /**
+   * Messages waiting in each slot's in-memory mailbox, kept by the host that
+   * runs the actor with plain stores (only that thread writes them; the main
+   * thread reads them after the thread has exited): a dead worker's mailboxes
+   * die with its heap, and these say how many messages to report lost.
+   */
+  readonly queued: Int32Array;
+
   constructor(sab: SharedArrayBuffer) {
     this.#words = new Int32Array(sab);
+    this.queued = new Int32Array(sab, (DIRECTORY_HEADER_INTS + 2 * MAX_SLOTS) * 4, MAX_SLOTS);
+  }
+
+  /** How many messages were waiting in `id`'s mailbox on a host that died; clears the count for its successor. */
+  takeQueued(id: number): number {
+    const slot = slotOf(id);
+    const count = this.queued[slot];
+    this.queued[slot] = 0;
+    return count;
   }
 
   /** A fresh id for a new actor, or undefined when every slot is taken. */

@@ -22,6 +22,14 @@ export const LANE_RECORDS_WRITTEN = 1;
 export const LANE_HIGH_WATER = 2;
 /** Set by a producer that is holding records in overflow; the consumer rings it when space returns. */
 export const LANE_WANTS_SPACE = 3;
+/**
+ * Producer-owned, on a line of its own (the consumer never reads it): the
+ * write position after the last record whose payload the producer has
+ * finished copying, published or not. Plain stores; read by the main thread
+ * after the producer's thread has died, to publish what it wrote and never
+ * published (see recoverUnpublished).
+ */
+export const LANE_COMPLETE_POS = 48;
 /** Consumer-owned: free-running byte counter of consumed bytes. */
 export const LANE_READ_POS = 16;
 /** Consumer-owned: records consumed, free-running. */
@@ -119,6 +127,8 @@ export const Stat = {
   faultsDuplicated: 22,
   faultsDelayed: 23,
   faultsCorrupted: 24,
+  /** Payload bytes held in this host's lane overflows (bounded by overflowBytes per lane). */
+  overflowBytes: 25,
 } as const;
 export const STAT_SLOTS = 32;
 export const HOST_HISTOGRAM_OFFSET = HOST_STATS_OFFSET + STAT_SLOTS * 8;

@@ -18,6 +18,7 @@ import {
   DICT_HEADER_BYTES,
   DICT_LENGTH,
   DICT_VERSION,
+  LANE_COMPLETE_POS,
   LANE_CORRUPT_PPM,
   LANE_DELAY_JITTER_US,
   LANE_DELAY_US,
@@ -93,8 +94,8 @@ export class LaneWriter {
     this.bytes = new Uint8Array(lane, LANE_HEADER_BYTES, this.capacity);
     this.#mask = this.capacity - 1;
     this.#consumerBlock = new Int32Array(consumerHostBlock);
-    // A replacement producer continues where the dead one published; anything
-    // it wrote but never published is gone with it, by design.
+    // A replacement producer continues where the dead one published: the main
+    // thread has published the complete records it left first (recoverUnpublished).
     this.#write = Atomics.load(this.#header, LANE_WRITE_POS) >>> 0;
     this.#knownRead = Atomics.load(this.#header, LANE_READ_POS) >>> 0;
     this.#highWater = this.#header[LANE_HIGH_WATER];
@@ -164,6 +165,15 @@ export class LaneWriter {
   #seal(): void {
     putChecksum(this.bytes, this.#unsealedEnd, crc32(this.bytes, this.#unsealedStart, this.#unsealedEnd));
     this.#unsealedStart = -1;
+  }
+
+  /**
+   * The payload of the last reserved record is in: if this thread dies before
+   * it publishes, the main thread still finds every complete record
+   * (recoverUnpublished). One plain store on a line only the producer writes.
+   */
+  completed(): void {
+    this.#header[LANE_COMPLETE_POS] = this.#write | 0;
   }
 
   /** Makes reserved records visible; returns whether the consumer was parked and needed its doorbell rung. */
@@ -486,6 +496,41 @@ export class LaneDictionary {
     Atomics.add(this.#words, DICT_VERSION, 1);
     return true;
   }
+}
+
+/**
+ * After a producer's thread died: publishes the records it had written in
+ * full but not yet published, so its last messages are delivered like the
+ * rest (a record whose copy never finished stays out). Returns how many.
+ * Only for the main thread, after the producer has exited and before a
+ * replacement producer maps the lane.
+ */
+export function recoverUnpublished(lane: SharedArrayBuffer, consumerHostBlock: SharedArrayBuffer): number {
+  const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
+  const published = Atomics.load(header, LANE_WRITE_POS) >>> 0;
+  const complete = header[LANE_COMPLETE_POS] >>> 0;
+  const capacity = laneCapacity(lane);
+  const ahead = (complete - published) >>> 0;
+  // Nothing pending, or a stale mark from before the last publish (free-running positions wrap).
+  if (ahead === 0 || ahead > capacity) return 0;
+  const words = new Uint32Array(lane, LANE_HEADER_BYTES, capacity / 4);
+  let records = 0;
+  for (let at = published; at !== complete; ) {
+    const offset = at & (capacity - 1);
+    const length = words[offset >>> 2];
+    if (length === RECORD_PAD) {
+      at = (at + capacity - offset) >>> 0;
+      continue;
+    }
+    if (length < RECORD_HEADER_BYTES || offset + length > capacity) return 0;
+    at = (at + align(length)) >>> 0;
+    if (((complete - at) >>> 0) > capacity) return 0;
+    records++;
+  }
+  Atomics.add(header, LANE_RECORDS_WRITTEN, records);
+  Atomics.store(header, LANE_WRITE_POS, complete | 0);
+  forceDoorbell(new Int32Array(consumerHostBlock));
+  return records;
 }
 
 /** Where the consumer of a lane has committed its reads (free-running). */

@@ -36,6 +36,10 @@ export interface HostStats {
   backpressure: number;
   /** Records held in this host's overflow because a lane was full. */
   overflowQueued: number;
+  /** Payload bytes of those records (each lane's overflow is bounded by `overflowBytes`). */
+  overflowBytes: number;
+  /** Events this worker dropped because the main thread was not reading them fast enough (bounded event traffic). */
+  eventsDropped: number;
   /** Messages waiting in this host's mailboxes. */
   mailboxQueued: number;
   /** Actors whose async handler is awaiting. */
@@ -70,6 +74,8 @@ export interface SystemStats {
     errors: number;
     restarts: number;
     backpressure: number;
+    /** Payload bytes held in every host's lane overflows. */
+    overflowBytes: number;
     laneDepthBytes: number;
     laneHighWaterBytes: number;
     heapUsedBytes: number;
@@ -159,6 +165,8 @@ export class StatsReader {
         restarts: stats[Stat.restarts],
         backpressure: stats[Stat.backpressure],
         overflowQueued: stats[Stat.overflowQueued],
+        overflowBytes: stats[Stat.overflowBytes],
+        eventsDropped: stats[Stat.eventsDropped],
         mailboxQueued: stats[Stat.mailboxQueued],
         busyActors: stats[Stat.busyActors],
         pendingAsks: stats[Stat.pendingAsks],
@@ -193,6 +201,7 @@ export class StatsReader {
         errors: sum((h) => h.errors),
         restarts: sum((h) => h.restarts),
         backpressure: sum((h) => h.backpressure),
+        overflowBytes: sum((h) => h.overflowBytes),
         laneDepthBytes: allLanes.reduce((acc, l) => acc + l.depthBytes, 0),
         laneHighWaterBytes: allLanes.reduce((acc, l) => Math.max(acc, l.highWaterBytes), 0),
         heapUsedBytes: sum((h) => h.heapUsedBytes),

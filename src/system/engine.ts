@@ -21,6 +21,7 @@ import {
   laneCounters,
   laneFaults,
   readHeartbeat,
+  recoverUnpublished,
   setHostThrottle,
   setLaneFaults,
   takeInFlightRecord,
@@ -30,6 +31,7 @@ import { LaneDecoder } from '../codec/codec.js';
 import { StatsReader, type SystemStats } from '../metrics/stats.js';
 import { hostOptionsOf, resolveOptions, type ResolvedOptions, type SystemOptions } from '../options.js';
 import { SystemEvents, type SystemEvent } from './events.js';
+import { reportLeftovers } from './leftovers.js';
 
 const kStatsTickMs = 1000;
 /** A worker that dies again within this window of its last death is in a loop: its replacement waits (workerBackoff). */
@@ -282,6 +284,8 @@ export class Engine implements MainDuties {
     this.events.emit(exited);
 
     const diedAt = now();
+    // What it wrote into its lanes in full but had not published yet goes out now, like the rest.
+    this.#recoverUnpublished(index);
     this.#deadLetterInFlight(index, detail);
     const consumed = this.#lanes.map((row) => (row[index] === undefined ? 0 : consumedTo(row[index]!)));
     this.host.hostDown(index, detail, consumed[0]);
@@ -291,6 +295,12 @@ export class Engine implements MainDuties {
 
     const dead = this.#directory.idsOn(index);
     const deadSet = new Set<number>(dead);
+    // Messages already moved from the lanes into its actors' mailboxes died with
+    // its heap: each is reported (one dead letter event per actor, with a count).
+    for (const id of dead) {
+      const lost = this.#directory.takeQueued(id);
+      if (lost > 0) this.host.reportLostMailbox(index, id, lost);
+    }
     // The dead worker's free list died with it: its slots are marked in the directory.
     const freed: number[] = this.#directory.keptBy(index);
     /** The dead worker's actors whose supervisors live on, by supervisor: each supervisor judges its own in one batch. */
@@ -342,8 +352,16 @@ export class Engine implements MainDuties {
     else setTimeout(replace, delayMs).unref();
   }
 
+  #recoverUnpublished(index: number): void {
+    const row = this.#lanes[index];
+    for (let to = 0; to < row.length; to++) {
+      const lane = row[to];
+      if (lane !== undefined) recoverUnpublished(lane, this.#hostBlocks[to]);
+    }
+  }
+
   /** The lane record the dead worker was handling goes to dead letters; the lane resumes after it. */
-  #deadLetterInFlight(index: number, detail: string): void {
+  #deadLetterInFlight(index: number, detail: string, reason = 'worker-exited'): void {
     const block = new Int32Array(this.#hostBlocks[index], 0, HOST_STATS_OFFSET / 4);
     const from = block[HOST_INFLIGHT_FROM] - 1;
     if (from < 0 || from >= this.#hostBlocks.length || from === index) return;
@@ -357,7 +375,7 @@ export class Engine implements MainDuties {
     } catch {
       message = undefined;
     }
-    const event: SystemEvent = { type: 'deadLetter', at: now(), host: hostNameOf(index), target: record.target as ActorId, reason: 'worker-exited' };
+    const event: SystemEvent = { type: 'deadLetter', at: now(), host: hostNameOf(index), target: record.target as ActorId, reason };
     if (record.sender !== 0) event.sender = record.sender as ActorId;
     if (message !== undefined) event.message = message;
     if (record.trace !== 0) event.correlationId = record.trace;
@@ -418,7 +436,23 @@ export class Engine implements MainDuties {
     clearInterval(this.#stallTimer);
     await this.#pool.closeAll(Math.max(100, deadline - performance.now()));
     this.host.close();
-    this.events.emit({ type: 'system.stopped', at: now(), host: 'main', forced });
+    // A worker terminated while handling a record: that record dies with it, as when a worker dies;
+    // what it had written and not published is counted with the rest of the lanes.
+    for (let index = 1; index < this.#hostBlocks.length; index++) {
+      this.#recoverUnpublished(index);
+      this.#deadLetterInFlight(index, 'system stopped', 'shutdown');
+    }
+    const undelivered = reportLeftovers({
+      lanes: this.#lanes,
+      hostBlocks: this.#hostBlocks,
+      directory: this.#directory,
+      maxMessageDepth: this.options.maxMessageDepth,
+      refFactory: (id, name) => this.host.refFor(id, name),
+      hostName: hostNameOf,
+      now,
+      emit: (event) => this.events.emit(event),
+    });
+    this.events.emit({ type: 'system.stopped', at: now(), host: 'main', forced, undelivered });
     this.log.flush();
   }
 

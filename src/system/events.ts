@@ -26,16 +26,34 @@ export interface DeadLetterEvent extends Base {
   type: 'deadLetter';
   target: ActorId;
   sender?: ActorId;
-  /** The undeliverable message, when it could be decoded. */
+  /**
+   * The undeliverable message, when it could be decoded. An event that comes
+   * from a worker carries it only when it is small (at most 4 KiB encoded;
+   * `messageOmitted` marks one left out), so dead letters cannot fill memory.
+   */
   message?: unknown;
-  /** Why: `no-actor`, `crashed`, `stopped`, `decode-failed`, `mailbox-full`, `no-reply-target`, `reply-expired`, `lane-corrupt`. */
+  /** The message was too large to travel with the event (from a worker). */
+  messageOmitted?: boolean;
+  /** How many messages this event reports (`worker-exited` reports a dead actor's mailbox at once). @default 1 */
+  count?: number;
+  /**
+   * Why: `no-actor`, `crashed`, `stopped`, `decode-failed`, `mailbox-full`, `no-reply-target`, `reply-expired`,
+   * `lane-corrupt`, `checksum-failed` (a payload damaged in transit, with the `checksum` option), `reply-after-handler` / `forward-after-handler` (through a ctx whose handler had settled),
+   * `link-fault` (dropped by an injected link fault, troupe/chaos), `worker-exited` (in a dead worker's mailboxes),
+   * `shutdown` (still queued when a forced shutdown ended the system).
+   */
   reason: string;
   error?: WireError;
   /** The correlation id the message carried, if any. */
   correlationId?: number;
 }
 export interface BackpressureEvent extends Base { type: 'backpressure'; toHost: HostName; target: ActorId; held: number }
-export interface SystemStoppedEvent extends Base { type: 'system.stopped'; forced: boolean }
+export interface SystemStoppedEvent extends Base {
+  type: 'system.stopped';
+  forced: boolean;
+  /** Messages accepted but never handled (still in lanes or mailboxes when the system ended), each also a `deadLetter` with reason `shutdown`. */
+  undelivered?: number;
+}
 /**
  * A supervisor judged a child's exit (OTP rules): restart it (or its group),
  * remove it, or give up. `host` is where: a root decision may be taken by the
