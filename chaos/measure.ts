@@ -250,10 +250,10 @@ function detection(
     }
     default: {
       const resend = resends.find((r) => after(r) && r.at <= windowEnd + 5000 && affected.includes(r.pair));
-      const dead = a.kind === 'link' && (a.corruptRate ?? 0) > 0 ? firstEvent((e) => e.event === 'deadLetter' && e.reason === 'decode-failed') : undefined;
+      const dead = a.kind === 'link' && (a.corruptRate ?? 0) > 0 ? firstEvent((e) => e.event === 'deadLetter' && (e.reason === 'decode-failed' || e.reason === 'checksum-failed')) : undefined;
       const candidates = [
         resend === undefined ? undefined : { at: resend.at, signal: resend.reason === 'duplicate dropped' ? 'reliable layer dropped a duplicate' : `reliable resend (${resend.reason})` },
-        dead === undefined ? undefined : { at: dead.at, signal: 'deadLetter decode-failed' },
+        dead === undefined ? undefined : { at: dead.at, signal: `deadLetter ${String(dead.reason)}` },
       ].filter((c): c is { at: number; signal: string } => c !== undefined && c.at <= windowEnd + 5000);
       candidates.sort((x, y) => x.at - y.at);
       const detect = candidates.length === 0 ? null : { ms: round(candidates[0].at - injectAt), signal: candidates[0].signal };

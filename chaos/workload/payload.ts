@@ -1,9 +1,9 @@
 /**
  * The workload's message: which slot of the schedule (`k`), when it was meant
  * to be sent (`t`, wall-clock ms), from which host (`f`), in which mode (`m`),
- * sealed with a checksum (`x`). The runtime has no checksum of its own, so
- * without `x` a record corrupted on an at-most-once link would reach the
- * handler as a plausible but wrong message and the checker could not tell.
+ * sealed with a checksum (`x`). The runs turn the runtime's record checksum
+ * on, which keeps damaged records from handlers; `x` is the checker's own
+ * proof of that (and what catches damage in a run that turns it off).
  */
 export const Mode = { atMostOnce: 0, reliable: 1 } as const;
 export type ModeCode = (typeof Mode)[keyof typeof Mode];
