@@ -29,6 +29,15 @@ describe('a reply answers its own message', () => {
     });
   }
 
+  it('a ctx kept by a synchronous handler cannot answer a later message handled by a promise', async () => {
+    await using system = await startSystem();
+    const replier = await system.spawn(fixture('late-replier'), { host: 0, export: 'mixedReplier' });
+    const stale = system.events.waitFor('deadLetter', (e) => e.reason === 'reply-after-handler');
+    expect(await replier.ask({ type: 'keep' })).toBe('kept');
+    expect(await replier.ask({ type: 'use-kept' })).toBe('fresh');
+    expect(await stale).toMatchObject({ sender: replier.id, message: 'stale' });
+  });
+
   it('a synchronous handler whose timer replies later: a dead letter, not an answer', async () => {
     await using system = await startSystem();
     const replier = await system.spawn(fixture('late-replier'), { host: 1, export: 'syncLateReplier' });

@@ -53,9 +53,10 @@ export class Cell {
   status: CellStatus = 'pending';
   mailbox: Mailbox | undefined = undefined;
   parent = 0;
-  ctx: Context | undefined = undefined;
-  // The message being handled; ctx.reply and ctx.sender read these, also after
-  // an await. A kind word of 0 means none: the host clears it when a handler settles.
+  /** What its ctxs share (ContextCache), made by its first message. */
+  ctx: ContextCache | undefined = undefined;
+  // The message being handled; a live ctx reads these, also after an await
+  // (the cell handles one message at a time, so they stay its message's).
   curKindWord = 0;
   curSender = 0;
   curCorr = 0;
@@ -206,15 +207,6 @@ export class Cell {
     return this.name === undefined ? `#${this.id}` : `#${this.id}(${this.name})`;
   }
 
-  /** Its handler settled: no message is current (ctx.reply now answers nothing), and the message is not kept alive. */
-  clearCurrent(): void {
-    this.curKindWord = 0;
-    this.curSender = 0;
-    this.curCorr = 0;
-    this.curTrace = 0;
-    this.curMessage = undefined;
-  }
-
   enqueue(kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
     (this.mailbox ??= new Mailbox()).push(kindWord, sender, corr, trace, msg);
   }
@@ -264,51 +256,50 @@ class RareCellState {
   }
 }
 
-/** A ctx that answers whatever message its cell is handling (the cell's own, shared by synchronous handlers). */
-const kShared = 0;
-/** A ctx handed to a handler that returned a promise: it answers that message alone, while it runs. */
-const kInFlight = 1;
-/** That handler has settled: the ctx answers nothing any more. */
-const kDone = 2;
+/** What every ctx of one actor shares, made by its first message: its own ref and loggers. */
+export class ContextCache {
+  self: ActorRef | undefined = undefined;
+  /** Made by the first ctx.log: most actors never log. */
+  logs: { base: Logger; traced: Logger | undefined; tracedFor: number } | undefined = undefined;
+}
 
 /**
  * The `ctx` handed to an actor's handlers. A reply is bound to the message it
- * answers: synchronous handlers share one ctx, valid while a handler runs (a
- * timer that fires later finds no message current); a handler that returns a
- * promise keeps the ctx it was given for itself (`retire`), and the cell makes
- * a new one for the next message, so a late `ctx.reply` from an earlier
- * message can never answer a later one. Only async handlers pay for a ctx each.
+ * answers: every message gets a ctx of its own, live while its handler runs
+ * (until it returns, or until the promise it returned settles) and only in
+ * the incarnation that handled it. Through a ctx whose handler has settled
+ * (a timer that fires later, a ctx kept in state and called by a later
+ * handler), `reply`, `deferReply` and `forward` answer nothing: their value
+ * is a dead letter. The ctx `init` and `onStop` get answers nothing either.
+ * A ctx is four fields; what is worth keeping between messages (the actor's
+ * ref, its loggers) lives in the cell's ContextCache.
  */
 export class Context implements ActorContext {
   readonly #host: CellHost;
   readonly #cell: Cell;
-  #self: ActorRef | undefined;
-  /** Made by the first ctx.log: most actors never log. */
-  #logs: { base: Logger; traced: Logger | undefined; tracedFor: number } | undefined;
-  #mode = kShared;
+  readonly #cache: ContextCache;
+  /** The incarnation the message belongs to, or -1 once its handler settled (and for init and onStop). */
+  #incarnation: number;
 
-  constructor(host: CellHost, cell: Cell) {
+  constructor(host: CellHost, cell: Cell, cache: ContextCache, handling: boolean) {
     this.#host = host;
     this.#cell = cell;
+    this.#cache = cache;
+    this.#incarnation = handling ? cell.incarnation : -1;
   }
 
-  /** @internal The handler given this ctx returned a promise: the ctx now belongs to that message alone. */
-  retire(): void {
-    this.#mode = kInFlight;
-  }
-
-  /** @internal That handler settled. */
+  /** @internal Its handler settled (or was left behind): the ctx answers nothing any more. */
   finish(): void {
-    this.#mode = kDone;
+    this.#incarnation = -1;
   }
 
-  /** A message is current for this ctx. */
+  /** Its message is the one being handled. A restart that gave up on the handler bumped the incarnation. */
   #live(): boolean {
-    return this.#mode !== kDone && this.#cell.curKindWord !== 0;
+    return this.#incarnation === this.#cell.incarnation;
   }
 
   get self(): ActorRef {
-    return (this.#self ??= this.#host.refFor(this.#cell.id, this.#cell.name));
+    return (this.#cache.self ??= this.#host.refFor(this.#cell.id, this.#cell.name));
   }
 
   get sender(): ActorRef | undefined {
@@ -321,7 +312,7 @@ export class Context implements ActorContext {
   }
 
   get log(): Logger {
-    const logs = (this.#logs ??= {
+    const logs = (this.#cache.logs ??= {
       base: this.#host.log.child(this.#cell.name === undefined ? { actor: this.#cell.id } : { actor: this.#cell.id, actorName: this.#cell.name }),
       traced: undefined,
       tracedFor: 0,

@@ -10,7 +10,7 @@ import { getHeapStatistics } from 'node:v8';
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { Cell, Context, type CellHost, type CellStatus } from '../actor/cell.js';
+import { Cell, Context, ContextCache, type CellHost, type CellStatus } from '../actor/cell.js';
 import type { HostName, ReplyHandle, SpawnOptions } from '../actor/context.js';
 import { isActorDefinition, type ActorDefinition } from '../actor/define-actor.js';
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
@@ -42,6 +42,7 @@ import {
 import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
 import {
   HOST_HISTOGRAM_OFFSET,
+  HOST_INFLIGHT_DISPATCHED,
   HOST_INFLIGHT_END,
   HOST_INFLIGHT_FROM,
   GENERATION_MASK,
@@ -474,6 +475,8 @@ export class Host implements RefHost, CellHost {
       // any other that reaches nobody (control records are not messages).
       const kind = kindOf(kindWord);
       if (kind === Kind.tell || kind === Kind.ask) this.#deadLetter(target, sender, this.#faultedMessage, 'link-fault', undefined, trace);
+      // An ask that becomes a dead letter is rejected at once, as anywhere else.
+      if (kind === Kind.ask && awaitsReply) this.#pending.reject(corr, new ChaosFaultError(`ask to #${target} dropped by an injected link fault`));
       return true;
     }
     let payload = bytes.subarray(start, end);
@@ -565,7 +568,8 @@ export class Host implements RefHost, CellHost {
     }
     const previous = this.#current;
     this.#current = cell;
-    const ctx = cell.ctx ?? this.#contextOf(cell);
+    // A ctx per message, so a reply is bound to it (see Context).
+    const ctx = new Context(this, cell, (cell.ctx ??= new ContextCache()), true);
     let result: unknown;
     try {
       if (cell.crashNext) {
@@ -574,46 +578,45 @@ export class Host implements RefHost, CellHost {
       }
       result = cell.def!.receive(cell.state, msg, ctx);
     } catch (error) {
+      ctx.finish();
       this.#current = previous;
       this.#crashedSafely(cell, error);
-      cell.clearCurrent();
       return;
     }
     this.#current = previous;
     if (result !== undefined && result !== null && typeof (result as PromiseLike<void>).then === 'function') {
       cell.busy = true;
       this.#busyActors++;
-      // This handler keeps its ctx: a later message gets a new one, so a late
-      // reply through this one can never answer it (see Context).
-      ctx.retire();
-      cell.ctx = undefined;
+      // Not handled until it settles: if this thread dies first, it is reported with the mailbox.
+      const slot = cell.id & SLOT_MASK;
+      this.#queuedBySlot[slot]++;
       const incarnation = cell.incarnation;
       (result as PromiseLike<void>).then(
         () => {
           ctx.finish();
+          this.#queuedBySlot[slot]--;
           if (cell.incarnation === incarnation) this.#settled(cell, startedAt);
         },
         (error: unknown) => {
           ctx.finish();
+          this.#queuedBySlot[slot]--;
           // Left behind by a restart or stop that gave up waiting for it: its
           // failure is no longer this actor's.
           if (cell.incarnation !== incarnation) return;
           this.#busyActors--;
           cell.markIdle();
           this.#crashedSafely(cell, error);
-          cell.clearCurrent();
         },
       );
       return;
     }
-    cell.clearCurrent();
+    ctx.finish();
     if (sample) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
   }
 
   #settled(cell: Cell, startedAt: number): void {
     this.#busyActors--;
     if (startedAt !== 0) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
-    cell.clearCurrent();
     cell.markIdle();
     if (cell.status === 'running' && cell.queued > 0) this.#schedule(cell);
   }
@@ -630,8 +633,9 @@ export class Host implements RefHost, CellHost {
       const trace = mailbox.headTrace();
       const msg = mailbox.headMessage();
       mailbox.shift();
-      this.#queuedBySlot[cell.id & SLOT_MASK]--;
       this.#invoke(cell, kindWord, sender, corr, trace, msg);
+      // Counted until its handler has run: a thread that dies inside it reports it with the mailbox.
+      this.#queuedBySlot[cell.id & SLOT_MASK]--;
       handled++;
     }
     return handled;
@@ -870,7 +874,9 @@ export class Host implements RefHost, CellHost {
    */
   #startActor(id: ActorId, spec: SpawnSpec, corr: number, replyHost: number, restart: boolean): Promise<void> {
     const run = this.#start(id, spec, corr, replyHost, restart);
-    if (this.#cells.get(id)?.status === 'starting') {
+    // A restart is registered from its first step (it may halt the running incarnation
+    // before it starts): the next restart order for the same actor waits for all of it.
+    if (restart || this.#cells.get(id)?.status === 'starting') {
       const settled = (): void => {
         if (this.#starts.get(id) === done) this.#starts.delete(id);
       };
@@ -914,7 +920,7 @@ export class Host implements RefHost, CellHost {
       cell.def = await this.#definition(spec.u, spec.e);
       // init gets a ctx that is not kept: the cell makes its own with its first
       // message, so an actor that has only been spawned costs no Context (~56 B).
-      const state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, cell.ctx ?? new Context(this, cell));
+      const state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, this.#outsideContext(cell));
       if ((cell.status as CellStatus) === 'stopping' || (cell.status as CellStatus) === 'stopped') {
         // Stopped while init ran (a shutdown, or its supervisor giving up, during a restart): nothing
         // will run it, but onStop gets the state init built, to undo what init started.
@@ -1066,7 +1072,7 @@ export class Host implements RefHost, CellHost {
       // Restart orders can queue up for a worker that keeps dying (one per death):
       // the next waits for the start before it, then halts what that started, so
       // two inits never run side by side (each would leave an incarnation behind).
-      if (cell?.status === 'starting' && starting !== undefined) {
+      if (starting !== undefined) {
         this.#detach(starting.then(() => this.#onDirective(kind, id, spec, corr, replyHost)), 'restart');
       } else {
         this.#detach(this.#startActor(id, spec!, corr, replyHost, true), 'restart');
@@ -1281,15 +1287,20 @@ export class Host implements RefHost, CellHost {
     this.#detach(this.#exit(cell, 'abnormal', `crashed: ${wire.message}`), 'exit');
   }
 
-  #contextOf(cell: Cell): Context {
-    return (cell.ctx ??= new Context(this, cell));
+  /**
+   * The ctx of init and onStop: the actor's own, answering no message. Its
+   * cache is not kept if the cell has none yet: an actor that has only been
+   * spawned keeps no ctx state (a million idle actors stay small).
+   */
+  #outsideContext(cell: Cell): Context {
+    return new Context(this, cell, cell.ctx ?? new ContextCache(), false);
   }
 
   async #runOnStop(cell: Cell, state: unknown): Promise<void> {
     const onStop = cell.def?.onStop;
     if (onStop === undefined) return;
     try {
-      await onStop(state, this.#contextOf(cell));
+      await onStop(state, this.#outsideContext(cell));
     } catch (error) {
       this.log.warn({ actor: cell.id, err: error }, 'onStop threw');
     }
@@ -1522,9 +1533,10 @@ export class Host implements RefHost, CellHost {
     }
     try {
       const out = this.#outboxes[0]!;
-      if (out.heldBytes > kEventOverflowBytes || out.held > kEventOverflowRecords) {
-        // Main is not reading: events wait in the overflow. Past the bound they are
-        // dropped and counted (stats eventsDropped) instead of filling the heap.
+      if ((event.type === 'deadLetter' || event.type === 'backpressure') && (out.heldBytes > kEventOverflowBytes || out.held > kEventOverflowRecords)) {
+        // Main is not reading: events wait in the overflow. Past the bound the ones
+        // that come in floods are dropped and counted (stats eventsDropped) instead of
+        // filling the heap; lifecycle events, which the runtime itself acts on, are always sent.
         this.#eventsDropped++;
         return;
       }
@@ -1567,6 +1579,7 @@ export class Host implements RefHost, CellHost {
         block[HOST_INFLIGHT_FROM] = from;
         block[HOST_INFLIGHT_START] = reader.recordPosition;
         block[HOST_INFLIGHT_END] = reader.nextPosition;
+        block[HOST_INFLIGHT_DISPATCHED] = 0;
         try {
           if (this.#options.checksum && !reader.intact()) this.#rejectDamaged(reader, from - 1);
           else this.#dispatch(reader);
@@ -1577,6 +1590,7 @@ export class Host implements RefHost, CellHost {
           this.log.error({ err: error, target: reader.target }, 'a record could not be handled');
           this.#deadLetter(reader.target, reader.sender, undefined, 'runtime-error', errorToWire(error), reader.trace);
         }
+        block[HOST_INFLIGHT_DISPATCHED] = 1;
         handled++;
         allowance--;
       }

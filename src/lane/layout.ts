@@ -94,6 +94,12 @@ export const HOST_INFLIGHT_START = 5;
 export const HOST_INFLIGHT_END = 6;
 /** Slow-consumer fault: at most this many records read per millisecond (0: no limit). */
 export const HOST_THROTTLE = 7;
+/**
+ * 1 once the record in HOST_INFLIGHT_* has been dispatched (handled, queued in
+ * a mailbox, whose count reports it, or passed on): if the thread dies then,
+ * the record is not reported again; 0 while its dispatch is under way.
+ */
+export const HOST_INFLIGHT_DISPATCHED = 8;
 export const HOST_INT_SLOTS = 16;
 /** Float64 stats start after the int words. */
 export const HOST_STATS_OFFSET = HOST_INT_SLOTS * 4;

@@ -173,6 +173,8 @@ export class LaneWriter {
    * (recoverUnpublished). One plain store on a line only the producer writes.
    */
   completed(): void {
+    // Sealed now, not at the next reserve: a record recovered after this thread dies must carry its sum.
+    if (this.#unsealedStart >= 0) this.#seal();
     this.#header[LANE_COMPLETE_POS] = this.#write | 0;
   }
 

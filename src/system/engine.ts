@@ -13,7 +13,7 @@ import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { allocateSharedMemory } from '../host/shared-memory.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
 import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
-import { GENERATION_MASK, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
+import { GENERATION_MASK, HOST_INFLIGHT_DISPATCHED, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
 import {
   consumedTo,
   hostState,
@@ -368,7 +368,8 @@ export class Engine implements MainDuties {
     const lane = this.#lanes[from][index]!;
     const record = takeInFlightRecord(lane, block[HOST_INFLIGHT_START] >>> 0, block[HOST_INFLIGHT_END] >>> 0);
     block[HOST_INFLIGHT_FROM] = 0;
-    if (record === undefined) return;
+    // Dispatched already: handled, or queued in a mailbox (reported with the mailbox counts), or passed on.
+    if (record === undefined || block[HOST_INFLIGHT_DISPATCHED] === 1) return;
     let message: unknown;
     try {
       message = new LaneDecoder(lane, this.options.maxMessageDepth, (id, name) => this.host.refFor(id, name)).decode(record.bytes, record.payloadStart, record.payloadEnd);

@@ -40,7 +40,8 @@ export interface DeadLetterEvent extends Base {
    * Why: `no-actor`, `crashed`, `stopped`, `decode-failed`, `mailbox-full`, `no-reply-target`, `reply-expired`,
    * `lane-corrupt`, `checksum-failed` (a payload damaged in transit, with the `checksum` option), `reply-after-handler` / `forward-after-handler` (through a ctx whose handler had settled),
    * `link-fault` (dropped by an injected link fault, troupe/chaos), `worker-exited` (in a dead worker's mailboxes),
-   * `shutdown` (still queued when a forced shutdown ended the system).
+   * `shutdown` (still queued when a forced shutdown ended the system), `system-stopped` (held in a full lane's
+   * overflow when the system stopped).
    */
   reason: string;
   error?: WireError;
