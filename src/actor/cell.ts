@@ -24,6 +24,8 @@ export interface CellHost {
   reply(cell: Cell, value: unknown): void;
   deferReply(cell: Cell): ReplyHandle<any>;
   forward(cell: Cell, target: ActorRef, msg: unknown): boolean;
+  /** Whether `cell`'s handler is running synchronously right now (this host's current cell). */
+  isHandling(cell: Cell): boolean;
   /** A reply, deferral or forward through a ctx whose message has been handled: a dead letter. */
   answerAfterHandler(cell: Cell, what: 'reply' | 'forward', value: unknown): void;
   spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef>;
@@ -267,10 +269,11 @@ export class ContextCache {
  * The `ctx` handed to an actor's handlers. A reply is bound to the message it
  * answers: every message gets a ctx of its own, live while its handler runs
  * (until it returns, or until the promise it returned settles) and only in
- * the incarnation that handled it. Through a ctx whose handler has settled
- * (a timer that fires later, a ctx kept in state and called by a later
- * handler), `reply`, `deferReply` and `forward` answer nothing: their value
- * is a dead letter. The ctx `init` and `onStop` get answers nothing either.
+ * the incarnation that handled it. A ctx whose handler has settled, and the
+ * ctx of init and onStop, act only for a message whose handler is running
+ * synchronously at the moment (see #live): from a timer or from another
+ * handler's continuation, `reply`, `deferReply` and `forward` through them
+ * answer nothing, and their value is a dead letter.
  * A ctx is four fields; what is worth keeping between messages (the actor's
  * ref, its loggers) lives in the cell's ContextCache.
  */
@@ -293,9 +296,16 @@ export class Context implements ActorContext {
     this.#incarnation = -1;
   }
 
-  /** Its message is the one being handled. A restart that gave up on the handler bumped the incarnation. */
+  /**
+   * A message is current for this ctx: its own, while its handler runs (a
+   * restart that gave up on the handler bumped the incarnation); or, for any
+   * other ctx of the actor (kept from init or an earlier message, as
+   * `reliableProducer` keeps one), the message whose handler is running
+   * synchronously right now. A timer or another handler's continuation runs
+   * outside any handler's synchronous part: there, such a ctx answers nothing.
+   */
   #live(): boolean {
-    return this.#incarnation === this.#cell.incarnation;
+    return this.#incarnation === this.#cell.incarnation || this.#host.isHandling(this.#cell);
   }
 
   get self(): ActorRef {

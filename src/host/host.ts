@@ -694,6 +694,10 @@ export class Host implements RefHost, CellHost {
     this.#deadLetter(cell.curSender, cell.id, value, 'no-reply-target', undefined);
   }
 
+  isHandling(cell: Cell): boolean {
+    return this.#current === cell;
+  }
+
   answerAfterHandler(cell: Cell, what: 'reply' | 'forward', value: unknown): void {
     // A dead letter, not a throw: the late call usually runs in a timer, where
     // a throw would take the whole thread down with it.
