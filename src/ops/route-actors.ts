@@ -159,9 +159,12 @@ export class RouteActors {
   #stopped(event: ActorStoppedEvent): void {
     const guarded = this.#byId.get(event.id);
     if (guarded === undefined || guarded.down !== undefined) return;
-    // Its supervisor stops it first when it gives up: the earliest word of it.
-    if (event.id === guarded.child) {
-      if (event.reason !== 'supervisor-gave-up') return;
+    // Its supervisor stops it first when it gives up, then escalates. The two
+    // words travel apart (the child's stop from its worker, the supervisor's
+    // from the root on main), so either can arrive first: both mean the budget ran out.
+    const gaveUp = event.id === guarded.child ? event.reason === 'supervisor-gave-up' : event.reason.startsWith('escalated:');
+    if (event.id === guarded.child && !gaveUp) return;
+    if (gaveUp) {
       this.#log.warn({ name: guarded.name, maxRestarts: guarded.options.maxRestarts ?? kDefaults.maxRestarts, withinMs: guarded.options.withinMs ?? kDefaults.withinMs }, 'route actor given up');
       this.#wentDown(guarded, ' after too many crashes');
       return;
