@@ -3,8 +3,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { InvalidOptionError, TroupeError } from './errors.js';
-import { kRootSupervisorDefaults, resolveSupervisor, type ResolvedSupervisor, type SupervisorOptions } from './supervision/strategy.js';
+import { InvalidArgumentError, InvalidOptionError, TroupeError } from './errors.js';
 
 /** Options of {@link ActorSystem.start}. Every field is optional; defaults live in {@link kDefaults}. */
 export interface SystemOptions {
@@ -300,4 +299,84 @@ function usesTsxWithoutWorkerHooks(execArgv: string[]): boolean {
     if (value === 'tsx' || value === 'tsx/esm') return true;
   }
   return false;
+}
+
+// Supervisor flags: an actor's `supervisor` spawn option and the system's
+// root `supervisor` option share this shape, defaults and validation.
+// supervision/strategy.ts re-exports them.
+
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+
+export interface BackoffOptions {
+  /** Delay before the first restart of a child that keeps failing. */
+  minMs: number;
+  /** Cap of the exponentially growing delay. */
+  maxMs: number;
+  /** Random spread added to each delay, as a fraction of it (0 to 1). @default 0 */
+  jitter?: number;
+}
+
+/** How an actor supervises its children (OTP's supervisor flags). */
+export interface SupervisorOptions {
+  /** @default 'one_for_one' */
+  strategy?: Strategy;
+  /** Restarts allowed within `withinMs` before the supervisor gives up and fails itself. @default 1 (OTP's intensity) */
+  maxRestarts?: number;
+  /** @default 5000 (OTP's period) */
+  withinMs?: number;
+  /** Delay restarts of a child that keeps failing; none by default (as OTP). */
+  backoff?: BackoffOptions;
+}
+
+export interface ResolvedSupervisor {
+  strategy: Strategy;
+  maxRestarts: number;
+  withinMs: number;
+  backoff: Required<BackoffOptions> | undefined;
+}
+
+export const kSupervisorDefaults: Readonly<ResolvedSupervisor> = Object.freeze({
+  strategy: 'one_for_one',
+  maxRestarts: 1,
+  withinMs: 5000,
+  backoff: undefined,
+});
+
+/**
+ * The root supervisor (parent of every system.spawn actor) is more lenient
+ * than OTP's 1 in 5 s: one worker death restarts every top-level actor it
+ * hosted at once, and each counts.
+ */
+export const kRootSupervisorDefaults: Readonly<ResolvedSupervisor> = Object.freeze({
+  strategy: 'one_for_one',
+  maxRestarts: 100,
+  withinMs: 5000,
+  backoff: undefined,
+});
+
+const kStrategies = new Set<Strategy>(['one_for_one', 'one_for_all', 'rest_for_one']);
+
+export function resolveSupervisor(options: SupervisorOptions | undefined, where: string, defaults: ResolvedSupervisor = kSupervisorDefaults): ResolvedSupervisor {
+  if (options === undefined) return defaults;
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${where} must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!['strategy', 'maxRestarts', 'withinMs', 'backoff'].includes(key)) {
+      throw new InvalidArgumentError(`${where}: unknown key "${key}" (expected strategy, maxRestarts, withinMs, backoff)`);
+    }
+  }
+  const strategy = options.strategy ?? defaults.strategy;
+  if (!kStrategies.has(strategy)) throw new InvalidArgumentError(`${where}.strategy must be one_for_one, one_for_all or rest_for_one, received ${String(strategy)}`);
+  const maxRestarts = options.maxRestarts ?? defaults.maxRestarts;
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new InvalidArgumentError(`${where}.maxRestarts must be an integer ≥ 0, received ${String(maxRestarts)}`);
+  const withinMs = options.withinMs ?? defaults.withinMs;
+  if (typeof withinMs !== 'number' || !(withinMs > 0) || !Number.isFinite(withinMs)) throw new InvalidArgumentError(`${where}.withinMs must be a positive number, received ${String(withinMs)}`);
+  let backoff: Required<BackoffOptions> | undefined;
+  if (options.backoff !== undefined) {
+    const { minMs, maxMs, jitter = 0 } = options.backoff;
+    if (typeof minMs !== 'number' || minMs < 0 || typeof maxMs !== 'number' || maxMs < minMs || typeof jitter !== 'number' || jitter < 0 || jitter > 1) {
+      throw new InvalidArgumentError(`${where}.backoff must be { minMs ≥ 0, maxMs ≥ minMs, jitter 0..1 }`);
+    }
+    backoff = { minMs, maxMs, jitter };
+  }
+  return { strategy, maxRestarts, withinMs, backoff };
 }

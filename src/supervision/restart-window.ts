@@ -4,7 +4,7 @@
  * be a RestartLedger in shared memory (lane/restart-ledger.ts), which its
  * workers ask too.
  */
-import type { ResolvedSupervisor } from './strategy.js';
+import type { ResolvedSupervisor } from '../options.js';
 
 export interface RestartWindow {
   /** Counts a restart at `now` (ms of `monotonicMs`) if the limit allows it; false means give up. */
