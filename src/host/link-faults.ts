@@ -7,7 +7,7 @@
  */
 import { LaneFault } from '../lane/layout.js';
 import type { LaneFaultConfig } from '../lane/ring.js';
-import type { HeldRecord } from './outbox.js';
+import type { HeldRecord } from './held-record.js';
 
 /** What to do with one record. `copies` 0: lost; `delayUntil` > 0: hold it until then (performance.now ms). */
 export interface FaultVerdict {

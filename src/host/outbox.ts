@@ -5,21 +5,11 @@
  */
 import { copyBytes } from '../codec/codec.js';
 import { LaneWriter } from '../lane/ring.js';
+import type { HeldRecord } from './held-record.js';
 import type { LinkFaults } from './link-faults.js';
 
-/** A record kept outside the ring (overflow, or held back by a delay fault). */
-export interface HeldRecord {
-  kindWord: number;
-  target: number;
-  sender: number;
-  corr: number;
-  trace: number;
-  payload: Uint8Array;
-  /** A request of this host's (its position in the lane decides its fate if the consumer dies). */
-  awaitsReply?: boolean;
-  /** CRC-32 of the payload as sent, when a fault damaged this copy after it was summed (see LaneWriter#reserve); -1 or absent: sum it. */
-  checksum?: number;
-}
+// Re-exported: the outbound path names held records by the outbox that holds them.
+export type { HeldRecord } from './held-record.js';
 
 export class Outbox {
   readonly writer: LaneWriter;
