@@ -8,6 +8,6 @@ export { TroupeMetrics, createMetrics } from './metrics.js';
 export type { MetricsOptions } from './metrics.js';
 export { HealthMonitor } from './health.js';
 export type { HealthOptions, HealthReport, WorkerHealth, WorkerState } from './health.js';
-export { schedule } from './schedule.js';
-export type { Schedule, ScheduleEnd, ScheduleOptions } from './schedule.js';
+export { schedule } from '../system/schedule.js';
+export type { Schedule, ScheduleEnd, ScheduleOptions } from '../system/schedule.js';
 export { HttpError, httpErrors } from './errors.js';

@@ -2,7 +2,7 @@ import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import type { SystemStats } from '../metrics/stats.js';
 import type { SystemOptions } from '../options.js';
-import { schedule, type Schedule, type ScheduleOptions } from '../ops/schedule.js';
+import { schedule, type Schedule, type ScheduleOptions } from './schedule.js';
 import { Engine, type SystemInternals } from './engine.js';
 
 /** @internal Key of the hooks the chaos harness and tests use; `Symbol.for` so any copy of troupe finds them. */

@@ -18,11 +18,23 @@
  */
 import { schedule as cronSchedule, validate as validateCron, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
+import type { HostName } from '../actor/context.js';
 import { isActorRef, type ActorRef } from '../actor/ref.js';
 import { assertEncodable } from '../codec/validate.js';
 import { ActorNotFoundError, InvalidArgumentError } from '../errors.js';
 import { kDefaults } from '../options.js';
-import type { ActorSystem } from '../system/actor-system.js';
+import type { SystemEvents } from './events.js';
+
+/**
+ * What a schedule asks of its system; an ActorSystem is one. Narrow so that
+ * this module need not import actor-system.ts, whose `system.schedule` is
+ * built on it.
+ */
+export interface ScheduleSystem {
+  lookup(name: string): ActorRef | undefined;
+  hostOf(ref: ActorRef): HostName | undefined;
+  readonly events: Pick<SystemEvents, 'on'>;
+}
 
 export interface ScheduleOptions {
   /** What a tick does when the target is not running: `'continue'` (a dead letter, keep ticking) or `'stop'` (a dead letter, then end). @default 'continue' */
@@ -62,7 +74,7 @@ export interface Schedule {
  * const heartbeat = schedule(system, 250, monitor, { type: 'tick' }, { onStopped: 'stop' });
  * job.cancel();
  */
-export function schedule(system: ActorSystem, when: string | number, ref: ActorRef | string, msg: unknown, options: ScheduleOptions = {}): Schedule {
+export function schedule(system: ScheduleSystem, when: string | number, ref: ActorRef | string, msg: unknown, options: ScheduleOptions = {}): Schedule {
   if (!isActorRef(ref) && (typeof ref !== 'string' || ref.length === 0)) throw new InvalidArgumentError('schedule(system, when, ref, msg): ref must be an ActorRef or an actor\'s name');
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('schedule options must be an object');
   const onStopped = options.onStopped ?? 'continue';
@@ -79,7 +91,7 @@ export function schedule(system: ActorSystem, when: string | number, ref: ActorR
 
 class ScheduleImpl implements Schedule {
   readonly ended: Promise<ScheduleEnd>;
-  readonly #system: ActorSystem;
+  readonly #system: ScheduleSystem;
   readonly #ref: ActorRef | string;
   readonly #msg: unknown;
   readonly #onStopped: 'continue' | 'stop';
@@ -96,7 +108,7 @@ class ScheduleImpl implements Schedule {
   #missed = 0;
   #end: ScheduleEnd | undefined;
 
-  constructor(system: ActorSystem, when: string | number, ref: ActorRef | string, msg: unknown, onStopped: 'continue' | 'stop', options: ScheduleOptions) {
+  constructor(system: ScheduleSystem, when: string | number, ref: ActorRef | string, msg: unknown, onStopped: 'continue' | 'stop', options: ScheduleOptions) {
     this.#system = system;
     this.#ref = ref;
     this.#msg = msg;
