@@ -19,7 +19,7 @@ import { Directory } from '../lane/directory.js';
 import { kMaxSharedRestarts } from '../supervision/restart-window.js';
 import { consumedTo } from '../lane/ring.js';
 import type { HostOptions } from '../options.js';
-import { kEventBits } from '../system/events.js';
+import { kEventBits } from './lifecycle-events.js';
 import { Host, type HostInit, type MainDuties } from './host.js';
 import { allocateSharedMemory } from './shared-memory.js';
 
