@@ -18,8 +18,11 @@ for (const url of data.preload) await import(url);
 // A spare loads the package's public entry too, which every actor module
 // imports (defineActor): otherwise the first restart after a takeover waits
 // for it (tens of modules, ~30 ms), and so does every actor it restarts.
+// By the package's own name, as actor modules import it (Node resolves a
+// package's name from inside it through its exports map): the same module
+// they will get, and no import of the entry layer from the host layer.
 if ('spare' in data) {
-  await import('../index.js');
+  await import('troupe');
   await rehearse(data.options, data.workersRestart);
 }
 
