@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LaneDecoder, LaneEncoder } from '../dist/src/codec/codec.js';
-import { LaneDictionary, allocateLane } from '../dist/src/lane/ring.js';
+import { LaneDictionary } from '../dist/src/lane/dictionary.js';
+import { allocateLane } from '../dist/src/lane/ring.js';
 import { actor, startSystem } from './helpers.js';
 
 const refFactory = (id: number, name: string | undefined) => ({ id, name });

@@ -9,7 +9,7 @@
  */
 import { Packr, REUSE_BUFFER_MODE, Unpackr, addExtension } from 'msgpackr';
 import { DecodeError, UnencodableMessageError } from '../errors.js';
-import { LaneDictionary } from '../lane/ring.js';
+import { LaneDictionary } from '../lane/dictionary.js';
 import { kMaxRecordStructures, kUnknownRecord, scanMsgpack } from './scan.js';
 import { kRefMarker } from './ref-marker.js';
 

@@ -6,7 +6,7 @@
  * so the same seed and the same traffic replay the same faults.
  */
 import { LaneFault } from '../lane/layout.js';
-import type { LaneFaultConfig } from '../lane/ring.js';
+import type { LaneFaultConfig } from '../lane/lane-faults.js';
 import type { HeldRecord } from './held-record.js';
 
 /** What to do with one record. `copies` 0: lost; `delayUntil` > 0: hold it until then (performance.now ms). */

@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import type { ActorRef } from '../actor/ref.js';
 import { Directory } from '../lane/directory.js';
 import { kMaxSharedRestarts } from '../supervision/restart-window.js';
-import { consumedTo } from '../lane/ring.js';
+import { consumedTo } from '../lane/recovery.js';
 import type { HostOptions } from '../options.js';
 import { kEventBits } from './lifecycle-events.js';
 import { Host, type HostInit, type MainDuties } from './host.js';

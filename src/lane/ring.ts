@@ -1,6 +1,7 @@
 /**
  * The single-producer/single-consumer ring that carries records between two
- * hosts, and the doorbell a producer rings when the consumer is parked.
+ * hosts: LaneWriter on the producer's thread, LaneReader on the consumer's.
+ * The per-message path of every cross-thread send is here, and only here.
  *
  * No locks and no CAS: the producer owns LANE_WRITE_POS, the consumer owns
  * LANE_READ_POS. Positions are free-running uint32 byte counters; `pos & mask`
@@ -8,25 +9,15 @@
  * land in the ring at once but become visible only when `publish()` stores the
  * write position (a release), which the consumer reads with `Atomics.load`
  * (an acquire).
+ *
+ * The rest of a lane lives beside it: the doorbell and the other host-block
+ * signals (host-block.ts), the lane's msgpack dictionary (dictionary.ts), the
+ * main thread's recovery of a dead thread's lane (recovery.ts) and injected
+ * faults (lane-faults.ts).
  */
 import {
-  HOST_DOORBELL,
-  HOST_HEARTBEAT,
-  HOST_PARKED,
-  HOST_STATE,
-  HOST_THROTTLE,
-  DICT_HEADER_BYTES,
-  DICT_LENGTH,
-  DICT_VERSION,
   LANE_COMPLETE_POS,
-  LANE_CORRUPT_PPM,
-  LANE_DELAY_JITTER_US,
-  LANE_DELAY_US,
-  LANE_DICTIONARY_BYTES,
-  LANE_DROP_PPM,
-  LANE_DUPLICATE_PPM,
   LANE_FAULTS,
-  LANE_FAULT_SEED,
   LANE_HEADER_BYTES,
   LANE_HIGH_WATER,
   LANE_READ_POS,
@@ -39,8 +30,14 @@ import {
   RECORD_FLAG_CHECKSUM,
   RECORD_HEADER_BYTES,
   RECORD_PAD,
+  LANE_DICTIONARY_BYTES,
 } from './layout.js';
 import { crc32 } from './crc32.js';
+import { forceDoorbell, ringDoorbell } from './host-block.js';
+import { readLaneFaults, type LaneFaultConfig } from './lane-faults.js';
+
+// Re-exported because files in host/ import them from here; their home is host-block.ts.
+export { beat, forceDoorbell, markAwake, markParked, setHostState, waitDoorbell } from './host-block.js';
 
 export function allocateLane(capacityBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(LANE_HEADER_BYTES + capacityBytes + LANE_DICTIONARY_BYTES);
@@ -60,6 +57,9 @@ export function maxPayloadBytes(capacityBytes: number): number {
 }
 
 const align = (n: number): number => (n + (RECORD_ALIGN - 1)) & ~(RECORD_ALIGN - 1);
+
+/** A record's length rounded up to the record alignment: how far it moves the lane's position. */
+export { align as alignRecord };
 
 export class LaneWriter {
   readonly #header: Int32Array;
@@ -379,60 +379,6 @@ function putChecksum(bytes: Uint8Array, at: number, checksum: number): void {
   bytes[at + 3] = checksum >>> 24;
 }
 
-/** Rings a host's doorbell only if it is parked; an unconditional notify costs the producer ~10 µs. */
-export function ringDoorbell(hostBlock: Int32Array): boolean {
-  if (Atomics.load(hostBlock, HOST_PARKED) === 0) return false;
-  forceDoorbell(hostBlock);
-  return true;
-}
-
-export function forceDoorbell(hostBlock: Int32Array): void {
-  Atomics.add(hostBlock, HOST_DOORBELL, 1);
-  Atomics.notify(hostBlock, HOST_DOORBELL);
-}
-
-/**
- * Parking protocol (Dekker-style): the consumer stores PARKED=1, then checks
- * its lanes; a producer publishes, then loads PARKED. With sequentially
- * consistent atomics one of the two always sees the other, so no wake-up is
- * lost. The doorbell value is read before the check so a ring in between makes
- * the wait return at once.
- */
-export function markParked(hostBlock: Int32Array): number {
-  Atomics.store(hostBlock, HOST_PARKED, 1);
-  return Atomics.load(hostBlock, HOST_DOORBELL);
-}
-
-export function markAwake(hostBlock: Int32Array): void {
-  Atomics.store(hostBlock, HOST_PARKED, 0);
-}
-
-export function isParked(hostBlock: Int32Array): boolean {
-  return Atomics.load(hostBlock, HOST_PARKED) !== 0;
-}
-
-/** Resolves when the doorbell moves away from `seen` (or at once if it already has). */
-export function waitDoorbell(hostBlock: Int32Array, seen: number): Promise<unknown> | undefined {
-  const result = Atomics.waitAsync(hostBlock, HOST_DOORBELL, seen);
-  return result.async ? result.value : undefined;
-}
-
-export function beat(hostBlock: Int32Array): void {
-  Atomics.add(hostBlock, HOST_HEARTBEAT, 1);
-}
-
-export function readHeartbeat(hostBlock: Int32Array): number {
-  return Atomics.load(hostBlock, HOST_HEARTBEAT);
-}
-
-export function setHostState(hostBlock: Int32Array, state: number): void {
-  Atomics.store(hostBlock, HOST_STATE, state);
-}
-
-export function hostState(hostBlock: Int32Array): number {
-  return Atomics.load(hostBlock, HOST_STATE);
-}
-
 /** Read-only view of one lane's counters, for stats. */
 export function laneCounters(lane: SharedArrayBuffer): { depthBytes: number; highWaterBytes: number; records: number; written: number; read: number } {
   const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
@@ -449,176 +395,3 @@ export function laneCounters(lane: SharedArrayBuffer): { depthBytes: number; hig
   };
 }
 
-/**
- * The lane's dictionary (see layout.ts). Written only by the producer, before
- * it publishes any record that needs the new entry, so a consumer that has
- * seen such a record (an acquire of the write position) sees the entry too.
- */
-export class LaneDictionary {
-  readonly #words: Int32Array;
-  readonly #bytes: Uint8Array;
-
-  constructor(lane: SharedArrayBuffer) {
-    const start = lane.byteLength - LANE_DICTIONARY_BYTES;
-    this.#words = new Int32Array(lane, start, DICT_HEADER_BYTES / 4);
-    this.#bytes = new Uint8Array(lane, start + DICT_HEADER_BYTES, LANE_DICTIONARY_BYTES - DICT_HEADER_BYTES);
-  }
-
-  get capacity(): number {
-    return this.#bytes.length;
-  }
-
-  /** Even when stable; odd while the producer is writing (a seqlock). */
-  get version(): number {
-    return Atomics.load(this.#words, DICT_VERSION);
-  }
-
-  /**
-   * A private copy of the contents and the version it belongs to, or
-   * undefined if the producer kept writing through every attempt. The
-   * producer may add a structure (for a later record) while a consumer reads
-   * one it already needs: the version brackets the copy, as in a seqlock.
-   */
-  read(): { version: number; bytes: Uint8Array } | undefined {
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const before = Atomics.load(this.#words, DICT_VERSION);
-      if ((before & 1) !== 0) continue;
-      const length = Math.min(Atomics.load(this.#words, DICT_LENGTH), this.#bytes.length);
-      const bytes = this.#bytes.slice(0, Math.max(0, length));
-      if (Atomics.load(this.#words, DICT_VERSION) === before) return { version: before, bytes };
-    }
-    return undefined;
-  }
-
-  write(contents: Uint8Array): boolean {
-    if (contents.length > this.#bytes.length) return false;
-    Atomics.add(this.#words, DICT_VERSION, 1);
-    this.#bytes.set(contents);
-    Atomics.store(this.#words, DICT_LENGTH, contents.length);
-    Atomics.add(this.#words, DICT_VERSION, 1);
-    return true;
-  }
-}
-
-/**
- * After a producer's thread died: publishes the records it had written in
- * full but not yet published, so its last messages are delivered like the
- * rest (a record whose copy never finished stays out). Returns how many.
- * Only for the main thread, after the producer has exited and before a
- * replacement producer maps the lane.
- */
-export function recoverUnpublished(lane: SharedArrayBuffer, consumerHostBlock: SharedArrayBuffer): number {
-  const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
-  const published = Atomics.load(header, LANE_WRITE_POS) >>> 0;
-  const complete = header[LANE_COMPLETE_POS] >>> 0;
-  const capacity = laneCapacity(lane);
-  const ahead = (complete - published) >>> 0;
-  // Nothing pending, or a stale mark from before the last publish (free-running positions wrap).
-  if (ahead === 0 || ahead > capacity) return 0;
-  const words = new Uint32Array(lane, LANE_HEADER_BYTES, capacity / 4);
-  let records = 0;
-  for (let at = published; at !== complete; ) {
-    const offset = at & (capacity - 1);
-    const length = words[offset >>> 2];
-    if (length === RECORD_PAD) {
-      at = (at + capacity - offset) >>> 0;
-      continue;
-    }
-    if (length < RECORD_HEADER_BYTES || offset + length > capacity) return 0;
-    at = (at + align(length)) >>> 0;
-    if (((complete - at) >>> 0) > capacity) return 0;
-    records++;
-  }
-  Atomics.add(header, LANE_RECORDS_WRITTEN, records);
-  Atomics.store(header, LANE_WRITE_POS, complete | 0);
-  forceDoorbell(new Int32Array(consumerHostBlock));
-  return records;
-}
-
-/** Where the consumer of a lane has committed its reads (free-running). */
-export function consumedTo(lane: SharedArrayBuffer): number {
-  return Atomics.load(new Int32Array(lane, 0, LANE_HEADER_BYTES / 4), LANE_READ_POS) >>> 0;
-}
-
-/**
- * Takes over a dead consumer's lane for one step: if the record at
- * [start, end) is not yet committed, returns its header and payload and
- * commits the lane up to its end (it died with the consumer; what came
- * before it had been handled). Only for the main thread, after the consumer
- * thread has exited.
- */
-export function takeInFlightRecord(
-  lane: SharedArrayBuffer,
-  start: number,
-  end: number,
-): { kindWord: number; target: number; sender: number; corr: number; trace: number; bytes: Uint8Array; payloadStart: number; payloadEnd: number } | undefined {
-  const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
-  const read = Atomics.load(header, LANE_READ_POS) >>> 0;
-  const write = Atomics.load(header, LANE_WRITE_POS) >>> 0;
-  // Committed past it already, or not a record the producer published: nothing in flight.
-  if (((read - end) | 0) >= 0 || ((end - write) | 0) > 0 || ((start - read) | 0) < 0) return undefined;
-  const capacity = laneCapacity(lane);
-  const words = new Uint32Array(lane, LANE_HEADER_BYTES, capacity / 4);
-  const offset = start & (capacity - 1);
-  const length = words[offset >>> 2];
-  if (length < RECORD_HEADER_BYTES || offset + length > capacity) return undefined;
-  const w = offset >>> 2;
-  const flagged = (words[w + 1] & RECORD_FLAG_CHECKSUM) !== 0;
-  if (flagged && length < RECORD_HEADER_BYTES + RECORD_CHECKSUM_BYTES) return undefined;
-  const result = {
-    kindWord: words[w + 1],
-    target: words[w + 2],
-    sender: words[w + 3],
-    corr: words[w + 4],
-    trace: words[w + 5],
-    bytes: new Uint8Array(lane, LANE_HEADER_BYTES, capacity),
-    payloadStart: offset + RECORD_HEADER_BYTES,
-    payloadEnd: offset + length - (flagged ? RECORD_CHECKSUM_BYTES : 0),
-  };
-  Atomics.store(header, LANE_READ_POS, end | 0);
-  return result;
-}
-
-/** Fault injection on one lane (set by the main thread for troupe/chaos). */
-export interface LaneFaultConfig {
-  mask: number;
-  dropPpm: number;
-  duplicatePpm: number;
-  delayUs: number;
-  delayJitterUs: number;
-  corruptPpm: number;
-  seed: number;
-}
-
-function readLaneFaults(header: Int32Array): LaneFaultConfig {
-  return {
-    mask: Atomics.load(header, LANE_FAULTS),
-    dropPpm: header[LANE_DROP_PPM],
-    duplicatePpm: header[LANE_DUPLICATE_PPM],
-    delayUs: header[LANE_DELAY_US],
-    delayJitterUs: header[LANE_DELAY_JITTER_US],
-    corruptPpm: header[LANE_CORRUPT_PPM],
-    seed: header[LANE_FAULT_SEED],
-  };
-}
-
-/** Sets (or, with mask 0, clears) the faults of a lane; parameters before the mask, so a producer never sees half a setting. */
-export function setLaneFaults(lane: SharedArrayBuffer, config: LaneFaultConfig): void {
-  const header = new Int32Array(lane, 0, LANE_HEADER_BYTES / 4);
-  header[LANE_DROP_PPM] = config.dropPpm;
-  header[LANE_DUPLICATE_PPM] = config.duplicatePpm;
-  header[LANE_DELAY_US] = config.delayUs;
-  header[LANE_DELAY_JITTER_US] = config.delayJitterUs;
-  header[LANE_CORRUPT_PPM] = config.corruptPpm;
-  header[LANE_FAULT_SEED] = config.seed;
-  Atomics.store(header, LANE_FAULTS, config.mask);
-}
-
-export function laneFaults(lane: SharedArrayBuffer): LaneFaultConfig {
-  return readLaneFaults(new Int32Array(lane, 0, LANE_HEADER_BYTES / 4));
-}
-
-/** Sets a host's slow-consumer throttle (records per millisecond; 0 lifts it). */
-export function setHostThrottle(hostBlock: SharedArrayBuffer, recordsPerMs: number): void {
-  Atomics.store(new Int32Array(hostBlock, 0, 16), HOST_THROTTLE, recordsPerMs);
-}

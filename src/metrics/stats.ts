@@ -4,7 +4,8 @@
  */
 import type { HostName } from '../actor/context.js';
 import { HOST_HISTOGRAM_OFFSET, HOST_STATS_OFFSET, STAT_SLOTS, Stat } from '../lane/layout.js';
-import { isParked, laneCapacity, laneCounters } from '../lane/ring.js';
+import { isParked } from '../lane/host-block.js';
+import { laneCapacity, laneCounters } from '../lane/ring.js';
 import { histogramCountsLength, readPercentilesUs, type Percentiles } from './shared-histogram.js';
 
 export interface LaneStats {

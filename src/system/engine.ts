@@ -14,19 +14,10 @@ import { allocateSharedMemory } from '../host/shared-memory.js';
 import { WorkerPool, type WorkerExit } from '../host/worker-pool.js';
 import { Directory, generationOf, slotOf, type ActorId } from '../lane/directory.js';
 import { GENERATION_MASK, HOST_INFLIGHT_DISPATCHED, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
-import {
-  consumedTo,
-  hostState,
-  isParked,
-  laneCounters,
-  laneFaults,
-  readHeartbeat,
-  recoverUnpublished,
-  setHostThrottle,
-  setLaneFaults,
-  takeInFlightRecord,
-  type LaneFaultConfig,
-} from '../lane/ring.js';
+import { hostState, isParked, readHeartbeat, setHostThrottle } from '../lane/host-block.js';
+import { laneFaults, setLaneFaults, type LaneFaultConfig } from '../lane/lane-faults.js';
+import { consumedTo, recoverUnpublished, takeInFlightRecord } from '../lane/recovery.js';
+import { laneCounters } from '../lane/ring.js';
 import { LaneDecoder } from '../codec/codec.js';
 import { StatsReader, type SystemStats } from '../metrics/stats.js';
 import { hostOptionsOf, resolveOptions, type ResolvedOptions, type SystemOptions } from '../options.js';
