@@ -81,7 +81,7 @@ export const kControlRecords: Partial<Record<number, ControlRecordHandler>> = {
   [Kind.reply]: answer,
   [Kind.replyError]: answer,
   [Kind.spawn]: (host, record) => {
-    const spec = record.spawnSpec((text) => host.definitions.intern(text));
+    const spec = record.spawnSpec(host.definitions.intern);
     if (spec !== undefined) host.detach(host.starting.startActor(record.target as ActorId, spec, record.corr, record.src, false), 'spawn');
   },
   [Kind.stop]: (host, record) => {
@@ -106,7 +106,7 @@ export const kControlRecords: Partial<Record<number, ControlRecordHandler>> = {
     host.supervision.childExited(record.target, record.sender, exit.k, String(exit.r), typeof exit.t === 'number' ? exit.t : now());
   },
   [Kind.restart]: (host, record) => {
-    const spec = record.spawnSpec((text) => host.definitions.intern(text));
+    const spec = record.spawnSpec(host.definitions.intern);
     if (spec !== undefined) host.supervision.onDirective(Kind.restart, record.target as ActorId, spec, record.corr, record.src);
   },
   [Kind.halt]: (host, record) => host.supervision.onDirective(Kind.halt, record.target as ActorId, undefined, record.corr, record.src),

@@ -58,9 +58,7 @@ export class Definitions {
    * args the same, in a table of their own. Bounded (kInternedStrings
    * entries), so a flood of distinct strings cannot grow one without end.
    */
-  intern(text: string): string {
-    return internIn(this.#interned, text);
-  }
+  readonly intern = (text: string): string => internIn(this.#interned, text);
 }
 
 /** One copy of `text` in `table`; a full table starts over (copies already shared stay shared). */

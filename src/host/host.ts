@@ -4,13 +4,15 @@
  * on this one thread), writes records to other hosts, and parks on its
  * doorbell when there is nothing to do so its event loop stays free.
  *
- * This class is the coordinator and the per-message path: send (tell, ask,
- * forward), run a message (accept, invoke, drain a mailbox) and reply stay
- * here, in one place, because every message takes them and an indirection
- * per call there costs throughput (bench/tell-throughput, ask-latency,
- * local-tell). Everything else is a part with one job, in a file named for
- * it, reaching the host through a narrow interface of its own:
+ * This class is the coordinator and the send path (tell, ask, forward,
+ * replies). Every other job is a part in a file named for it, reaching the
+ * host through a narrow interface of its own. The parts on the per-message
+ * path (runner, scheduler, inbound, outbound) are concrete objects called
+ * directly, one property load away, never behind an interface with several
+ * implementations: bench/tell-throughput, ask-latency and local-tell measured
+ * the split within the noise of two runs of the same commit.
  *
+ *   runner.ts            accept, invoke, drain a mailbox: running messages
  *   scheduler.ts         run queue, pump, spin and park
  *   inbound.ts           lane reading, decoding, dispatch of messages
  *   control-records.ts   what each other record kind does (one table)
@@ -441,6 +443,7 @@ export class Host implements RefHost, CellHost {
     if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
     // Records that never made it into a lane are not lost silently: each is a dead letter.
     for (const record of this.out.takeLeftovers()) this.deadLetters.report(record.target, record.sender, undefined, 'system-stopped', undefined, record.trace);
+    this.out.close();
     this.counters.publish(true);
     setHostState(this.block, HostState.exited);
     // A waiter left parked would outlive the host (held by the isolate until it dies).

@@ -219,9 +219,17 @@ export class Outbound {
       if (out === undefined) continue;
       left.push(...out.takeHeld(), ...(out.faults?.delayed.splice(0) ?? []));
     }
+    return left;
+  }
+
+  /**
+   * Closing, once the leftovers are reported (their dead-letter events may
+   * have been held or delayed again on the way to main): nothing is held or
+   * released any more.
+   */
+  close(): void {
     this.#holding.clear();
     this.#faults.close();
-    return left;
   }
 
   /**
