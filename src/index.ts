@@ -1,5 +1,5 @@
 export { ActorSystem, kInternals } from './system/actor-system.js';
-export type { SystemInternals } from './system/engine.js';
+export type { SystemInternals } from './system/internals.js';
 export type { Schedule, ScheduleOptions } from './system/schedule.js';
 export { defineActor, isActorDefinition } from './actor/define-actor.js';
 export type { ActorDefinition, ActorBehavior } from './actor/define-actor.js';

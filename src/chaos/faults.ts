@@ -15,7 +15,7 @@ import type { HostName } from '../actor/context.js';
 import { InvalidArgumentError } from '../errors.js';
 import { LaneFault } from '../lane/layout.js';
 import { ActorSystem, kInternals } from '../system/actor-system.js';
-import type { SystemInternals } from '../system/engine.js';
+import type { SystemInternals } from '../system/internals.js';
 
 export interface LinkFaultOptions {
   /** Probability (0..1) that a record is lost. */

@@ -3,7 +3,8 @@ import type { ActorRef } from '../actor/ref.js';
 import type { SystemStats } from '../metrics/stats.js';
 import type { SystemOptions } from '../options.js';
 import { schedule, type Schedule, type ScheduleOptions } from './schedule.js';
-import { Engine, type SystemInternals } from './engine.js';
+import { Engine } from './engine.js';
+import type { SystemInternals } from './internals.js';
 
 /** @internal Key of the hooks the chaos harness and tests use; `Symbol.for` so any copy of troupe finds them. */
 export const kInternals = Symbol.for('troupe.internals');
