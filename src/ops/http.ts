@@ -14,49 +14,23 @@
  * actor until all of them pass, and a client without credentials never makes
  * the server read its body.
  */
-import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { HostName } from '../actor/context.js';
 import { isActorRef, type ActorRef, type AskOptions } from '../actor/ref.js';
 import { ActorNotFoundError, SystemStoppedError, TroupeError } from '../errors.js';
-import { kInternals, type ActorSystem } from '../system/actor-system.js';
+import type { ActorSystem } from '../system/actor-system.js';
 import type { Auth, Permission, Principal } from './auth.js';
+import { mountBuiltIns } from './built-in-routes.js';
 import { HttpError, httpErrors, truncate } from './errors.js';
 import { HealthMonitor, type HealthOptions, type HealthReport } from './health.js';
 import { TroupeMetrics } from './metrics.js';
 import { parseTarget, readJson } from './request-input.js';
 import { RouteActors, type RouteActorOptions } from './route-actors.js';
+import { RouteTable, type GatewayRequest, type GatewayResponse, type HttpMethod, type Reply, type Route } from './route-table.js';
 import { createLimitedServer, resolveServerLimits, type ServerLimits } from './server-limits.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** What a route's `message`, `actor` and `respond` functions see. */
-export interface GatewayRequest {
-  method: string;
-  /** The decoded path. */
-  path: string;
-  /** `:name` segments of the route's path, decoded. */
-  params: Record<string, string>;
-  /** Query string; the last value of a repeated key wins. */
-  query: Record<string, string>;
-  /** Parsed JSON body; `undefined` without one (and always for GET). */
-  body: unknown;
-  headers: IncomingHttpHeaders;
-  /** Who is calling; `undefined` on open routes or with `auth: false`. */
-  principal: Principal | undefined;
-  correlationId: number;
-  /** The client's `x-request-id`, if it was printable ASCII of at most 128 characters. */
-  requestId: string | undefined;
-}
-
-export interface GatewayResponse {
-  /** @default 200 */
-  status?: number;
-  /** Sent as JSON. */
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+export type { GatewayRequest, GatewayResponse, HttpMethod } from './route-table.js';
 
 /** An actor name (looked up per request, so a re-spawned actor is found), a ref, or a function choosing one. */
 export type ActorTarget = string | ActorRef | ((request: GatewayRequest) => string | ActorRef | undefined);
@@ -126,23 +100,8 @@ const kDefaults = {
   closeTimeoutMs: 10_000,
 } as const;
 
-const kMethods: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const kMaxCorrelationId = 0xffff_ffff;
 const kRequestIdPattern = /^[\x21-\x7e]{1,128}$/;
-
-interface Reply extends GatewayResponse {
-  /** Sent as is instead of JSON (the metrics exposition). */
-  text?: string;
-}
-
-interface Route {
-  method: HttpMethod;
-  pattern: string;
-  segments: { literal?: string; param?: string }[];
-  permission: Permission | false;
-  readsBody: boolean;
-  handle(request: GatewayRequest): Promise<Reply>;
-}
 
 /**
  * The gateway. Make one with {@link createGateway}, mount routes, `listen`.
@@ -161,7 +120,7 @@ export class Gateway {
   readonly #health: HealthMonitor;
   readonly #askTimeoutMs: number | undefined;
   readonly #bodyLimit: number;
-  readonly #routes: Route[] = [];
+  readonly #routes = new RouteTable();
   readonly #limits: ServerLimits;
   readonly #routeActors: RouteActors;
   #server: Server | undefined;
@@ -189,7 +148,15 @@ export class Gateway {
     this.#limits = resolveServerLimits(options);
     this.#routeActors = new RouteActors(system, this.#log);
     if (this.#auth === false) this.#log.warn('troupe gateway: auth is off; every route, /metrics and the admin API are open');
-    this.#mountBuiltIns(adminPrefix, options.metricsPermission ?? kDefaults.metricsPermission, options.chaos ?? false);
+    mountBuiltIns(this.#routes, {
+      system,
+      health: this.#health,
+      metrics: this.#metrics,
+      auth: this.#auth,
+      adminPrefix,
+      metricsPermission: options.metricsPermission ?? kDefaults.metricsPermission,
+      chaos: options.chaos ?? false,
+    });
   }
 
   /** Mounts a route that asks an actor and answers with its reply. */
@@ -205,7 +172,7 @@ export class Gateway {
     const timeoutMs = options.timeoutMs ?? this.#askTimeoutMs;
     const build = options.message ?? defaultMessage;
     const label = `${method} ${options.path}`;
-    this.#add(method, options.path, options.permission ?? (method === 'GET' ? 'routes:read' : 'routes:write'), method !== 'GET', async (request) => {
+    this.#routes.add(method, options.path, options.permission ?? (method === 'GET' ? 'routes:read' : 'routes:write'), method !== 'GET', async (request) => {
       const ref = this.#target(actor, request);
       const message = build(request);
       const askOptions: AskOptions = { correlationId: request.correlationId };
@@ -334,7 +301,7 @@ export class Gateway {
     let failure: HttpError | undefined;
     try {
       const { path, segments, query } = parseTarget(req.url ?? '');
-      const matched = this.#match(method, path, segments);
+      const matched = this.#routes.match(method, path, segments);
       route = matched.route;
       principal = await this.#authorize(route, req);
       const body = route.readsBody ? await readJson(req, this.#bodyLimit) : undefined;
@@ -364,18 +331,6 @@ export class Gateway {
     else if (status === 401 || status === 403) this.#log.warn({ ...line, code: failure.code, reason: failure.detail ?? failure.message, remote: req.socket.remoteAddress }, 'request denied');
     else if (status >= 500) this.#log.error({ ...line, code: failure.code, err: failure.cause ?? failure }, 'request failed');
     else this.#log.info({ ...line, code: failure.code, reason: failure.detail }, 'request refused');
-  }
-
-  #match(method: string, path: string, segments: string[]): { route: Route; params: Record<string, string> } {
-    const allowed: string[] = [];
-    for (const route of this.#routes) {
-      const params = matchSegments(route, segments);
-      if (params === undefined) continue;
-      if (route.method === method) return { route, params };
-      allowed.push(route.method);
-    }
-    if (allowed.length > 0) throw httpErrors.methodNotAllowed(method, allowed);
-    throw httpErrors.notFound(path);
   }
 
   /**
@@ -409,72 +364,6 @@ export class Gateway {
     return principal;
   }
 
-  #add(method: HttpMethod, path: string, permission: Permission | false, readsBody: boolean, handle: Route['handle']): void {
-    if (!kMethods.includes(method)) throw new TypeError(`route method must be one of ${kMethods.join(', ')}, received ${String(method)}`);
-    if (typeof path !== 'string' || !/^(\/(:[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9._~!$&'()*+,;=@-]+))+$|^\/$/.test(path)) {
-      throw new TypeError(`route path must look like /a/:param/b, received ${JSON.stringify(path)}`);
-    }
-    if (permission !== false && (typeof permission !== 'string' || permission.length === 0)) throw new TypeError(`route ${path}: "permission" must be a string or false`);
-    const pattern = `${method} ${path}`;
-    if (this.#routes.some((r) => `${r.method} ${canonical(r.segments)}` === `${method} ${canonical(segmentsOf(path))}`)) {
-      throw new TypeError(`route ${pattern} is already mounted`);
-    }
-    this.#routes.push({ method, pattern: path, segments: segmentsOf(path), permission, readsBody, handle });
-  }
-
-  #mountBuiltIns(admin: string, metricsPermission: Permission | false, chaos: boolean): void {
-    const system = this.#system;
-    const probe = (report: HealthReport): Reply => ({ status: report.status === 'ok' ? 200 : 503, body: report });
-    this.#add('GET', '/healthz', false, false, async () => probe(this.#health.liveness()));
-    this.#add('GET', '/readyz', false, false, async () => probe(this.#health.readiness()));
-    const metrics = this.#metrics;
-    if (metrics !== undefined) {
-      this.#add('GET', '/metrics', metricsPermission, false, async () => ({ text: await metrics.scrape(), headers: { 'content-type': metrics.contentType } }));
-    }
-    const auth = this.#auth;
-    if (auth !== false && auth.issuesTokens) {
-      this.#add('POST', '/auth/refresh', false, true, async ({ body }) => ({ body: await auth.refresh((body as { refreshToken?: unknown } | undefined)?.refreshToken) }));
-    }
-    this.#add('GET', `${admin}/hosts`, 'admin:read', false, async () => {
-      const states = new Map<HostName, string>(this.#health.workers().map((w) => [w.host, w.state]));
-      const stats = system.stats();
-      return { body: { workers: stats.workers, hosts: stats.hosts.map((h) => ({ ...h, state: states.get(h.host) ?? 'up' })) } };
-    });
-    this.#add('GET', `${admin}/actors`, 'admin:read', false, async () => {
-      const stats = system.stats();
-      const hosts = stats.hosts.map((h) => ({
-        host: h.host, actors: h.actors, mailboxQueued: h.mailboxQueued, busyActors: h.busyActors, pendingAsks: h.pendingAsks,
-        messagesIn: h.messagesIn, messagesOut: h.messagesOut, deadLetters: h.deadLetters, errors: h.errors, restarts: h.restarts,
-      }));
-      const named = system.names().map(({ name, ref }) => ({ name, id: ref.id, host: system.hostOf(ref) }));
-      return { body: { total: stats.total.actors, hosts, named } };
-    });
-    this.#add('GET', `${admin}/actors/:name`, 'admin:read', false, async ({ params }) => {
-      const ref = lookupOr404(system, params.name);
-      return { body: { name: params.name, id: ref.id, host: system.hostOf(ref) } };
-    });
-    this.#add('POST', `${admin}/actors/:name/stop`, 'actors:stop', false, async ({ params }) => {
-      const ref = lookupOr404(system, params.name);
-      await system.stop(ref);
-      return { body: { name: params.name, id: ref.id, stopped: true } };
-    });
-    this.#add('POST', `${admin}/actors/:name/restart`, 'actors:restart', false, async ({ params }) => {
-      const ref = lookupOr404(system, params.name);
-      await system.restart(ref);
-      return { body: { name: params.name, id: ref.id, restarted: true } };
-    });
-    this.#add('GET', `${admin}/stats`, 'admin:read', false, async () => ({ body: system.stats() }));
-    if (chaos) {
-      this.#add('POST', `${admin}/workers/:worker/terminate`, 'chaos:inject', false, async ({ params }) => {
-        const worker = Number(params.worker);
-        if (!/^\d+$/.test(params.worker) || worker >= system.workers) throw new HttpError(404, 'TROUPE_ERR_HTTP_NOT_FOUND', `no worker ${truncate(params.worker)}`);
-        const exited = system[kInternals].terminateWorker(worker);
-        if (exited === undefined) throw new HttpError(409, 'TROUPE_ERR_HTTP_CONFLICT', `worker ${worker} is not running`);
-        return { body: { worker, exitCode: await exited } };
-      });
-    }
-  }
-
   #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     // A response already under way (a refusal sent before the body came) cannot be followed by another.
     const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
@@ -502,37 +391,8 @@ function positive(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`"${name}" must be a positive number of milliseconds, received ${String(value)}`);
 }
 
-function segmentsOf(path: string): Route['segments'] {
-  return path.split('/').slice(1).filter((s) => s.length > 0).map((s) => (s.startsWith(':') ? { param: s.slice(1) } : { literal: s }));
-}
-
-function canonical(segments: Route['segments']): string {
-  return segments.map((s) => (s.param === undefined ? s.literal : ':')).join('/');
-}
-
-function matchSegments(route: Route, segments: string[]): Record<string, string> | undefined {
-  if (route.segments.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < segments.length; i++) {
-    const want = route.segments[i];
-    if (want.param === undefined) {
-      if (want.literal !== segments[i]) return undefined;
-    } else {
-      if (segments[i].length === 0) return undefined;
-      params[want.param] = segments[i];
-    }
-  }
-  return params;
-}
-
 function defaultMessage({ params, query, body }: GatewayRequest): unknown {
   return body === undefined ? { params, query } : { params, query, body };
-}
-
-function lookupOr404(system: ActorSystem, name: string): ActorRef {
-  const ref = system.lookup(name);
-  if (ref === undefined) throw new HttpError(404, 'TROUPE_ERR_ACTOR_NOT_FOUND', `no running actor named ${JSON.stringify(truncate(name))}`);
-  return ref;
 }
 
 /** Runtime failures of an ask, as HTTP answers. */
