@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Cell } from '../actor/cell.js';
-import { beat, markAwake, markParked, waitDoorbell } from '../lane/ring.js';
+import { beat, markAwake, markParked, waitDoorbell } from '../lane/host-block.js';
 import type { HostOptions } from '../options.js';
 import type { HostCounters } from './counters.js';
 import type { Inbound } from './inbound.js';

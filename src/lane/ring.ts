@@ -36,8 +36,8 @@ import { crc32 } from './crc32.js';
 import { forceDoorbell, ringDoorbell } from './host-block.js';
 import { readLaneFaults, type LaneFaultConfig } from './lane-faults.js';
 
-// Re-exported because files in host/ import them from here; their home is host-block.ts.
-export { beat, forceDoorbell, markAwake, markParked, setHostState, waitDoorbell } from './host-block.js';
+// Re-exported while host/host.ts imports them from here; their home is host-block.ts.
+export { beat, forceDoorbell, markAwake, setHostState } from './host-block.js';
 
 export function allocateLane(capacityBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(LANE_HEADER_BYTES + capacityBytes + LANE_DICTIONARY_BYTES);
