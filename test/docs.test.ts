@@ -22,7 +22,7 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Links to files a run in progress will add; each entry names who adds it. Remove an entry once its file is committed. */
-const kPendingTargets = new Set([
+const kPendingTargets = new Set<string>([
 ]);
 
 export type Marker = { kind: 'program'; path: string; prints: string } | { kind: 'file'; path: string };
