@@ -9,8 +9,7 @@
  * host through a narrow interface of its own. The parts on the per-message
  * path (runner, scheduler, inbound, outbound) are concrete objects called
  * directly, one property load away, never behind an interface with several
- * implementations: bench/tell-throughput, ask-latency and local-tell measured
- * the split within the noise of two runs of the same commit.
+ * implementations (no per-message allocation or closure was added by the split).
  *
  *   runner.ts            accept, invoke, drain a mailbox: running messages
  *   scheduler.ts         run queue, pump, spin and park
