@@ -17,12 +17,14 @@ import ts from 'typescript';
 // only if `isolated` is not set (reliable/ and chaos/ stand side by side and
 // must stay independent of each other).
 const LEVELS = [
-  { name: 'base', groups: [{ name: 'errors.ts/options.ts', test: (p) => p === 'errors.ts' || p === 'options.ts' }] },
+  // A store's spec is plain data the options carry, so it sits with them.
+  { name: 'base', groups: [{ name: 'errors.ts/options.ts/persistence/store-spec.ts', test: (p) => p === 'errors.ts' || p === 'options.ts' || p === 'persistence/store-spec.ts' }] },
   { name: 'lane', groups: [{ name: 'lane/', test: (p) => p.startsWith('lane/') }] },
   { name: 'codec', groups: [{ name: 'codec/', test: (p) => p.startsWith('codec/') }] },
   { name: 'supervision', groups: [{ name: 'supervision/', test: (p) => p.startsWith('supervision/') }] },
   { name: 'actor', groups: [{ name: 'actor/', test: (p) => p.startsWith('actor/') }] },
   { name: 'metrics', groups: [{ name: 'metrics/', test: (p) => p.startsWith('metrics/') }] },
+  { name: 'persistence', groups: [{ name: 'persistence/', test: (p) => p.startsWith('persistence/') && p !== 'persistence/index.ts' }] },
   { name: 'host', groups: [{ name: 'host/', test: (p) => p.startsWith('host/') }] },
   { name: 'system', groups: [{ name: 'system/', test: (p) => p.startsWith('system/') }] },
   {
@@ -34,7 +36,7 @@ const LEVELS = [
     ],
   },
   { name: 'ops', groups: [{ name: 'ops/', test: (p) => p.startsWith('ops/') }] },
-  { name: 'entry', groups: [{ name: 'index.ts/tsx.ts', test: (p) => p === 'index.ts' || p === 'tsx.ts' }] },
+  { name: 'entry', groups: [{ name: 'index.ts/tsx.ts/persistence/index.ts', test: (p) => p === 'index.ts' || p === 'tsx.ts' || p === 'persistence/index.ts' }] },
 ];
 
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));

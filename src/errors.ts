@@ -134,6 +134,56 @@ export class TooManyActorsError extends TroupeError {
   }
 }
 
+/** Two incarnations wrote the same journal: the second append finds its sequence numbers taken, and writes nothing. */
+export class PersistenceConflictError extends TroupeError {
+  readonly persistenceId: string;
+  readonly seq: number;
+  constructor(persistenceId: string, seq: number) {
+    super('TROUPE_ERR_PERSISTENCE_CONFLICT', `journal "${persistenceId}" already has an event at sequence number ${seq}: another incarnation wrote it (nothing of this append was written)`);
+    this.persistenceId = persistenceId;
+    this.seq = seq;
+  }
+}
+
+/** A stored event or snapshot fails its checksum or does not decode: the actor does not start. */
+export class PersistenceCorruptError extends TroupeError {
+  readonly persistenceId: string;
+  readonly seq: number;
+  constructor(persistenceId: string, seq: number, what: 'event' | 'snapshot', reason: string, options?: { cause?: unknown }) {
+    super('TROUPE_ERR_PERSISTENCE_CORRUPT', `journal "${persistenceId}": the ${what} at sequence number ${seq} is corrupt (${reason})`, options);
+    this.persistenceId = persistenceId;
+    this.seq = seq;
+  }
+}
+
+/** A stored event or snapshot was written by a newer `persistence.version` than the code knows. */
+export class PersistenceVersionError extends TroupeError {
+  readonly persistenceId: string;
+  readonly seq: number;
+  constructor(persistenceId: string, seq: number, what: 'event' | 'snapshot', storedVersion: number, codeVersion: number) {
+    super(
+      'TROUPE_ERR_PERSISTENCE_VERSION',
+      `journal "${persistenceId}": the ${what} at sequence number ${seq} was written by version ${storedVersion}, newer than this code's version ${codeVersion}`,
+    );
+    this.persistenceId = persistenceId;
+    this.seq = seq;
+  }
+}
+
+/** The store failed (disk full, read-only file, server down or unreachable): nothing of the append is acknowledged. */
+export class PersistenceStoreError extends TroupeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TROUPE_ERR_PERSISTENCE_STORE', message, options);
+  }
+}
+
+/** A persistent actor (or `system.entity`) in a system started without a `store`. */
+export class PersistenceNotConfiguredError extends TroupeError {
+  constructor(what: string) {
+    super('TROUPE_ERR_PERSISTENCE_NOT_CONFIGURED', `${what} needs a journal: start the system with a store, e.g. ActorSystem.start({ store: sqliteStore({ path }) })`);
+  }
+}
+
 /** The form an error takes inside a record; plain data, safe to msgpack. */
 export interface WireError {
   code: string;

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, InvalidOptionError, TroupeError } from './errors.js';
+import { isStoreSpec, type StoreSpec } from './persistence/store-spec.js';
 
 /** Options of {@link ActorSystem.start}. Every field is optional; defaults live in {@link kDefaults}. */
 export interface SystemOptions {
@@ -102,6 +103,14 @@ export interface SystemOptions {
    * @default { strategy: 'one_for_one', maxRestarts: 100, withinMs: 5000 } (a worker's death restarts all the top-level actors it ran at once)
    */
   supervisor?: SupervisorOptions;
+  /**
+   * The journal of durable actors (`defineActor({ persistence })`) and
+   * entities: `sqliteStore({ path })` or `postgresStore({ connectionString })`
+   * from troupe/persistence. Opened by a thread of its own at start; a store
+   * that cannot be opened fails the start with `TROUPE_ERR_PERSISTENCE_STORE`.
+   * @default none (durable actors refuse to start)
+   */
+  store?: StoreSpec;
 }
 
 export interface ResolvedOptions {
@@ -131,10 +140,11 @@ export interface ResolvedOptions {
   workerBackoff: { minMs: number; maxMs: number };
   spareWorker: boolean;
   supervisor: ResolvedSupervisor;
+  store: StoreSpec | undefined;
 }
 
 /** The options a worker thread needs; plain data so it crosses `workerData`. */
-export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor' | 'workerBackoff' | 'spareWorker'>;
+export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor' | 'workerBackoff' | 'spareWorker' | 'store'>;
 
 export const kDefaults = Object.freeze({
   laneBytes: 256 * 1024,
@@ -162,7 +172,7 @@ const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 const kKnownOptions = new Set([
   'workers', 'laneBytes', 'overflowLimit', 'overflowBytes', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'maxMessageNodes', 'statsSampleEvery', 'logger', 'logLevel',
-  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor',
+  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor', 'store',
 ]);
 
 export const kMaxWorkers = 254;
@@ -202,7 +212,12 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     workerBackoff: { minMs: 50, maxMs: 5000 },
     spareWorker: true,
     supervisor: rootSupervisor(options.supervisor),
+    store: undefined,
   };
+  if (options.store !== undefined) {
+    if (!isStoreSpec(options.store)) throw new InvalidOptionError('store', 'a store from troupe/persistence: sqliteStore({ path }) or postgresStore({ connectionString })', options.store);
+    resolved.store = options.store;
+  }
   if ((resolved.laneBytes & (resolved.laneBytes - 1)) !== 0) {
     throw new InvalidOptionError('laneBytes', 'a power of two between 4096 and 2^30', options.laneBytes);
   }
@@ -263,7 +278,7 @@ function integer(options: SystemOptions, key: keyof SystemOptions, fallback: num
 }
 
 export function hostOptionsOf(options: ResolvedOptions): HostOptions {
-  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, workerBackoff: _backoff, spareWorker: _spare, ...rest } = options;
+  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, workerBackoff: _backoff, spareWorker: _spare, store: _store, ...rest } = options;
   return rest;
 }
 

@@ -4,6 +4,7 @@ import type { Supervisor } from '../supervision/supervisor.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
 import type { ActorDefinition } from './define-actor.js';
+import { ActorStoppedError } from '../errors.js';
 import { Mailbox } from './mailbox.js';
 import type { ActorRef, AskOptions } from './ref.js';
 
@@ -33,6 +34,7 @@ export interface CellHost {
   exitActor(cell: Cell): void;
   watch(watcher: number, target: number): Promise<void>;
   unwatch(watcher: number, target: number): void;
+  persist(cell: Cell, events: unknown): Promise<void>;
 }
 
 const kBusy = 1;
@@ -396,5 +398,10 @@ export class Context implements ActorContext {
 
   unwatch(ref: ActorRef): void {
     this.#host.unwatch(this.#cell.id, ref.id);
+  }
+
+  persist(event: unknown): Promise<void> {
+    if (!this.#live()) return Promise.reject(new ActorStoppedError(this.#cell.label, 'its message was handled before it persisted'));
+    return this.#host.persist(this.#cell, event);
   }
 }

@@ -24,6 +24,11 @@ export interface SpawnOptions<TArgs = unknown> {
    * temporary child costs its supervisor one map entry. @default 'permanent'
    */
   restart?: 'permanent' | 'transient' | 'temporary';
+  /**
+   * The journal of a durable actor (one whose definition has `persistence`):
+   * spawning it recovers the state written under this id. @default its `name`
+   */
+  persistenceId?: string;
 }
 
 /** What a handler sees besides its state and message. */
@@ -84,6 +89,15 @@ export interface ActorContext<TMsg = any> {
    */
   watch(ref: ActorRef): Promise<void>;
   unwatch(ref: ActorRef): void;
+  /**
+   * Durable actors: appends `event` (or each of an array of events) to this
+   * actor's journal. Applies them to the state at once (through
+   * `persistence.apply`) and resolves once they are durable. Rejects typed
+   * (`TROUPE_ERR_PERSISTENCE_CONFLICT`, `TROUPE_ERR_PERSISTENCE_STORE`) when
+   * nothing was written; the actor has then crashed, and its supervisor
+   * restarts it from the journal.
+   */
+  persist(event: unknown): Promise<void>;
 }
 
 export interface ReplyHandle<TReply = unknown> {

@@ -48,4 +48,6 @@ export interface SpawnSpec {
   p: number;
   /** Restart type; absent means permanent. */
   r?: 'permanent' | 'transient' | 'temporary';
+  /** Persistence id, where it is not the name (durable actors). */
+  i?: string;
 }

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { HostOptions } from '../options.js';
 
 /** What a worker thread receives in `workerData`: shared blocks are passed by reference. */
@@ -14,6 +15,8 @@ export interface WorkerBoot {
   preload: string[];
   /** The root supervisor's restart window, when workers may admit restarts of top-level actors (restart-window.ts). */
   rootRestarts?: SharedArrayBuffer;
+  /** Its port to the journal thread, when the system has a store (transferred, so a boot is used once). */
+  journalPort?: MessagePort;
 }
 
 /** What a spare worker gets: enough to import what any host needs, no host yet. */

@@ -57,6 +57,8 @@ import { Runner } from './runner.js';
 import { PendingTable } from './pending.js';
 import { deferReply } from './replies.js';
 import { Scheduler } from './scheduler.js';
+import { JournalClient } from '../persistence/journal-client.js';
+import { Journaling } from './journaling.js';
 import { Starting } from './starting.js';
 import { Stopping } from './stopping.js';
 import { SupervisionLink } from './supervision-link.js';
@@ -99,6 +101,9 @@ export class Host implements RefHost, CellHost {
   readonly stopping: Stopping;
   readonly deadLetters: DeadLetters;
   readonly runner: Runner;
+  /** This host's port to the journal thread, when the system has a store. */
+  readonly journal: JournalClient | undefined;
+  readonly journaling: Journaling;
   main: MainDuties | undefined;
   closed = false;
   /** Shutdown began: messages from outside any actor are refused; actors still talk while lanes drain. */
@@ -156,6 +161,12 @@ export class Host implements RefHost, CellHost {
     this.starting = new Starting(this);
     this.deadLetters = new DeadLetters(this);
     this.runner = new Runner(this, new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength())));
+    this.journal = init.journalPort === undefined ? undefined : new JournalClient(init.journalPort);
+    this.journaling = new Journaling(this);
+  }
+
+  persist(cell: Cell, events: unknown): Promise<void> {
+    return this.journaling.persist(cell, events);
   }
 
   /** @internal main thread only */
@@ -448,6 +459,7 @@ export class Host implements RefHost, CellHost {
     // A waiter left parked would outlive the host (held by the isolate until it dies).
     if (this.scheduler.waitPending) forceDoorbell(this.block);
     this.pending.rejectAll(() => new SystemStoppedError());
+    this.journal?.close();
   }
 
   /** Raw bytes straight into the lane to `host` (tests and the chaos harness: see Outbound#injectRecord). */

@@ -20,6 +20,7 @@ import type { HostName } from '../actor/context.js';
 import { moduleHref } from './arguments.js';
 import { now, withTimeout } from './clock.js';
 import type { HostCounters } from './counters.js';
+import type { Journaling } from './journaling.js';
 import type { Definitions } from './definitions.js';
 import type { MainDuties } from './main-duties.js';
 import type { Outbound } from './outbound.js';
@@ -46,6 +47,7 @@ export interface StartingHost {
   readonly definitions: Definitions;
   readonly supervision: SupervisionLink;
   readonly stopping: Stopping;
+  readonly journaling: Journaling;
   refFor(id: number, name: string | undefined): ActorRef;
   readonly runner: { placeholder(id: ActorId): Cell };
   readonly scheduler: { schedule(cell: Cell): void };
@@ -123,11 +125,16 @@ export class Starting {
     const exportName = options?.export ?? 'default';
     if (typeof exportName !== 'string') throw new InvalidArgumentError('spawn option "export" must be a string');
     const restart = resolveRestartType(options?.restart);
+    const persistenceId = options?.persistenceId;
+    if (persistenceId !== undefined && (typeof persistenceId !== 'string' || persistenceId.length === 0 || persistenceId.length > 512)) {
+      throw new InvalidArgumentError(`spawn option "persistenceId" must be a non-empty string of at most 512 characters, received ${typeof persistenceId}`);
+    }
     // Held to what is left of a lane once the spec around the args (url, export, name: ASCII or not) is written.
     assertEncodable(options?.args, host.limits, 64 + 3 * (url.length + exportName.length + (name?.length ?? 0)));
     const spec: SpawnSpec = { u: host.definitions.intern(url), e: host.definitions.intern(exportName), a: options?.args, p: parent };
     if (name !== undefined) spec.n = name;
     if (restart !== 'permanent') spec.r = restart;
+    if (persistenceId !== undefined && persistenceId !== name) spec.i = persistenceId;
     return { spec, host: this.#placement(options?.host) };
   }
 
@@ -230,7 +237,9 @@ export class Starting {
       cell.def = await host.definitions.load(spec.u, spec.e);
       // init gets a ctx that is not kept: the cell makes its own with its first
       // message, so an actor that has only been spawned costs no Context (~56 B).
-      const state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, stopping.outsideContext(cell));
+      let state = cell.def.init === undefined ? undefined : await cell.def.init(spec.a, stopping.outsideContext(cell));
+      // A durable actor: its journal, replayed over what init built, before any message (they queue meanwhile).
+      if (cell.def.persistence !== undefined && (cell.status as CellStatus) === 'starting') state = await host.journaling.recover(cell, spec, cell.def.persistence, state);
       if ((cell.status as CellStatus) === 'stopping' || (cell.status as CellStatus) === 'stopped') {
         // Stopped while init ran (a shutdown, or its supervisor giving up, during a restart): nothing
         // will run it, but onStop gets the state init built, to undo what init started.

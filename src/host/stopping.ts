@@ -36,6 +36,7 @@ export interface StoppingHost extends CellHost {
   readonly main: MainDuties | undefined;
   readonly supervision: SupervisionLink;
   readonly watches: Watches;
+  readonly journaling: { forget(id: number): void };
   detach(work: Promise<unknown>, what: string): void;
   wants(type: SystemEventType): boolean;
   emit(event: SystemEvent): void;
@@ -182,6 +183,7 @@ export class Stopping {
     const wasLive = cell.started;
     cell.status = 'stopped';
     host.cells.delete(cell.id);
+    host.journaling.forget(cell.id);
     if (host.directory.release(cell.id)) this.recycle(cell.id);
     if (wasLive) {
       host.counters.stopped++;

@@ -26,6 +26,7 @@ import type { PendingTable } from './pending.js';
 /** What the supervision glue needs of its host. */
 export interface SupervisionHost {
   readonly index: number;
+  readonly journaling: { persistenceIdOf(id: number): string | undefined };
   readonly hostName: HostName;
   readonly closed: boolean;
   readonly options: HostOptions;
@@ -278,6 +279,8 @@ export class SupervisionLink {
     const spec: SpawnSpec = { u: source.u, e: source.e, a: args, p: 0 };
     if (cell.name !== undefined) spec.n = cell.name;
     if (restart === 'transient') spec.r = restart;
+    const persistenceId = host.journaling.persistenceIdOf(cell.id);
+    if (persistenceId !== undefined && persistenceId !== cell.name) spec.i = persistenceId;
     // Refused (past the limit), or another thread holds the window: the root decides.
     if (this.#rootWindow!.tryAdmit(monotonicMs()) !== true) return false;
     this.#emitDecided(0, { child: cell.id, exit, reason, decision: { restart: [cell.id], remove: [], escalate: false }, delayMs: 0 });

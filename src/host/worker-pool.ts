@@ -65,8 +65,10 @@ export class WorkerPool {
   }
 
   #spawn(workerData: WorkerBoot | SpareBoot, name: string): Worker {
+    const port = 'journalPort' in workerData ? workerData.journalPort : undefined;
     return new Worker(kEntry, {
       workerData,
+      ...(port === undefined ? {} : { transferList: [port] }),
       ...(this.#execArgv === undefined ? {} : { execArgv: this.#execArgv }),
       ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
       name,
@@ -89,7 +91,7 @@ export class WorkerPool {
     if (spare !== undefined && spare.isReady) {
       this.#spare = undefined;
       ready = this.#watch(spare.worker, boot, spare.exited);
-      spare.worker.postMessage({ type: 'adopt', boot } satisfies ControlMessage);
+      spare.worker.postMessage({ type: 'adopt', boot } satisfies ControlMessage, boot.journalPort === undefined ? [] : [boot.journalPort]);
     } else {
       // A spare still booting goes on booting, for the next death.
       ready = this.start(boot);

@@ -15,6 +15,7 @@ import type { WorkerBoot } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { allocateSharedMemory } from '../host/shared-memory.js';
 import { WorkerPool } from '../host/worker-pool.js';
+import { JournalService } from '../persistence/journal-service.js';
 import { Directory, type ActorId } from '../lane/directory.js';
 import { hostState, isParked } from '../lane/host-block.js';
 import { HOST_STATS_OFFSET, HostState, STAT_SLOTS, Stat } from '../lane/layout.js';
@@ -44,13 +45,16 @@ export class Engine implements MainDuties {
   readonly #names: NameRegistry;
   readonly #failures: WorkerFailures;
   readonly #stats: StatsReader;
+  /** The journal thread, when the system has a store. */
+  readonly #journal: JournalService | undefined;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
   #shutdown: Promise<void> | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
 
-  private constructor(options: ResolvedOptions, logger: Logger | undefined) {
+  private constructor(options: ResolvedOptions, logger: Logger | undefined, journal: JournalService | undefined) {
     this.options = options;
+    this.#journal = journal;
     this.log = (logger ?? pino({ level: options.logLevel })).child({ system: this.systemId, host: 'main' });
     const memory = allocateSharedMemory(options.workers + 1, options.laneBytes, options.supervisor);
     this.#lanes = memory.lanes;
@@ -68,6 +72,7 @@ export class Engine implements MainDuties {
       freeSlots: [],
       rootRestarts: this.#rootRestarts,
       logger: this.log,
+      journalPort: journal?.connect(),
     });
     this.host.attachMain(this, options.supervisor);
     this.#pool = new WorkerPool(
@@ -96,7 +101,8 @@ export class Engine implements MainDuties {
 
   static async start(input: SystemOptions | undefined): Promise<Engine> {
     const options = resolveOptions(input);
-    const engine = new Engine(options, input?.logger);
+    const journal = options.store === undefined ? undefined : await JournalService.start(options.store, 'journal', options.workerExecArgv);
+    const engine = new Engine(options, input?.logger, journal);
     engine.host.start();
     try {
       await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#startWorker(i + 1, [])));
@@ -130,6 +136,7 @@ export class Engine implements MainDuties {
       preload: this.options.workerPreload,
       rootRestarts: this.#rootRestarts,
     };
+    if (this.#journal !== undefined) boot.journalPort = this.#journal.connect();
     this.#failures.workerStarted(index);
     return replacing ? this.#pool.replace(boot) : this.#pool.start(boot);
   }
@@ -264,6 +271,8 @@ export class Engine implements MainDuties {
     clearInterval(this.#stallTimer);
     await this.#pool.closeAll(Math.max(100, deadline - performance.now()));
     this.host.close();
+    // After every host: what they sent is committed before the store closes.
+    await this.#journal?.close();
     // A worker terminated while handling a record: that record dies with it, as when a worker dies;
     // what it had written and not published is counted with the rest of the lanes.
     for (let index = 1; index < this.#hostBlocks.length; index++) this.#failures.salvageLanes(index, 'system stopped', 'shutdown');
