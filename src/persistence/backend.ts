@@ -7,7 +7,6 @@
  */
 import type { WireError } from '../errors.js';
 import type { AppendRequest, LoadedJournal } from './journal-protocol.js';
-import type { StoreSpec } from './store-spec.js';
 
 export interface JournalBackend {
   /**
@@ -19,9 +18,4 @@ export interface JournalBackend {
   /** The journals of `pids`, in order; an error where one could not be read. */
   load(pids: string[]): Promise<(LoadedJournal | WireError)[]>;
   close(): Promise<void>;
-}
-
-export async function openBackend(spec: StoreSpec): Promise<JournalBackend> {
-  if (spec.kind === 'sqlite') return (await import('./sqlite-backend.js')).openSqlite(spec);
-  return (await import('./postgres-backend.js')).openPostgres(spec);
 }

@@ -8,7 +8,8 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errorToWire, type WireError } from '../errors.js';
-import { openBackend, type JournalBackend } from './backend.js';
+import type { JournalBackend } from './backend.js';
+import { openBackend } from './open-backend.js';
 import type { AppendHead, AppendRequest, ControlToJournal, HostToJournal, JournalReport, JournalToHost, LoadHead, LoadedJournal, RecordHead } from './journal-protocol.js';
 import type { StoreSpec } from './store-spec.js';
 
