@@ -30,6 +30,7 @@ const kBenchmarks: Entry[] = [
   { name: 'local-tell', file: 'local-tell' },
   { name: 'spawn', file: 'spawn' },
   { name: 'recovery', file: 'recovery' },
+  { name: 'persistence', file: 'persistence' },
   ...['ping-pong', 'counting', 'thread-ring', 'chameneos', 'big', 'fork-join-throughput', 'fork-join-creation', 'bank'].map(savina),
   { name: 'swarm', file: 'swarm' },
   { name: 'scaling', file: 'scaling' },

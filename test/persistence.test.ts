@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kInternals, type ActorSystem } from 'troupe';
 import { postgresStore, sqliteStore, type StoreSpec } from 'troupe/persistence';
 import { fixture, startSystem } from './helpers.js';
-import { startPostgres, type PgServer } from './pg-server.js';
+import { startPostgres, type PgServer } from '../bench/pg-server.js';
 
 interface StoreUnderTest {
   name: string;

@@ -146,7 +146,7 @@ export class Journaling {
         this.#host.log.warn({ actor: cell.id, persistenceId: durable.pid, err: error }, 'snapshot skipped: the state cannot be stored');
       }
     }
-    const appended = this.#host.journal!.append({ pid: durable.pid, firstSeq, version: persistence.version ?? 1, events: encoded, snapshot });
+    const appended = this.#host.journal!.append({ pid: durable.pid, firstSeq, version: persistence.version ?? 1, events: encoded, prunes: persistence.retention?.deleteEvents === true, snapshot });
     const settled = appended.then(noop, noop);
     this.#inFlight.set(durable.pid, settled);
     void settled.then(() => {

@@ -14,6 +14,8 @@ export interface AppendInput {
   firstSeq: number;
   version: number;
   events: EncodedRecord[];
+  /** Its retention deletes events (see AppendRequest.prunes). */
+  prunes: boolean;
   snapshot: (EncodedRecord & { seq: number; retention: Retention | undefined }) | undefined;
 }
 
@@ -52,6 +54,7 @@ export class JournalClient {
       lengths: input.events.map((e) => e.data.byteLength),
       crcs: input.events.map((e) => e.crc),
     };
+    if (input.prunes) head.prunes = true;
     if (input.snapshot !== undefined) {
       const { seq, crc, data, retention } = input.snapshot;
       head.snapshot = { seq, version: input.version, crc, length: data.byteLength, ...(retention === undefined ? {} : { retention }) };

@@ -37,6 +37,8 @@ export interface AppendRequest {
   version: number;
   events: Uint8Array[];
   crcs: number[];
+  /** Its actor's retention deletes events: only then can an older incarnation find its numbers free (the snapshot guard). */
+  prunes: boolean;
   snapshot: (StoredRecord & { retention: Retention | undefined }) | undefined;
 }
 
@@ -55,6 +57,7 @@ export interface AppendHead {
   version: number;
   lengths: number[];
   crcs: number[];
+  prunes?: true;
   snapshot?: RecordHead & { retention?: Retention };
 }
 

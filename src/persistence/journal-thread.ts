@@ -89,7 +89,7 @@ async function appendAll(batch: Queued[]): Promise<void> {
     for (const head of message.appends) {
       const events = head.lengths.map(cut);
       const snapshot = head.snapshot === undefined ? undefined : { seq: head.snapshot.seq, version: head.snapshot.version, crc: head.snapshot.crc, data: cut(head.snapshot.length), retention: head.snapshot.retention };
-      requests.push({ pid: head.pid, firstSeq: head.firstSeq, version: head.version, events, crcs: head.crcs, snapshot });
+      requests.push({ pid: head.pid, firstSeq: head.firstSeq, version: head.version, events, crcs: head.crcs, prunes: head.prunes === true, snapshot });
     }
   }
   if (requests.length === 0) return;

@@ -62,9 +62,10 @@ export async function openPostgres(spec: PostgresSpec): Promise<JournalBackend> 
   async function appendAll(db: pg.Client, requests: AppendRequest[]): Promise<(number | undefined)[]> {
     const conflicts: (number | undefined)[] = requests.map(() => undefined);
     // The snapshot guard (see sqlite-backend.ts): no write below a newer snapshot.
-    const pids = requests.map((r) => r.pid);
-    const guards = await db.query<{ pid: string; seq: string }>(`SELECT pid, max(seq) AS seq FROM ${snapshots} WHERE pid = ANY($1::text[]) GROUP BY pid`, [pids]);
-    const guardOf = new Map(guards.rows.map((row) => [row.pid, Number(row.seq)]));
+    const pids = requests.filter((r) => r.prunes).map((r) => r.pid);
+    const guards =
+      pids.length === 0 ? [] : (await db.query<{ pid: string; seq: string }>(`SELECT pid, max(seq) AS seq FROM ${snapshots} WHERE pid = ANY($1::text[]) GROUP BY pid`, [pids])).rows;
+    const guardOf = new Map(guards.map((row) => [row.pid, Number(row.seq)]));
     const p: string[] = [], q: number[] = [], v: number[] = [], c: number[] = [], d: Buffer[] = [];
     const owner = new Map<string, number>();
     requests.forEach((request, i) => {

@@ -59,9 +59,12 @@ export function openSqlite(spec: SqliteSpec): JournalBackend {
   function appendOne(request: AppendRequest): number | undefined {
     const { pid, firstSeq, version, events, crcs } = request;
     // An incarnation that recovered before a snapshot newer than its state was
-    // taken (and the events under it pruned) must not write below it.
-    const guard = newestSnapshotSeq.get(pid) as number | null;
-    if (guard !== null && guard >= firstSeq) return firstSeq;
+    // taken (and the events under it pruned) must not write below it. Without
+    // pruning, the primary key alone catches it: the events it would write exist.
+    if (request.prunes) {
+      const guard = newestSnapshotSeq.get(pid) as number | null;
+      if (guard !== null && guard >= firstSeq) return firstSeq;
+    }
     const several = events.length > 1;
     if (several) savepoint.run();
     for (let i = 0; i < events.length; i++) {

@@ -1,5 +1,5 @@
 /**
- * A real PostgreSQL server for tests: Debian's binaries, a fresh data
+ * A real PostgreSQL server for tests and benchmarks: Debian's binaries, a fresh data
  * directory under the OS temp dir, listening on 127.0.0.1 on a free port,
  * trust auth for one user. Run as the `postgres` user when the tests run as
  * root (the server refuses root). Stopped, and its directory removed, by stop().
