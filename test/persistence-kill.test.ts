@@ -12,23 +12,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../examples/actors/random.js';
 
 const child = fileURLToPath(new URL('../dist/test/fixtures/durable-child.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'troupe-kill-'));
 const kLedgers = 16;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** mulberry32: the kill points of one seed are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the writer until `acks` acknowledgements, then SIGKILL; returns the highest acknowledged id per ledger. */
 async function writeThenKill(db: string, acks: number, acked: number[]): Promise<void> {
@@ -53,7 +42,7 @@ async function readBack(db: string): Promise<number[][]> {
 
 describe('kill -9 of a persisting process', () => {
   it.each([1, 2, 3])('seed %i: every acknowledged entry survives two SIGKILLs, once each, in order', async (seed) => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const db = join(dir, `seed-${seed}.db`);
     const acked = new Array<number>(kLedgers).fill(0);
     await writeThenKill(db, 100 + Math.floor(next() * 900), acked);
