@@ -21,7 +21,7 @@ import type { ActorRef } from '../actor/ref.js';
 import type { ActorStoppedEvent } from '../system/events.js';
 import type { ActorSystem } from '../system/actor-system.js';
 import { HttpError, truncate } from './errors.js';
-import type { RouteSupervisorArgs } from './route-supervisor.js';
+import { kChildQuery, type RouteSupervisorArgs } from './route-supervisor.js';
 
 export interface RouteActorOptions<TArgs = unknown> {
   /** Required: the name routes target it by. A revived actor is a new actor (new ref) under the same name. */
@@ -43,6 +43,10 @@ export interface RouteActorOptions<TArgs = unknown> {
 const kDefaults = { maxRestarts: 10, withinMs: 5000, reviveAfterMs: 5000 } as const;
 const kKeys = new Set(['name', 'args', 'export', 'host', 'maxRestarts', 'withinMs', 'reviveAfterMs']);
 const kSupervisorModule = new URL('./route-supervisor.js', import.meta.url);
+/** A supervisor answers at once once its init ran; past this it counts as down. */
+const kChildQueryTimeoutMs = 10_000;
+/** Stops of strangers kept while pairs start: enough for any burst a start overlaps, bounded against a stopping storm. */
+const kEarlyStopsLimit = 4096;
 
 interface Guarded {
   readonly name: string;
@@ -64,6 +68,9 @@ export class RouteActors {
   readonly #byId = new Map<number, Guarded>();
   #off: (() => void) | undefined;
   #closed = false;
+  /** Pairs being started, and the stops seen meanwhile of ids no pair owns yet (see #start). */
+  #starting = 0;
+  readonly #earlyStops = new Map<number, ActorStoppedEvent>();
 
   constructor(system: ActorSystem, log: Logger) {
     this.#system = system;
@@ -139,8 +146,19 @@ export class RouteActors {
     const { options } = guarded;
     const args: RouteSupervisorArgs = { module: guarded.module, name: guarded.name, args: options.args };
     if (options.export !== undefined) args.export = options.export;
-    const supervisor = await this.#system.spawn(guarded.supervisorUrl, { args, restart: 'temporary', ...(options.host === undefined ? {} : { host: options.host }) });
-    const child = this.#system.lookup(guarded.name);
+    // Stops of ids not yet known here are kept until the pair's ids are: the child's name reaches main's
+    // table on its own schedule, and either may stop before this learns who they are.
+    this.#starting++;
+    let supervisor: ActorRef | undefined;
+    let child: ActorRef | undefined;
+    try {
+      supervisor = await this.#system.spawn(guarded.supervisorUrl, { args, restart: 'temporary', ...(options.host === undefined ? {} : { host: options.host }) });
+      child = (await supervisor.ask({ type: kChildQuery }, { timeoutMs: kChildQueryTimeoutMs }).catch(() => undefined)) as ActorRef | undefined;
+    } finally {
+      this.#starting--;
+    }
+    const early = [supervisor.id, child?.id].map((id) => (id === undefined ? undefined : this.#earlyStops.get(id)));
+    if (this.#starting === 0) this.#earlyStops.clear();
     guarded.supervisor = supervisor.id;
     this.#byId.set(supervisor.id, guarded);
     if (child !== undefined) {
@@ -148,8 +166,10 @@ export class RouteActors {
       this.#byId.set(child.id, guarded);
     }
     guarded.down = undefined;
-    // It may have ended before its ids were known here: its stop was not recognised then.
-    if (child === undefined || this.#system.hostOf(supervisor) === undefined) {
+    for (const event of early) if (event !== undefined) this.#stopped(event);
+    if (guarded.down !== undefined) return undefined;
+    // A supervisor that did not answer ended without a stop this saw (or hangs): down either way.
+    if (child === undefined) {
       this.#wentDown(guarded, '');
       return undefined;
     }
@@ -158,7 +178,11 @@ export class RouteActors {
 
   #stopped(event: ActorStoppedEvent): void {
     const guarded = this.#byId.get(event.id);
-    if (guarded === undefined || guarded.down !== undefined) return;
+    if (guarded === undefined) {
+      if (this.#starting > 0 && this.#earlyStops.size < kEarlyStopsLimit) this.#earlyStops.set(event.id, event);
+      return;
+    }
+    if (guarded.down !== undefined) return;
     // Its supervisor stops it first when it gives up, then escalates. The two
     // words travel apart (the child's stop from its worker, the supervisor's
     // from the root on main), so either can arrive first: both mean the budget ran out.

@@ -24,12 +24,17 @@ export interface RouteSupervisorArgs {
 
 const flags = new URL(import.meta.url).searchParams;
 
+/** The one message it answers: its child's ref, so the gateway learns the id it watches without racing the name table. */
+export const kChildQuery = 'troupe.route.child';
+
 export default defineActor({
   supervisor: { strategy: 'one_for_one', maxRestarts: Number(flags.get('maxRestarts') ?? 10), withinMs: Number(flags.get('withinMs') ?? 5000) },
   // Its child runs beside it: restart orders stay on one thread.
   async init(spec: RouteSupervisorArgs, ctx) {
-    await ctx.spawn(spec.module, { name: spec.name, args: spec.args, host: 'local', ...(spec.export === undefined ? {} : { export: spec.export }) });
+    const child = await ctx.spawn(spec.module, { name: spec.name, args: spec.args, host: 'local', ...(spec.export === undefined ? {} : { export: spec.export }) });
+    return { child };
   },
-  // It takes no messages of its own.
-  receive() {},
+  receive(state, msg: { type?: unknown }, ctx) {
+    if (msg?.type === kChildQuery) ctx.reply(state.child);
+  },
 });
