@@ -48,23 +48,27 @@ describe('health and readiness', () => {
   });
 
   it('a worker.stalled event fails liveness until worker.replaced', async () => {
-    await using system = await startSystem({ stallTimeoutMs: 300 });
+    // 1.5 s: long enough that a worker still loading under CI load is not taken for stalled, short enough to wait for
+    await using system = await startSystem({ stallTimeoutMs: 1500 });
     const spinner = await system.spawn(fixture('ops-service'), { host: 1 });
     // staleness alone would not trip within a minute: only the event can
     const gateway = createGateway(system, { auth: false, logger: captureLogs().logger, health: { staleAfterMs: 60_000 } });
     const seen: { live: HealthReport; ready: HealthReport }[] = [];
     // registered after the gateway's own listener, so it sees the state the event left; only the spinner's
-    // worker counts (on a loaded machine another thread can miss 300 ms of heartbeats too)
+    // worker counts (on a loaded machine another thread can miss its heartbeats too, and worker 1 itself can be
+    // stalled once more before the replacement is reported: every stall it saw must fail liveness)
     system.events.on('worker.stalled', (e) => {
       if (e.host === 1) seen.push({ live: gateway.liveness(), ready: gateway.readiness() });
     });
     const replaced = system.events.waitFor('worker.replaced', undefined, { timeoutMs: 60_000 });
     spinner.tell({ type: 'spin' });
     await replaced;
-    expect(seen).toHaveLength(1);
-    expect(seen[0].live.status).toBe('fail');
-    expect(seen[0].live.reasons).toEqual(['worker 1 stalled and is not replaced yet']);
-    expect(seen[0].ready.status).toBe('fail');
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    for (const { live, ready } of seen) {
+      expect(live.status).toBe('fail');
+      expect(live.reasons).toEqual(['worker 1 stalled and is not replaced yet']);
+      expect(ready.status).toBe('fail');
+    }
     expect(gateway.liveness().status).toBe('ok');
     expect(gateway.readiness().status).toBe('ok');
     await gateway.close();
