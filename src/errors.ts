@@ -91,10 +91,12 @@ export class PayloadTooLargeError extends TroupeError {
 }
 
 export class MailboxFullError extends TroupeError {
-  constructor(target: string, bound: number, where: 'lane' | 'mailbox' | 'lane-bytes') {
+  constructor(target: string, bound: number, where: 'lane' | 'mailbox' | 'lane-bytes' | 'entity') {
     super(
       'TROUPE_ERR_MAILBOX_FULL',
-      where === 'lane'
+      where === 'entity'
+        ? `${target} has ${bound} messages waiting for its activation already (entities.maxWaiting)`
+        : where === 'lane'
         ? `lane to ${target} is full and its overflow holds ${bound} records already (overflowLimit)`
         : where === 'lane-bytes'
           ? `lane to ${target} is full and its overflow would hold more than ${bound} bytes (overflowBytes)`

@@ -5,6 +5,8 @@ export { defineActor, isActorDefinition } from './actor/define-actor.js';
 export type { ActorDefinition, ActorBehavior } from './actor/define-actor.js';
 export { ActorRef, isActorRef } from './actor/ref.js';
 export type { AskOptions, TellOptions } from './actor/ref.js';
+export { EntityRef } from './actor/entity-ref.js';
+export type { EntityOptions } from './system/entities.js';
 export type { ActorContext, SpawnOptions, HostName, DownMessage, ReplyHandle } from './actor/context.js';
 export type { SupervisorOptions, BackoffOptions, Strategy, RestartType } from './supervision/strategy.js';
 export type { ActorId } from './lane/directory.js';

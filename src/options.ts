@@ -111,6 +111,21 @@ export interface SystemOptions {
    * @default none (durable actors refuse to start)
    */
   store?: StoreSpec;
+  /** Virtual actors (`system.entity`). */
+  entities?: {
+    /** Passivate an entity after this long without messages (per entity: `entity(url, key, { idleMs })`). @default 60000 */
+    idleMs?: number;
+    /** Activations (spawn + recovery) in progress at once, across the system; the rest wait their turn. @default 256 */
+    maxActivating?: number;
+    /** Messages one entity holds while it is not running; past it `tell` throws `TROUPE_ERR_MAILBOX_FULL`. @default 10000 */
+    maxWaiting?: number;
+  };
+}
+
+export interface ResolvedEntityOptions {
+  idleMs: number;
+  maxActivating: number;
+  maxWaiting: number;
 }
 
 export interface ResolvedOptions {
@@ -141,10 +156,11 @@ export interface ResolvedOptions {
   spareWorker: boolean;
   supervisor: ResolvedSupervisor;
   store: StoreSpec | undefined;
+  entities: ResolvedEntityOptions;
 }
 
 /** The options a worker thread needs; plain data so it crosses `workerData`. */
-export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor' | 'workerBackoff' | 'spareWorker' | 'store'>;
+export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor' | 'workerBackoff' | 'spareWorker' | 'store' | 'entities'>;
 
 export const kDefaults = Object.freeze({
   laneBytes: 256 * 1024,
@@ -172,7 +188,7 @@ const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 const kKnownOptions = new Set([
   'workers', 'laneBytes', 'overflowLimit', 'overflowBytes', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'maxMessageNodes', 'statsSampleEvery', 'logger', 'logLevel',
-  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor', 'store',
+  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor', 'store', 'entities',
 ]);
 
 export const kMaxWorkers = 254;
@@ -213,6 +229,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     spareWorker: true,
     supervisor: rootSupervisor(options.supervisor),
     store: undefined,
+    entities: entityOptions(options.entities),
   };
   if (options.store !== undefined) {
     if (!isStoreSpec(options.store)) throw new InvalidOptionError('store', 'a store from troupe/persistence: sqliteStore({ path }) or postgresStore({ connectionString })', options.store);
@@ -278,8 +295,25 @@ function integer(options: SystemOptions, key: keyof SystemOptions, fallback: num
 }
 
 export function hostOptionsOf(options: ResolvedOptions): HostOptions {
-  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, workerBackoff: _backoff, spareWorker: _spare, store: _store, ...rest } = options;
+  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, workerBackoff: _backoff, spareWorker: _spare, store: _store, entities: _entities, ...rest } = options;
   return rest;
+}
+
+const kEntityKeys = new Set(['idleMs', 'maxActivating', 'maxWaiting']);
+
+function entityOptions(options: SystemOptions['entities']): ResolvedEntityOptions {
+  if (options === undefined) return { idleMs: 60_000, maxActivating: 256, maxWaiting: 10_000 };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError('entities', 'an object: { idleMs?, maxActivating?, maxWaiting? }', options);
+  for (const key of Object.keys(options)) {
+    if (!kEntityKeys.has(key)) throw new InvalidOptionError(`entities.${key}`, `one of ${[...kEntityKeys].join(', ')} (unknown option)`, key);
+  }
+  const field = (key: 'idleMs' | 'maxActivating' | 'maxWaiting', fallback: number, min: number, max: number): number => {
+    const value = options[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new InvalidOptionError(`entities.${key}`, `an integer from ${min} to ${max}`, value);
+    return value;
+  };
+  return { idleMs: field('idleMs', 60_000, 1, 2 ** 31 - 1), maxActivating: field('maxActivating', 256, 1, 1 << 20), maxWaiting: field('maxWaiting', 10_000, 1, 1 << 24) };
 }
 
 function rootSupervisor(options: SupervisorOptions | undefined): ResolvedSupervisor {

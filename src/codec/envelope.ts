@@ -28,6 +28,8 @@ export const Kind = {
   crashNext: 15,
   /** Asks the target to end abnormally so that its supervisor restarts it (system.restart). */
   exitRequest: 16,
+  /** Entities: stop the target if it is idle (nothing queued, no handler running); answers 'passivated', 'busy' or 'gone'. */
+  passivate: 17,
 } as const;
 
 export const kindOf = (kindWord: number): number => kindWord & 0xff;

@@ -92,6 +92,13 @@ export const kControlRecords: Partial<Record<number, ControlRecordHandler>> = {
       (error: unknown) => host.replyErrorTo(src, corr, error),
     );
   },
+  [Kind.passivate]: (host, record) => {
+    const { src, corr } = record;
+    host.stopping.passivateLocal(record.target as ActorId).then(
+      (outcome) => host.replyTo(src, corr, outcome),
+      (error: unknown) => host.replyErrorTo(src, corr, error),
+    );
+  },
   [Kind.watch]: (host, record) => {
     if (!host.watches.addWatcher(record.target, record.sender)) host.watches.sendGone(record.src, record.sender, record.target, { r: 'noproc' });
     host.replyTo(record.src, record.corr, null);

@@ -60,7 +60,7 @@ import { Scheduler } from './scheduler.js';
 import { JournalClient } from '../persistence/journal-client.js';
 import { Journaling } from './journaling.js';
 import { Starting } from './starting.js';
-import { Stopping } from './stopping.js';
+import { Stopping, type PassivateOutcome } from './stopping.js';
 import { SupervisionLink } from './supervision-link.js';
 import { Watches } from './watches.js';
 
@@ -391,6 +391,11 @@ export class Host implements RefHost, CellHost {
   }
   stopActor(id: number, reason: string): Promise<void> {
     return this.stopping.stopActor(id, reason);
+  }
+
+  /** Stops `id` if it is idle where it runs (entities' passivation). */
+  passivate(id: number): Promise<PassivateOutcome> {
+    return this.stopping.passivate(id);
   }
   exitActor(cell: Cell): void {
     // Halting starts now (no further message is taken) but waits for the

@@ -44,6 +44,9 @@ export interface StoppingHost extends CellHost {
   replyErrorTo(host: number, corr: number, error: unknown): void;
 }
 
+/** What a passivation request found: stopped it, left it (it has work), or nothing to stop. */
+export type PassivateOutcome = 'passivated' | 'busy' | 'gone';
+
 export class Stopping {
   readonly #host: StoppingHost;
 
@@ -114,6 +117,30 @@ export class Stopping {
     const { corr, promise } = host.pending.open(where, `stop #${id}`, 2 * options.shutdownTimeoutMs + options.askTimeoutMs);
     host.out.sendValue(where, Kind.stop, id, 0, corr, reason);
     return promise.then(() => undefined);
+  }
+
+  /**
+   * Stops actor `id` wherever it runs if it is idle there: nothing in its
+   * mailbox, no handler running, started. Whatever its host read before this
+   * request (every message sent to it earlier on the same lane) has then been
+   * handled, so passivating loses nothing the asker sent.
+   */
+  passivate(id: number): Promise<PassivateOutcome> {
+    const host = this.#host;
+    const where = host.directory.hostOf(id);
+    if (where < 0) return Promise.resolve('gone');
+    if (where === host.index) return this.passivateLocal(id as ActorId);
+    const { options } = host;
+    const { corr, promise } = host.pending.open(where, `passivate #${id}`, 2 * options.shutdownTimeoutMs + options.askTimeoutMs);
+    host.out.sendEmpty(where, Kind.passivate, id, 0, corr, false);
+    return promise as Promise<PassivateOutcome>;
+  }
+
+  passivateLocal(id: ActorId): Promise<PassivateOutcome> {
+    const cell = this.#host.cells.get(id);
+    if (cell === undefined || cell.status === 'stopped' || cell.stopping !== undefined) return Promise.resolve('gone');
+    if (cell.status !== 'running' || cell.busy || cell.queued > 0) return Promise.resolve('busy');
+    return this.stopLocal(id, 'passivated').then(() => 'passivated' as const);
   }
 
   /** Stops an actor for good: children first, then onStop (each bounded by shutdownTimeoutMs, OTP's shutdown), then gone. */

@@ -85,6 +85,8 @@ export interface SystemStats {
     cpuPercent: number;
     processingUs: Percentiles;
   };
+  /** Virtual actors (`system.entity`): refs made, activations running, starting, and waiting for a permit (`entities.maxActivating`). */
+  entities: { known: number; active: number; activating: number; queued: number };
 }
 
 export interface StatsSources {
@@ -127,7 +129,7 @@ export class StatsReader {
     this.#previous = { at, cpu, counts };
   }
 
-  read(): SystemStats {
+  read(): Omit<SystemStats, 'entities'> {
     const { hostBlocks, lanes } = this.#sources;
     const uptimeMs = Date.now() - this.#startedAt;
     const histograms: Uint32Array[] = [];

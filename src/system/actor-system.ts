@@ -1,5 +1,7 @@
 import type { HostName, SpawnOptions } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
+import type { EntityRef } from '../actor/entity-ref.js';
+import type { EntityOptions } from './entities.js';
 import type { SystemStats } from '../metrics/stats.js';
 import type { SystemOptions } from '../options.js';
 import { schedule, type Schedule, type ScheduleOptions } from './schedule.js';
@@ -53,6 +55,18 @@ export class ActorSystem {
    */
   spawn<TMsg = any, TReply = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TMsg, TReply>> {
     return this.#engine.spawn(moduleUrl, options);
+  }
+
+  /**
+   * A virtual actor: the ref of entity `key` of the actor in `moduleUrl`, at
+   * once, whether or not it runs. Its first message activates it (spawned
+   * where placement picks, recovered from the journal `type/key` if its
+   * definition has `persistence`); after `idleMs` without messages it is
+   * passivated, and the next message activates it again. The same module,
+   * export and key give the same ref.
+   */
+  entity<TMsg = any, TReply = any>(moduleUrl: URL | string, key: string | number, options?: EntityOptions): EntityRef<TMsg, TReply> {
+    return this.#engine.entity(moduleUrl, key, options) as EntityRef<TMsg, TReply>;
   }
 
   /** The running actor registered under `name`, if any. */

@@ -27,6 +27,8 @@ import { systemInternals, type SystemInternals } from './internals.js';
 import { reportLeftovers } from './leftovers.js';
 import { NameRegistry } from './registry.js';
 import { WorkerFailures } from './worker-failures.js';
+import { Entities, type EntityOptions } from './entities.js';
+import type { EntityRef } from '../actor/entity-ref.js';
 
 const kStatsTickMs = 1000;
 
@@ -47,6 +49,7 @@ export class Engine implements MainDuties {
   readonly #stats: StatsReader;
   /** The journal thread, when the system has a store. */
   readonly #journal: JournalService | undefined;
+  readonly #entities: Entities;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
   #shutdown: Promise<void> | undefined;
   #ticker: NodeJS.Timeout | undefined;
@@ -96,6 +99,7 @@ export class Engine implements MainDuties {
       },
       replaceWorker: (index, freeSlots) => this.#startWorker(index, freeSlots, true),
     });
+    this.#entities = new Entities(this, options.entities);
     this.#stats = new StatsReader({ hostBlocks: this.#hostBlocks, lanes: this.#lanes, hostName: hostNameOf });
   }
 
@@ -189,6 +193,10 @@ export class Engine implements MainDuties {
     return this.host.spawn(moduleUrl, options, 0);
   }
 
+  entity(moduleUrl: URL | string, key: string | number, options: EntityOptions | undefined): EntityRef {
+    return this.#entities.entity(moduleUrl, key, options);
+  }
+
   lookup(name: string): ActorRef | undefined {
     if (typeof name !== 'string') throw new InvalidArgumentError('lookup(name) takes a string');
     const id = this.#names.idOf(name);
@@ -203,7 +211,7 @@ export class Engine implements MainDuties {
   }
 
   stats(): SystemStats {
-    return this.#stats.read();
+    return { ...this.#stats.read(), entities: this.#entities.counts() };
   }
 
   /** Running actors registered under a name. */
@@ -253,6 +261,7 @@ export class Engine implements MainDuties {
 
   async #doShutdown(): Promise<void> {
     this.#state = 'stopping';
+    this.#entities.close();
     this.host.refuseOutsideMessages();
     this.#directory.beginShutdown();
     const deadline = performance.now() + this.options.shutdownTimeoutMs;
