@@ -31,6 +31,7 @@ const kBenchmarks: Entry[] = [
   { name: 'spawn', file: 'spawn' },
   { name: 'recovery', file: 'recovery' },
   { name: 'persistence', file: 'persistence' },
+  { name: 'entities', file: 'entities' },
   ...['ping-pong', 'counting', 'thread-ring', 'chameneos', 'big', 'fork-join-throughput', 'fork-join-creation', 'bank'].map(savina),
   { name: 'swarm', file: 'swarm' },
   { name: 'scaling', file: 'scaling' },
