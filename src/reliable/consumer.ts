@@ -3,15 +3,19 @@
  * behaviour that unwraps data frames, drops damaged ones, de-duplicates,
  * holds frames that arrive after a gap until the missing one comes (selective
  * repeat), delivers in sequence order to the behaviour's `receive`, and
- * acknowledges what it delivered. Its bookkeeping lives in the actor's state, so a
+ * acknowledges what it delivered. Its bookkeeping lives beside the actor's state, so a
  * restarted consumer starts with none and rebuilds it from the frames
  * themselves (see protocol.ts: every frame carries the producer's lowest
- * unconfirmed sequence number).
+ * unconfirmed sequence number). A durable consumer (its behaviour has
+ * `persistence`) also journals each channel's position with the events of
+ * the message that moved it (durable-position.ts), so what it committed is
+ * never applied again after a restart.
  */
 import type { ActorContext } from '../actor/context.js';
 import type { ActorBehavior } from '../actor/define-actor.js';
 import type { ActorRef } from '../actor/ref.js';
 import { InvalidArgumentError } from '../errors.js';
+import { consumerPersistence, PositionContext, type Position } from './durable-position.js';
 import { AckFlag, decodeData, encodeAck, looksLikeAck } from './protocol.js';
 
 export interface ReliableConsumerOptions {
@@ -40,13 +44,19 @@ export type ConsumerEvent =
 /** The state of a wrapped actor: the behaviour's own state is `user`. */
 export interface ReliableState<TState> {
   readonly user: TState;
-  /** @internal */
-  readonly channels: Map<string, Channel>;
-  /** @internal */
+  /** @internal A durable consumer's committed position per channel (journaled; empty otherwise). */
+  readonly positions: Record<string, Position>;
+}
+
+/** What a consumer incarnation keeps beside its state and never journals: it is rebuilt from the frames. */
+interface Volatile {
+  channels: Map<string, Channel>;
   flushScheduled: boolean;
 }
 
 interface Channel {
+  /** `producer id/channel`: the key of channels and positions. */
+  key: string;
   producer: ActorRef;
   channel: string;
   session: number;
@@ -70,6 +80,15 @@ const kDefaults = { nakIntervalMs: 50, retiredSessions: 16, aheadLimit: 4096 } a
  * resolves); then it is acknowledged. Top-level arrays are reserved for the
  * channel: send plain messages to a reliable consumer as objects or scalars.
  *
+ * A durable consumer (the behaviour has `persistence`) gets an exactly-once
+ * effect on its journaled state: each `ctx.persist` of a delivered message
+ * commits the channel's position with the events, so a message redelivered
+ * after a crash, a worker's death or a process restart is dropped once its
+ * events are durable. The unit is one `ctx.persist` call: a handler that
+ * persists in several calls commits its message as handled with the first,
+ * and a crash before the later ones loses them. Effects outside the journal
+ * (a reply, a tell, an HTTP call) stay at-least-once.
+ *
  * @example
  * export default defineActor(reliable({
  *   init: () => ({ total: 0 }),
@@ -91,10 +110,22 @@ export function reliable<TState, TMsg = any, TArgs = any>(
   }
   if (o.onEvent !== undefined && typeof o.onEvent !== 'function') throw new InvalidArgumentError('option "onEvent" must be a function');
   const onEvent = o.onEvent;
+  const durable = behavior.persistence !== undefined;
+  // Keyed by the state object: a state recovered from a snapshot is a new object, and starts with nothing volatile.
+  const volatiles = new WeakMap<ReliableState<TState>, Volatile>();
+  const volatileOf = (state: ReliableState<TState>): Volatile => {
+    let v = volatiles.get(state);
+    if (v === undefined) {
+      v = { channels: new Map(), flushScheduled: false };
+      volatiles.set(state, v);
+    }
+    return v;
+  };
 
   const flush = (state: ReliableState<TState>, ctx: ActorContext): void => {
-    state.flushScheduled = false;
-    for (const ch of state.channels.values()) {
+    const v = volatileOf(state);
+    v.flushScheduled = false;
+    for (const ch of v.channels.values()) {
       if (!ch.ackDue) continue;
       ch.ackDue = false;
       tellQuietly(ctx, ch.producer, encodeAck({ channel: ch.channel, session: ch.session, upTo: ch.next - 1, flags: 0 }));
@@ -103,8 +134,9 @@ export function reliable<TState, TMsg = any, TArgs = any>(
   // Acks leave once per turn of the event loop: one per burst of messages, not one per message.
   const ackSoon = (state: ReliableState<TState>, ch: Channel, ctx: ActorContext): void => {
     ch.ackDue = true;
-    if (state.flushScheduled) return;
-    state.flushScheduled = true;
+    const v = volatileOf(state);
+    if (v.flushScheduled) return;
+    v.flushScheduled = true;
     setImmediate(() => flush(state, ctx));
   };
 
@@ -120,7 +152,9 @@ export function reliable<TState, TMsg = any, TArgs = any>(
   /** Hands `payload` (number `seq`) to the behaviour, then whatever the gap held back after it, in order. */
   const deliver = (state: ReliableState<TState>, ch: Channel, seq: number, payload: unknown, ctx: ActorContext): void | Promise<void> => {
     for (;;) {
-      const result = behavior.receive(state.user, payload as TMsg, ctx);
+      // A durable consumer's persist commits the position after this message with its events.
+      const handlerCtx = durable ? new PositionContext(ctx).delivering(ch.key, ch.session, seq + 1) : ctx;
+      const result = behavior.receive(state.user, payload as TMsg, handlerCtx);
       if (isPromise(result)) {
         const handled = seq;
         return result.then(() => {
@@ -148,7 +182,7 @@ export function reliable<TState, TMsg = any, TArgs = any>(
 
   const wrapped: ActorBehavior<ReliableState<TState>, TMsg, TArgs> = {
     init(args, ctx) {
-      const fresh = (user: TState): ReliableState<TState> => ({ user, channels: new Map(), flushScheduled: false });
+      const fresh = (user: TState): ReliableState<TState> => ({ user, positions: {} });
       const user = behavior.init === undefined ? (undefined as TState) : behavior.init(args, ctx);
       return isPromise(user) ? user.then(fresh) : fresh(user);
     },
@@ -161,7 +195,15 @@ export function reliable<TState, TMsg = any, TArgs = any>(
         return;
       }
       const key = `${sender.id}/${frame.channel}`;
-      let ch = state.channels.get(key);
+      const channels = volatileOf(state).channels;
+      let ch = channels.get(key);
+      const committed = ch === undefined ? state.positions[key] : undefined;
+      if (committed !== undefined && committed[0] === frame.session) {
+        // A recovered durable consumer: this session is known up to what it committed, whatever the frame's base.
+        ch = { key, producer: sender, channel: frame.channel, session: frame.session, next: committed[1], ackDue: false, retired: [], nakFor: 0, nakAt: 0, ahead: new Map() };
+        channels.set(key, ch);
+        onEvent?.({ type: 'session', producer: sender.id, channel: frame.channel, session: frame.session, base: committed[1] }, ctx);
+      }
       if (ch !== undefined && ch.retired.includes(frame.session)) {
         onEvent?.({ type: 'stale', producer: sender.id, session: frame.session }, ctx);
         return;
@@ -177,7 +219,7 @@ export function reliable<TState, TMsg = any, TArgs = any>(
               ch.nakFor = -frame.session;
               ch.nakAt = now;
             } else {
-              state.channels.set(key, { producer: sender, channel: frame.channel, session: 0, next: 0, ackDue: false, retired: [], nakFor: -frame.session, nakAt: now, ahead: new Map() });
+              channels.set(key, { key, producer: sender, channel: frame.channel, session: 0, next: 0, ackDue: false, retired: [], nakFor: -frame.session, nakAt: now, ahead: new Map() });
             }
             tellQuietly(ctx, sender, encodeAck({ channel: frame.channel, session: frame.session, upTo: frame.base - 1, flags: AckFlag.fresh }));
           }
@@ -188,8 +230,8 @@ export function reliable<TState, TMsg = any, TArgs = any>(
           retired.push(ch.session);
           if (retired.length > o.retiredSessions) retired.shift();
         }
-        ch = { producer: sender, channel: frame.channel, session: frame.session, next: frame.base, ackDue: false, retired, nakFor: 0, nakAt: 0, ahead: new Map() };
-        state.channels.set(key, ch);
+        ch = { key, producer: sender, channel: frame.channel, session: frame.session, next: frame.base, ackDue: false, retired, nakFor: 0, nakAt: 0, ahead: new Map() };
+        channels.set(key, ch);
         onEvent?.({ type: 'session', producer: sender.id, channel: frame.channel, session: frame.session, base: frame.base }, ctx);
       }
       // Everything below base was handled by some incarnation: never wait for it.
@@ -218,6 +260,7 @@ export function reliable<TState, TMsg = any, TArgs = any>(
     },
   };
   if (behavior.supervisor !== undefined) wrapped.supervisor = behavior.supervisor;
+  if (behavior.persistence !== undefined) wrapped.persistence = consumerPersistence(behavior.persistence);
   return wrapped;
 }
 
