@@ -182,6 +182,7 @@ export const kDefaults = Object.freeze({
   maxMessageNodes: 1_000_000,
   statsSampleEvery: 64,
   logLevel: 'warn' as const,
+  entities: Object.freeze({ idleMs: 60_000, maxActivating: 256, maxWaiting: 10_000 }),
 });
 
 const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -302,7 +303,8 @@ export function hostOptionsOf(options: ResolvedOptions): HostOptions {
 const kEntityKeys = new Set(['idleMs', 'maxActivating', 'maxWaiting']);
 
 function entityOptions(options: SystemOptions['entities']): ResolvedEntityOptions {
-  if (options === undefined) return { idleMs: 60_000, maxActivating: 256, maxWaiting: 10_000 };
+  const d = kDefaults.entities;
+  if (options === undefined) return { ...d };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError('entities', 'an object: { idleMs?, maxActivating?, maxWaiting? }', options);
   for (const key of Object.keys(options)) {
     if (!kEntityKeys.has(key)) throw new InvalidOptionError(`entities.${key}`, `one of ${[...kEntityKeys].join(', ')} (unknown option)`, key);
@@ -313,7 +315,7 @@ function entityOptions(options: SystemOptions['entities']): ResolvedEntityOption
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new InvalidOptionError(`entities.${key}`, `an integer from ${min} to ${max}`, value);
     return value;
   };
-  return { idleMs: field('idleMs', 60_000, 1, 2 ** 31 - 1), maxActivating: field('maxActivating', 256, 1, 1 << 20), maxWaiting: field('maxWaiting', 10_000, 1, 1 << 24) };
+  return { idleMs: field('idleMs', d.idleMs, 1, 2 ** 31 - 1), maxActivating: field('maxActivating', d.maxActivating, 1, 1 << 20), maxWaiting: field('maxWaiting', d.maxWaiting, 1, 1 << 24) };
 }
 
 function rootSupervisor(options: SupervisorOptions | undefined): ResolvedSupervisor {

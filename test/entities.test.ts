@@ -154,6 +154,8 @@ describe('entities: bad input', () => {
     for (const options of [{ idleMs: 0 }, { idleMs: Number.POSITIVE_INFINITY }, { type: 'a/b' }, { type: '' }, { export: 1 }, { passivate: true }, 'fast']) {
       expect(() => system.entity(account, 'k', options as never)).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_ARGUMENT' }));
     }
+    // A key that fits but makes a persistence id too long to spawn is refused at once, not at every activation.
+    expect(() => system.entity(account, 'x'.repeat(600))).toThrow(/persistence id "type\/key" must be at most 512/);
     // One type, one journal namespace: a second module cannot claim it.
     system.entity(account, 'k', { type: 'ledger' });
     expect(() => system.entity(fixture('counter'), 'k', { type: 'ledger' })).toThrow(/type "ledger" already stands for/);

@@ -52,6 +52,8 @@ export interface EntitiesEngine {
 
 const kKeys = new Set(['type', 'export', 'args', 'idleMs', 'host']);
 const kMaxKeyLength = 1024;
+/** What spawn accepts as a persistenceId (src/host/starting.ts). */
+const kMaxPersistenceIdLength = 512;
 
 interface Waiting {
   msg: unknown;
@@ -114,6 +116,10 @@ export class Entities implements EntityHost {
     const opts = validate(options);
     const exportName = opts.export ?? 'default';
     const type = opts.type ?? defaultType(module, exportName);
+    // Its journal is `type/key`: a persistence id too long to spawn is refused here, not at every activation.
+    if (type.length + 1 + name.length > kMaxPersistenceIdLength) {
+      throw new InvalidArgumentError(`entity(): the persistence id "type/key" must be at most ${kMaxPersistenceIdLength} characters, received ${type.length + 1 + name.length} (a shorter key, or a shorter { type })`);
+    }
     const owner = `${module}#${exportName}`;
     const claimed = this.#types.get(type);
     if (claimed !== undefined && claimed !== owner) {
