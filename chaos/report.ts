@@ -192,7 +192,7 @@ ${summary.warnings.length > 0 ? `<ul class="warn">${summary.warnings.map((r) => 
 <dl>
 <dt>replay</dt><dd><code>${esc(summary.replay)}</code></dd>
 <dt>seed</dt><dd>${summary.seed}</dd>
-<dt>workload</dt><dd>${summary.workers} workers + main; a producer and a consumer on every host; ${summary.rate} msgs/s per pair and mode, ${summary.durationMs / 1000} s; modes: reliable (troupe/reliable) and at-most-once (plain tell), side by side</dd>
+<dt>workload</dt><dd>${summary.workload === undefined ? `${summary.workers} workers + main; a producer and a consumer on every host; ${summary.rate} msgs/s per pair and mode, ${summary.durationMs / 1000} s; modes: reliable (troupe/reliable) and at-most-once (plain tell), side by side` : esc(summary.workload)}</dd>
 <dt>drain</dt><dd>${summary.drained ? 'every reliable channel confirmed' : '<span class="bad">not drained</span>'} ${ms(summary.drainMs)} after the heal</dd>
 <dt>history</dt><dd>${summary.historyRecords} records${summary.historyDropped + summary.historySkipped > 0 ? ` <span class="bad">(${summary.historyDropped} dropped, ${summary.historySkipped} skipped)</span>` : ''} — <a href="history.jsonl">history.jsonl</a>, <a href="summary.json">summary.json</a></dd>
 <dt>machine</dt><dd>${esc(summary.machine.cpu)}, ${summary.machine.cores} cores, Node ${esc(summary.machine.node)}; started ${esc(summary.startedAt)}</dd>

@@ -15,8 +15,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cron from 'node-cron';
 import { renderRun, renderSuite, summarizeSuite, type SuiteEntry } from './report.js';
+import { runProcessScenario } from './process/runner.js';
 import { runScenario, type RunSummary } from './runner.js';
-import { parseDuration, parseSeed, resolveScenario, UsageError, type FaultAction, type Scenario } from './scenario.js';
+import { isProcessScenario, parseDuration, parseSeed, resolveScenario, UsageError, type FaultAction, type Scenario } from './scenario.js';
 import { seedsMarkdown, summarizeSeeds } from './seeds.js';
 
 const kUsage = `Usage: npm run chaos -- <what> [options]
@@ -181,6 +182,17 @@ const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '
 
 function line(s: RunSummary): string {
   const r = s.ledger.totals.reliable;
+  if (s.process !== undefined) {
+    const worst = (pick: (k: NonNullable<RunSummary['process']>['kills'][number]) => number | null) => {
+      const values = s.process!.kills.map(pick).filter((x): x is number => x !== null);
+      return values.length === 0 ? null : Math.max(...values);
+    };
+    return [
+      `${s.outcome.toUpperCase().padEnd(5)} ${s.scenario.padEnd(30)}`,
+      `durable: lost ${r.lost} dup ${r.duplicated} ooo ${r.outOfOrder} of ${r.attempted} (${r.acknowledged} acknowledged, ${r.indeterminate} indeterminate: ${s.process.indeterminateApplied} committed)`,
+      `${s.process.kills.length} SIGKILLs: restart ${fmt(worst((k) => k.restartMs))}, first answer ${fmt(worst((k) => k.firstAnswerMs))} (worst)`,
+    ].join(' | ');
+  }
   const a = s.ledger.totals['at-most-once'];
   const worst = (pick: (f: RunSummary['faults'][number]) => number | null | undefined) => {
     const values = s.faults.map(pick).filter((x): x is number => typeof x === 'number');
@@ -287,7 +299,7 @@ async function runSeed(cli: Cli, selected: Scenario[], seed: number, out: string
   for (const scenario of selected) {
     const outDir = cli.mode === 'all' ? join(base, scenario.name) : join(base, `${stamp()}-${scenario.name}-s${seed}`);
     progress.update(scenario.name, 0);
-    const summary = await runScenario({
+    const summary = await (isProcessScenario(scenario) ? runProcessScenario : runScenario)({
       scenario,
       seed,
       durationMs: cli.durationMs,
@@ -338,7 +350,7 @@ async function soak(cli: Cli, scenarios: Scenario[]): Promise<number> {
       return false;
     }
   };
-  const catalogue: FaultAction[] = scenarios.filter((s) => s.faults.length === 1 && s.system === undefined && fits(s)).map((s) => s.faults[0].do);
+  const catalogue: FaultAction[] = scenarios.filter((s) => s.faults.length === 1 && s.system === undefined && !isProcessScenario(s) && fits(s)).map((s) => s.faults[0].do);
   const abort = new AbortController();
   process.once('SIGINT', () => {
     console.log('\nsoak: stopping (healing, draining, checking)…');

@@ -20,6 +20,7 @@ import { label, resolveScenario, seededRandom, UsageError, type FaultAction, typ
 import { kDeadLetterReasons, kHostBits, ownedByMain, recordDeadLetters } from './workload/dead-letters.js';
 import { HistoryLog, Kind, wallNow } from './workload/history-log.js';
 import { modeName, type ModeName } from './workload/payload.js';
+import type { ProcessRecovery } from './process/runner.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -77,6 +78,10 @@ export interface RunSummary {
   wallMs: number;
   machine: { node: string; cpu: string; cores: number };
   files: { history: string; summary: string; report: string };
+  /** What the workload was, when it is not the default producers and consumers on every host. */
+  workload?: string;
+  /** A process scenario's recovery after each SIGKILL. */
+  process?: { kills: ProcessRecovery[]; /** Indeterminate appends (in flight at a kill) that the journal had committed. */ indeterminateApplied: number };
 }
 
 const kModes: ModeName[] = ['reliable', 'at-most-once'];
@@ -517,6 +522,8 @@ async function apply(chaos: Chaos, a: ResolvedAction, w: Workload, workers: numb
       w.consumers[index(a.host)].tell({ poison: true });
       w.tells[index(a.host)].tell({ poison: true });
       return;
+    case 'kill-process':
+      throw new Error('kill-process is a process scenario fault: chaos/process/runner.ts runs it');
   }
 }
 

@@ -44,7 +44,9 @@ export type FaultAction =
   /** The actor's next message throws. */
   | { kind: 'crash-actor'; actor: 'consumer' | 'producer'; host: HostRef }
   /** A message the consumer always throws on, told once (at-most-once: it is not redelivered). */
-  | { kind: 'poison'; host: HostRef };
+  | { kind: 'poison'; host: HostRef }
+  /** SIGKILL the whole process the system runs in, then start it again on the same journal (a process scenario). */
+  | { kind: 'kill-process' };
 
 export interface FaultStep {
   /** When, from the start of the workload: '30%' of the run, or '1.5s', '400ms'. */
@@ -73,6 +75,12 @@ export interface Scenario {
    * so the scenario is revisited once the runtime is fixed.
    */
   knownIssue?: string;
+  /**
+   * A process scenario (its faults are `kill-process`): the system runs in a
+   * child process over a SQLite journal, and the workload is durable ledgers
+   * (see chaos/process/).
+   */
+  process?: ProcessWorkload;
   /** Runtime options for the system under test (e.g. workerResourceLimits for heap exhaustion). */
   system?: {
     stallTimeoutMs?: number;
@@ -81,6 +89,20 @@ export interface Scenario {
     /** The record checksum (SystemOptions.checksum); with it on, a damaged message delivered fails the run. @default true */
     checksum?: boolean;
   };
+}
+
+export interface ProcessWorkload {
+  /** Durable ledger actors, each appended to by the client outside the process. @default 16 */
+  ledgers?: number;
+  /** Appends in flight per ledger (pipelined; each is acknowledged once its persist resolved). @default 4 */
+  inflight?: number;
+  /** How the ledgers come to life: spawned by name at start, or virtual actors (`system.entity`) activated by their first message. @default 'spawn' */
+  activation?: 'spawn' | 'entity';
+}
+
+/** Whether a scenario runs the system in a child process that its faults kill (chaos/process/runner.ts). */
+export function isProcessScenario(scenario: Scenario): boolean {
+  return scenario.process !== undefined || scenario.faults.some((f) => f?.do?.kind === 'kill-process');
 }
 
 /** Marks a scenario file's default export (and checks its shape when the file is loaded). */
@@ -148,7 +170,8 @@ export type ResolvedAction =
   | { kind: 'stall-worker'; worker: number; ms: number | undefined }
   | { kind: 'exhaust-heap'; worker: number }
   | { kind: 'crash-actor'; actor: 'consumer' | 'producer'; host: HostName }
-  | { kind: 'poison'; host: HostName };
+  | { kind: 'poison'; host: HostName }
+  | { kind: 'kill-process' };
 
 const kKinds = new Set([
   'partition',
@@ -165,6 +188,7 @@ const kKinds = new Set([
   'exhaust-heap',
   'crash-actor',
   'poison',
+  'kill-process',
 ]);
 
 /**
@@ -196,6 +220,17 @@ export function resolveScenario(scenario: Scenario, options: { seed: number; dur
     if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) throw new UsageError(`${where}: ${field} must be from 0 to 1, received ${String(p)}`);
   };
   const faults: ResolvedFault[] = [];
+  if (isProcessScenario(scenario)) {
+    const other = scenario.faults.find((f) => f?.do?.kind !== 'kill-process');
+    if (other !== undefined) throw new UsageError(`${where}: a process scenario's faults are all kill-process (the system runs in a child process the harness kills), received ${JSON.stringify(other?.do?.kind)}`);
+    const p = scenario.process ?? {};
+    const count = (v: number | undefined, field: string, max: number) => {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw new UsageError(`${where}: process.${field} must be a whole number from 1 to ${max}, received ${String(v)}`);
+    };
+    count(p.ledgers, 'ledgers', 1024);
+    count(p.inflight, 'inflight', 64);
+    if (p.activation !== undefined && p.activation !== 'spawn' && p.activation !== 'entity') throw new UsageError(`${where}: process.activation must be 'spawn' or 'entity', received ${JSON.stringify(p.activation)}`);
+  }
   scenario.faults.forEach((step, index) => {
     const field = `faults[${index}]`;
     const a = step?.do as FaultAction | undefined;
@@ -253,6 +288,9 @@ export function resolveScenario(scenario: Scenario, options: { seed: number; dur
         case 'poison':
           action = { kind: 'poison', host: host(a.host, `${field}.do.host`) };
           break;
+        case 'kill-process':
+          action = { kind: 'kill-process' };
+          break;
       }
       const start = at + r * every;
       if (start >= options.durationMs) throw new UsageError(`${where}: ${field} starts at ${start} ms, past the end of a ${options.durationMs} ms run`);
@@ -307,5 +345,7 @@ export function label(a: ResolvedAction): string {
       return `crash ${a.actor}@${a.host}`;
     case 'poison':
       return `poison consumer@${a.host}`;
+    case 'kill-process':
+      return 'SIGKILL the process';
   }
 }
