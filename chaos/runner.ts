@@ -405,23 +405,31 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     escalated,
     startedAt: new Date(started).toISOString(),
     wallMs: Date.now() - started,
-    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+    machine: machineInfo(),
     files,
   };
   if (error !== undefined) summary.error = error;
-  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  return finishRun(summary, options);
+}
+
+/** Writes a run's summary.json and report.html (a report that fails to render fails the run). */
+export async function finishRun(summary: RunSummary, options: Pick<RunOptions, 'render' | 'onProgress'>): Promise<RunSummary> {
+  writeFileSync(summary.files.summary, `${JSON.stringify(summary, null, 2)}\n`);
   if (options.render !== undefined) {
     try {
-      writeFileSync(files.report, await options.render(summary));
+      writeFileSync(summary.files.report, await options.render(summary));
     } catch (e) {
       summary.reasons.push(`report failed: ${(e as Error).message}`);
       summary.pass = false;
-      writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+      writeFileSync(summary.files.summary, `${JSON.stringify(summary, null, 2)}\n`);
     }
   }
   options.onProgress?.(1);
   return summary;
 }
+
+/** The machine a run ran on, for its summary. */
+export const machineInfo = (): RunSummary['machine'] => ({ node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length });
 
 function closeStream(stream: WriteStream): Promise<void> {
   return new Promise((resolve) => stream.end(resolve));

@@ -12,11 +12,10 @@
  * the system can commit.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { FaultReport, TimelineBucket } from '../measure.js';
 import { kBucketMs, percentiles } from '../measure.js';
-import type { RunOptions, RunSummary } from '../runner.js';
+import { finishRun, machineInfo, type RunOptions, type RunSummary } from '../runner.js';
 import { resolveScenario, UsageError, type ResolvedFault } from '../scenario.js';
 import { wallNow } from '../workload/history-log.js';
 import { checkLedgers, type ClientLedger } from './checker.js';
@@ -290,24 +289,13 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
     escalated: false,
     startedAt: new Date(started).toISOString(),
     wallMs: Date.now() - started,
-    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+    machine: machineInfo(),
     files,
     workload: `the system in a child process (${workers} workers + main) over a SQLite journal; ${ledgers} durable ledgers (${activation === 'entity' ? 'virtual actors, activated by their first message' : 'spawned by name'}), ${inflight} appends in flight per ledger from a client outside the process, each acknowledged once its persist resolved; ${durationMs / 1000} s; the "reliable" row counts durable appends, checked against a fresh process's recovery of the journal`,
     process: { kills: recovery, indeterminateApplied: client.reduce((n, c, i) => n + [...c.indeterminate].filter((k) => recovered[i]?.includes(k)).length, 0) },
   };
   if (error !== undefined) summary.error = error;
-  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
-  if (options.render !== undefined) {
-    try {
-      writeFileSync(files.report, await options.render(summary));
-    } catch (e) {
-      summary.reasons.push(`report failed: ${(e as Error).message}`);
-      summary.pass = false;
-      writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    }
-  }
-  options.onProgress?.(1);
-  return summary;
+  return finishRun(summary, options);
 }
 
 /** Appends sent and acknowledged per 100 ms bucket, with the acknowledgement latency. */
