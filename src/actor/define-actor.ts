@@ -37,6 +37,13 @@ export interface ActorBehavior<TState, TMsg, TArgs> {
   persistence?: PersistenceOptions<TState, any>;
 }
 
+/**
+ * @internal A wrapper's hook on `persistence` (a symbol, so no user's key):
+ * turns a recovered snapshot, after upcasting, into its state. reliable()
+ * uses it to take a snapshot written before the behaviour was wrapped.
+ */
+export const kRestoreSnapshot = Symbol('troupe.restoreSnapshot');
+
 /** How a durable actor's state is rebuilt from its events (`defineActor({ persistence })`). */
 export interface PersistenceOptions<TState, TEvent> {
   /**
@@ -57,6 +64,8 @@ export interface PersistenceOptions<TState, TEvent> {
   upcast?: (eventOrSnapshot: any, fromVersion: number, kind: 'event' | 'snapshot') => unknown;
   /** What is kept when a snapshot is written: the newest `keepSnapshots`, and with `deleteEvents` no event the oldest of them covers. @default all */
   retention?: { keepSnapshots: number; deleteEvents?: boolean };
+  /** @internal See kRestoreSnapshot. */
+  [kRestoreSnapshot]?: (snapshot: unknown) => TState;
 }
 
 export interface ActorDefinition<TState = any, TMsg = any, TArgs = any> extends ActorBehavior<TState, TMsg, TArgs> {

@@ -4,6 +4,8 @@ import type { HostOptions } from '../options.js';
 /** What a worker thread receives in `workerData`: shared blocks are passed by reference. */
 export interface WorkerBoot {
   systemId: string;
+  /** The process's origin (actor/process-origin.ts): every thread of a process has the same. */
+  origin: string;
   index: number;
   /** lanes[from][to]; undefined where from === to. */
   lanes: (SharedArrayBuffer | undefined)[][];

@@ -67,7 +67,7 @@ import { Watches } from './watches.js';
 export { hostNameOf } from './host-name.js';
 export type { MainDuties } from './main-duties.js';
 
-export type HostInit = Omit<WorkerBoot, 'systemId' | 'preload'> & {
+export type HostInit = Omit<WorkerBoot, 'systemId' | 'origin' | 'preload'> & {
   logger: Logger;
   /** Actor modules this thread imported before it became a host (a spare's warm-up), by URL. */
   loadedModules?: ReadonlyMap<string, Record<string, unknown>>;

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Cell } from '../actor/cell.js';
-import type { PersistenceOptions } from '../actor/define-actor.js';
+import { kRestoreSnapshot, type PersistenceOptions } from '../actor/define-actor.js';
 import type { SpawnSpec } from '../codec/envelope.js';
 import type { MessageLimits } from '../codec/validate.js';
 import { ActorStoppedError, InvalidArgumentError, PersistenceCorruptError, PersistenceNotConfiguredError, PersistenceVersionError } from '../errors.js';
@@ -82,6 +82,8 @@ export class Journaling {
     let seq = 0;
     if (loaded.snapshot !== undefined) {
       state = this.#read(pid, 'snapshot', loaded.snapshot, persistence, version);
+      const restore = persistence[kRestoreSnapshot];
+      if (restore !== undefined) state = restore(state);
       seq = loaded.snapshot.seq;
     }
     const fromSnapshot = seq;

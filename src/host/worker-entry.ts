@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { adoptProcessOrigin } from '../actor/process-origin.js';
 import type { ControlMessage, SpareBoot, WorkerBoot, WorkerFault, WorkerReport } from './boot.js';
 import { Host } from './host.js';
 import { kRehearsedActors, kRehearsedTakeovers, kSettleAfterRehearsalMs, rehearseTakeover } from './rehearsal.js';
@@ -51,6 +52,7 @@ const boot: WorkerBoot =
       })
     : data;
 
+adoptProcessOrigin(boot.origin);
 const logger = pino({ level: boot.options.logLevel, base: { system: boot.systemId, host: boot.index - 1 } });
 const host = new Host({ ...boot, logger, loadedModules: warmed });
 

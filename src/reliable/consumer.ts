@@ -15,7 +15,7 @@ import type { ActorContext } from '../actor/context.js';
 import type { ActorBehavior } from '../actor/define-actor.js';
 import type { ActorRef } from '../actor/ref.js';
 import { InvalidArgumentError } from '../errors.js';
-import { consumerPersistence, PositionContext, type Position } from './durable-position.js';
+import { consumerPersistence, freshConsumerState, PositionContext, type Position } from './durable-position.js';
 import { AckFlag, decodeData, encodeAck, looksLikeAck } from './protocol.js';
 
 export interface ReliableConsumerOptions {
@@ -25,6 +25,13 @@ export interface ReliableConsumerOptions {
   retiredSessions?: number;
   /** Frames held per producer after a gap, waiting for the missing one (more are dropped and sent again later). @default 4096 */
   aheadLimit?: number;
+  /**
+   * Channels whose committed position a durable consumer keeps (journaled
+   * with its state); past it, the channels whose session started longest ago
+   * are forgotten, and a redelivery on a forgotten channel after a crash may
+   * be applied again. @default 4096
+   */
+  positionsLimit?: number;
   /** Observes the channel (runs in the consumer's thread; keep it cheap). */
   onEvent?: (event: ConsumerEvent, ctx: ActorContext) => void;
 }
@@ -46,6 +53,8 @@ export interface ReliableState<TState> {
   readonly user: TState;
   /** @internal A durable consumer's committed position per channel (journaled; empty otherwise). */
   readonly positions: Record<string, Position>;
+  /** @internal The process those positions belong to (durable-position.ts). */
+  readonly origin: string;
 }
 
 /** What a consumer incarnation keeps beside its state and never journals: it is rebuilt from the frames. */
@@ -70,7 +79,7 @@ interface Channel {
   ahead: Map<number, unknown>;
 }
 
-const kDefaults = { nakIntervalMs: 50, retiredSessions: 16, aheadLimit: 4096 } as const;
+const kDefaults = { nakIntervalMs: 50, retiredSessions: 16, aheadLimit: 4096, positionsLimit: 4096 } as const;
 
 /**
  * Makes an actor the consumer end of reliable channels (`reliableProducer` on
@@ -105,7 +114,7 @@ export function reliable<TState, TMsg = any, TArgs = any>(
     throw new InvalidArgumentError('reliable(behavior): behavior must be an object with a receive function');
   }
   const o = { ...kDefaults, ...options };
-  for (const key of ['nakIntervalMs', 'retiredSessions', 'aheadLimit'] as const) {
+  for (const key of ['nakIntervalMs', 'retiredSessions', 'aheadLimit', 'positionsLimit'] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidArgumentError(`option "${key}" must be a positive integer, received ${String(o[key])}`);
   }
   if (o.onEvent !== undefined && typeof o.onEvent !== 'function') throw new InvalidArgumentError('option "onEvent" must be a function');
@@ -182,9 +191,8 @@ export function reliable<TState, TMsg = any, TArgs = any>(
 
   const wrapped: ActorBehavior<ReliableState<TState>, TMsg, TArgs> = {
     init(args, ctx) {
-      const fresh = (user: TState): ReliableState<TState> => ({ user, positions: {} });
       const user = behavior.init === undefined ? (undefined as TState) : behavior.init(args, ctx);
-      return isPromise(user) ? user.then(fresh) : fresh(user);
+      return isPromise(user) ? user.then(freshConsumerState) : freshConsumerState(user);
     },
     receive(state, msg, ctx) {
       if (!Array.isArray(msg) || looksLikeAck(msg)) return behavior.receive(state.user, msg, ctx);
@@ -260,7 +268,7 @@ export function reliable<TState, TMsg = any, TArgs = any>(
     },
   };
   if (behavior.supervisor !== undefined) wrapped.supervisor = behavior.supervisor;
-  if (behavior.persistence !== undefined) wrapped.persistence = consumerPersistence(behavior.persistence);
+  if (behavior.persistence !== undefined) wrapped.persistence = consumerPersistence(behavior.persistence, o.positionsLimit);
   return wrapped;
 }
 

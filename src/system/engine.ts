@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { HostName, SpawnOptions } from '../actor/context.js';
+import { processOrigin } from '../actor/process-origin.js';
 import type { ActorRef } from '../actor/ref.js';
 import { ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidArgumentError, SystemStoppedError } from '../errors.js';
 import type { WorkerBoot } from '../host/boot.js';
@@ -131,6 +132,7 @@ export class Engine implements MainDuties {
   #startWorker(index: number, freeSlots: number[], replacing = false): Promise<void> {
     const boot: WorkerBoot = {
       systemId: this.systemId,
+      origin: processOrigin(),
       index,
       lanes: this.#lanes,
       hostBlocks: this.#hostBlocks,
