@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ActorSystem, EntityRef, type SystemOptions } from 'troupe';
 import { sqliteStore } from 'troupe/persistence';
@@ -18,6 +20,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const account = fixture('entity-account');
 
 interface Account { key: string; balance: number; seen: number[]; activation: number; host: number | 'main' }
+
+/** The engine's garbage collector, called on demand (to show that a dropped ref is collected). */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 function startWithStore(options: SystemOptions = {}): Promise<ActorSystem> {
   return startSystem({ store: sqliteStore({ path: join(dir, `entities-${++serial}.db`) }), ...options });
@@ -62,6 +70,35 @@ describe('entities', () => {
     expect(second.balance).toBe(1830);
     expect(second.seen.slice(-10)).toEqual(Array.from({ length: 10 }, (_, i) => 51 + i));
     expect(await ref.ask({ type: 'deposit', amount: 170 })).toBe(2000);
+  });
+
+  it('a second ref to a held key with other options is refused typed; a passive key nobody holds is forgotten, and its journal found again', async () => {
+    await using system = await startWithStore({ entities: { idleMs: 60_000 } });
+    const held = system.entity(account, 'erin', { idleMs: 100, args: { key: 'erin' } });
+    expect(system.entity(account, 'erin')).toBe(held);
+    expect(system.entity(account, 'erin', { idleMs: 100, args: { key: 'erin' } })).toBe(held);
+    for (const options of [{ idleMs: 200 }, { host: 0 }, { args: { key: 'other' } }]) {
+      expect(() => system.entity(account, 'erin', options)).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_ARGUMENT', message: expect.stringMatching(/already has a ref with other/) }));
+    }
+    // 200 refs never used, and one used until it passivated: dropped by their holder, collected, forgotten.
+    const activation = await (async () => {
+      for (let i = 0; i < 200; i++) system.entity(account, `unused-${i}`);
+      const frank = system.entity(account, 'frank', { idleMs: 50 });
+      expect(await frank.ask({ type: 'deposit', amount: 7 })).toBe(7);
+      return (await frank.ask<Account>({ type: 'get' })).activation;
+    })();
+    await system.events.waitFor('actor.stopped', (e) => e.id === activation, { timeoutMs: 30_000 });
+    expect(system.stats().entities.known).toBe(202);
+    const gc = collector();
+    for (let round = 0; round < 100 && system.stats().entities.known > 1; round++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(system.stats().entities).toMatchObject({ known: 1, active: 0 });
+    // A new ref to a forgotten key: the same journal, and other options are its own now.
+    const again = system.entity(account, 'frank', { idleMs: 60_000 });
+    expect(await again.ask({ type: 'deposit', amount: 3 })).toBe(10);
+    expect(held.key).toBe('erin');
   });
 
   it('an activation still busy when its idle time runs out is kept; nothing sent to it is lost', async () => {

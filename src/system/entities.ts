@@ -16,6 +16,7 @@
  */
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import type { HostName } from '../actor/context.js';
 import { EntityRef, type EntityHost } from '../actor/entity-ref.js';
 import type { ActorRef, AskOptions, TellOptions } from '../actor/ref.js';
@@ -87,7 +88,15 @@ class Entity {
 export class Entities implements EntityHost {
   readonly #engine: EntitiesEngine;
   readonly #options: ResolvedEntityOptions;
-  readonly #byKey = new Map<string, Entity>();
+  /**
+   * The ref of each key, held weakly: a passive entity nobody holds a ref to
+   * is forgotten (its journal keeps it). While it runs or has messages
+   * waiting, the table's own structures hold it, and with it its ref.
+   */
+  readonly #byKey = new Map<string, WeakRef<EntityRef>>();
+  readonly #forget = new FinalizationRegistry<string>((mapKey) => {
+    if (this.#byKey.get(mapKey)?.deref() === undefined) this.#byKey.delete(mapKey);
+  });
   /** The module (and export) each type stands for: one type, one journal namespace. */
   readonly #types = new Map<string, string>();
   /** Running activations by actor id, to hear of their end. */
@@ -126,14 +135,19 @@ export class Entities implements EntityHost {
       throw new InvalidArgumentError(`entity(): type ${JSON.stringify(type)} already stands for ${claimed}; give this module a type of its own ({ type })`);
     }
     const mapKey = `${type}\u0000${name}`;
-    const known = this.#byKey.get(mapKey);
-    if (known !== undefined) return known.ref;
+    const knownRef = this.#byKey.get(mapKey)?.deref();
+    const known = knownRef === undefined ? undefined : this.#refs.get(knownRef);
+    if (known !== undefined) {
+      sameOptions(known, opts, type, name);
+      return known.ref;
+    }
     const args = opts.args === undefined ? { key: name } : opts.args;
     assertEncodable(args, this.#engine.host.limits);
     this.#types.set(type, owner);
     const ref = new EntityRef(this, type, name);
     const entity = new Entity(ref, module, exportName, args, opts.idleMs ?? this.#options.idleMs, opts.host);
-    this.#byKey.set(mapKey, entity);
+    this.#byKey.set(mapKey, new WeakRef(ref));
+    this.#forget.register(ref, mapKey);
     this.#refs.set(ref, entity);
     this.#off ??= this.#engine.events.on('actor.stopped', (e) => this.#ended(e.id));
     return ref;
@@ -170,11 +184,16 @@ export class Entities implements EntityHost {
       return Promise.reject(error);
     }
     const trace = options?.correlationId === undefined ? host.currentTrace() : host.traceOf(options);
-    const sender = host.currentSender();
+    return this.#ask(entity, msg, host.currentSender(), trace, options, timeoutMs);
+  }
+
+  /** An ask on behalf of `sender` (read when it was sent: a retry runs later, in a promise callback). */
+  #ask(entity: Entity, msg: unknown, sender: number, trace: number, options: AskOptions | undefined, timeoutMs: number): Promise<unknown> {
+    const ref = entity.ref;
     this.#touch(entity);
     if (this.#ready(entity)) return this.#askActivation(entity, msg, sender, trace, options);
     try {
-      assertEncodable(msg, host.limits);
+      assertEncodable(msg, this.#engine.host.limits);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -208,7 +227,11 @@ export class Entities implements EntityHost {
     this.#closed = true;
     clearInterval(this.#sweep);
     this.#off?.();
-    for (const entity of this.#byKey.values()) this.#fail(entity, new SystemStoppedError(), 'system-stopped');
+    for (const weak of this.#byKey.values()) {
+      const ref = weak.deref();
+      const entity = ref === undefined ? undefined : this.#refs.get(ref);
+      if (entity !== undefined) this.#fail(entity, new SystemStoppedError(), 'system-stopped');
+    }
   }
 
   // ------------------------------------------------------------ lifecycle ---
@@ -326,7 +349,7 @@ export class Entities implements EntityHost {
         if (code !== 'TROUPE_ERR_ACTOR_NOT_FOUND' || this.#closed || !this.#engine.running) throw error;
         const timeoutMs = Math.ceil(deadline - performance.now());
         if (timeoutMs < 1) throw error;
-        return this.ask(entity.ref, msg, { ...options, timeoutMs });
+        return this.#ask(entity, msg, sender, trace, { ...options, timeoutMs }, timeoutMs);
       },
     );
   }
@@ -419,6 +442,16 @@ export class Entities implements EntityHost {
     if (entity === undefined || entity.actor?.id !== id) return;
     this.#passive(entity);
   }
+}
+
+/** A second ref to a key must not ask for other options than the first, still held, was given: they would be silently ignored. */
+function sameOptions(known: Entity, opts: EntityOptions, type: string, key: string): void {
+  const differs = (what: string): never => {
+    throw new InvalidArgumentError(`entity(): ${type}/${key} already has a ref with other ${what}; ask for it with the same options, or none`);
+  };
+  if (opts.idleMs !== undefined && opts.idleMs !== known.idleMs) differs('idleMs');
+  if (opts.host !== undefined && opts.host !== known.host) differs('host');
+  if (opts.args !== undefined && !isDeepStrictEqual(opts.args, known.args)) differs('args');
 }
 
 function keyOf(key: string | number): string {
