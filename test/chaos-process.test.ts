@@ -40,7 +40,8 @@ describe('process scenario checker', () => {
   it('a refused append (a typed error) may be missing; a duplicate, a reordering and a number never sent fail', () => {
     expect(checkLedgers([ledger([1, 2], [1], [], [2])], [[1]]).reliableOk).toBe(true);
     const result = checkLedgers([ledger([1, 2, 3, 4], [1, 2, 3, 4])], [[1, 2, 2, 3, 9, 4]]);
-    expect(result.totals.reliable).toMatchObject({ duplicated: 1, outOfOrder: 2, unexpected: 1, lost: 0 });
+    // The repeated 2 is one duplicate, not also a reordering; 4 after 9 is one.
+    expect(result.totals.reliable).toMatchObject({ duplicated: 1, outOfOrder: 1, unexpected: 1, lost: 0 });
     expect(result.reliableOk).toBe(false);
   });
 

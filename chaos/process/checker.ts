@@ -11,7 +11,7 @@
  *   a typed error (an acknowledged append missing, or one a live process never
  *   answered and never applied).
  * - duplicated: a number in the ledger more than once.
- * - out-of-order: a number not above the one before it (appends are sent in
+ * - out-of-order: a number below the one before it (appends are sent in
  *   increasing order, and a ledger handles one at a time).
  * - unexpected: a number in the ledger that was never sent.
  *
@@ -46,7 +46,8 @@ export function checkLedgers(client: ClientLedger[], recovered: number[][]): Led
       counts.lost++;
       if (lostSample.length < 20) lostSample.push(k);
     }
-    for (let j = 1; j < final.length; j++) if (final[j]! <= final[j - 1]!) counts.outOfOrder++;
+    // A number equal to the one before it is a duplicate (counted above), not also out of order.
+    for (let j = 1; j < final.length; j++) if (final[j]! < final[j - 1]!) counts.outOfOrder++;
     for (const k of present) if (!sent.has(k)) counts.unexpected++;
     return { pair: `client>ledger-${i}`, mode: 'reliable', lostSample, ...counts };
   });

@@ -77,6 +77,8 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
   const kills: Kill[] = [];
   let current: SystemProcess | undefined;
   let incarnation = 0;
+  /** The incarnation whose answers count as live; 0 while one is being killed (its late lines are a dead one's). */
+  let live = 0;
   let sending = false;
   let error: string | undefined;
   let t0 = 0;
@@ -104,7 +106,7 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
       error ??= `the system process printed ${JSON.stringify(line.slice(0, 200))}`;
       return;
     }
-    if (inc !== incarnation) {
+    if (inc !== live) {
       // Printed by a killed incarnation before it died, read after: its persist had resolved.
       if (word === 'ok' && c.indeterminate.delete(k)) c.acked.add(k);
       return;
@@ -127,9 +129,11 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
     }
     refill(ledger);
   };
-  const startProcess = (): SystemProcess => {
+  /** A new incarnation; the verifier's readiness is no restart's. */
+  const startProcess = (role: 'workload' | 'verifier' = 'workload'): SystemProcess => {
     const inc = ++incarnation;
-    event('process.started', { inc });
+    live = inc;
+    event('process.started', { inc, role });
     const proc = new SystemProcess({
       journal,
       ledgers,
@@ -138,7 +142,7 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
       onLine: (line) => onLine(inc, line),
       onReady: (startupMs) => {
         event('process.ready', { inc, startupMs });
-        if (inc === incarnation) {
+        if (inc === live && role === 'workload') {
           for (const kill of kills) {
             if (kill.readyAt !== null) continue;
             kill.readyAt = wallNow();
@@ -159,12 +163,14 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
     const at = wallNow();
     history.push({ type: 'fault', at, action: 'inject', id: fault.id, label: fault.label, kind: fault.action.kind });
     current = undefined;
-    await proc.kill();
-    // Whatever had not been answered may or may not be in the journal.
+    // From now on its lines are a dead incarnation's: whatever it had not answered may or may not be in the
+    // journal, and an `ok` read late (printed before the kill) turns that back into acknowledged.
+    live = 0;
     for (let l = 0; l < ledgers; l++) {
       for (const k of outstanding[l]!.keys()) client[l]!.indeterminate.add(k);
       outstanding[l]!.clear();
     }
+    await proc.kill();
     kills.push({ fault, at, goneAt: wallNow(), readyAt: null, startupMs: null, firstAnswerAt: null });
     current = startProcess();
   };
@@ -216,7 +222,7 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
     current = undefined;
 
     // The verdict comes from the journal alone: a fresh process recovers every ledger and reads it.
-    const verifier = startProcess();
+    const verifier = startProcess('verifier');
     current = verifier;
     await untilReady('verify', 30_000);
     recovered = await verifier.read(30_000);

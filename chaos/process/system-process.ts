@@ -24,7 +24,9 @@ export interface SystemProcessOptions {
 
 export class SystemProcess {
   readonly #proc: ChildProcess;
-  readonly #exited: Promise<void>;
+  /** How it ended: `code 0`, `code N` or `signal S`. */
+  readonly #exited: Promise<string>;
+  #gone = false;
   #stderr = '';
   #ending = false;
   #ready = false;
@@ -51,8 +53,10 @@ export class SystemProcess {
     });
     this.#exited = new Promise((resolve) => {
       this.#proc.once('exit', (code, signal) => {
-        if (!this.#ending) options.onUnexpectedExit(signal === null ? `code ${code}` : `signal ${signal}`, this.#stderr);
-        resolve();
+        this.#gone = true;
+        const how = signal === null ? `code ${code}` : `signal ${signal}`;
+        if (!this.#ending) options.onUnexpectedExit(how, this.#stderr);
+        resolve(how);
       });
     });
   }
@@ -68,12 +72,22 @@ export class SystemProcess {
   /** Every ledger's numbers, as the running system holds them. */
   read(timeoutMs: number): Promise<number[][]> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the system process did not answer a read within ${timeoutMs} ms; stderr: ${this.#stderr.trim() || '(empty)'}`)), timeoutMs);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        this.#readWaiter = undefined;
+        reject(new Error(`the system process ${why}; stderr: ${this.#stderr.trim() || '(empty)'}`));
+      };
+      const timer = setTimeout(() => fail(`did not answer a read within ${timeoutMs} ms`), timeoutMs);
+      // A process that is gone will never answer: say so at once, not at the timeout.
+      void this.#exited.then((how) => {
+        if (this.#readWaiter !== undefined) fail(`exited (${how}) before it answered a read`);
+      });
       this.#readWaiter = (ledgers) => {
         clearTimeout(timer);
         resolve(ledgers);
       };
-      this.send('read');
+      if (this.#gone) fail('had exited before the read');
+      else this.send('read');
     });
   }
 
@@ -84,13 +98,23 @@ export class SystemProcess {
     await this.#exited;
   }
 
-  /** A clean stop (the system shuts down), SIGKILL after `timeoutMs`. */
+  /**
+   * A clean stop (the system shuts down); throws unless the process exits
+   * with code 0 within `timeoutMs` (then it is SIGKILLed): a crash or a hang
+   * at shutdown is a failure of the run, not hidden by it.
+   */
   async stop(timeoutMs: number): Promise<void> {
     this.send('stop');
     this.#ending = true;
     this.#proc.stdin!.end();
-    const timer = setTimeout(() => this.#proc.kill('SIGKILL'), timeoutMs);
-    await this.#exited;
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      this.#proc.kill('SIGKILL');
+    }, timeoutMs);
+    const how = await this.#exited;
     clearTimeout(timer);
+    if (hung) throw new Error(`the system process did not stop within ${timeoutMs} ms of being asked to`);
+    if (how !== 'code 0') throw new Error(`the system process exited with ${how} when asked to stop; stderr: ${this.#stderr.trim().split('\n').slice(-5).join(' / ') || '(empty)'}`);
   }
 }
