@@ -30,8 +30,9 @@ CREATE TABLE IF NOT EXISTS troupe_events (
 CREATE TABLE IF NOT EXISTS troupe_snapshots (
   pid TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL,
   PRIMARY KEY (pid, seq)) WITHOUT ROWID;
+-- AUTOINCREMENT: an ord is never handed out twice, even after the newest row was deleted (the index relies on ords only growing).
 CREATE TABLE IF NOT EXISTS troupe_log (
-  ord INTEGER PRIMARY KEY, pid TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL);
+  ord INTEGER PRIMARY KEY AUTOINCREMENT, pid TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL);
 `;
 
 interface Row {
