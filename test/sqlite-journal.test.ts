@@ -24,7 +24,7 @@ const kNever = { mergeAt: 1e9, sliceRows: 1e9, maxRows: 1e9, maxBytes: 2 ** 40 }
 
 type Spec = Extract<ReturnType<typeof sqliteStore>, { kind: 'sqlite' }>;
 const freshPath = (): string => join(dir, `j-${++serial}.db`);
-const open = (path: string, tuning = kTiny): SqliteJournal => openSqlite(sqliteStore({ path }) as Spec, tuning);
+const open = (path: string, tuning = kTiny, busyTimeoutMs?: number): SqliteJournal => openSqlite(sqliteStore({ path, busyTimeoutMs }) as Spec, tuning);
 
 /** `n` events of `pid` from `firstSeq`; each event's byte is its seq, so a load shows which write it came from. */
 function req(pid: string, firstSeq: number, n = 1, snapshot?: { seq: number; retention?: Retention }): AppendRequest {
@@ -167,5 +167,62 @@ describe('the SQLite journal log', () => {
     expect(await journal.append([req('o', 3)])).toEqual([undefined]);
     expect(await seqs(journal, 'o')).toEqual([1, 2, 3]);
     await journal.close();
+  });
+  it('copied rows that a rebuild finds in the log are deleted, though no round of this connection copied them', async () => {
+    const path = freshPath();
+    const mine = open(path, kNever);
+    expect(await mine.append([req('c', 1, 4), req('e', 1)])).toEqual([undefined, undefined]);
+    // Another connection copies them into the table and leaves them in the log, as a step before its range delete.
+    const raw = new Database(path);
+    raw.exec('INSERT INTO troupe_events SELECT pid, seq, version, crc, data FROM troupe_log');
+    raw.close();
+    // The append rebuilds the index (5 rows, all copied); with no merge threshold reached, only the delete runs.
+    expect(await mine.append([req('c', 5)])).toEqual([undefined]);
+    await mine.mergeIdle();
+    expect(mine.logRows()).toEqual({ rows: 1, uncopied: 1 });
+    expect(count(path, 'SELECT count(*) FROM troupe_log')).toBe(1);
+    expect(await seqs(mine, 'c')).toEqual([1, 2, 3, 4, 5]);
+    expect(await seqs(mine, 'e')).toEqual([1]);
+    await mine.close();
+  });
+
+  it('a merge step does not wait for a lock another connection holds: it backs off and merges once the lock is gone', async () => {
+    const path = freshPath();
+    // An append would wait 10 s for the lock; a merge step must not, or the thread stalls between commits.
+    const journal = open(path, kTiny, 10_000);
+    const raw = new Database(path);
+    expect(await journal.append([req('m', 1, 8)])).toEqual([undefined]);
+    // The merge was scheduled by the append; the lock is taken before its first step runs.
+    raw.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    const blocked = performance.now() - started;
+    expect(journal.logRows().uncopied).toBe(8);
+    raw.exec('ROLLBACK');
+    raw.close();
+    await journal.mergeIdle();
+    expect(journal.logRows()).toEqual({ rows: 0, uncopied: 0 });
+    expect(await seqs(journal, 'm')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    await journal.close();
+    // Ten short timers, with steps failing between them: far under one busy timeout (a waiting step takes 10 s).
+    expect(blocked).toBeLessThan(5_000);
+  });
+
+  it('records its layout in user_version and refuses a file of a newer layout, typed', async () => {
+    const path = freshPath();
+    await open(path).close();
+    expect(count(path, 'PRAGMA user_version')).toBe(1);
+    const raw = new Database(path);
+    raw.pragma('user_version = 7');
+    raw.close();
+    let error: unknown;
+    try {
+      open(path);
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as { code?: string }).code).toBe('TROUPE_ERR_PERSISTENCE_STORE');
+    expect((error as Error).message).toMatch(/layout 7, newer/);
+    expect(count(path, 'PRAGMA user_version')).toBe(7);
   });
 });

@@ -57,7 +57,9 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec(kSchema);
+    checkFormat(db, spec.path);
   } catch (error) {
+    if (error instanceof PersistenceStoreError) throw error;
     throw new PersistenceStoreError(`cannot open the SQLite journal ${spec.path}: ${(error as Error).message}`, { cause: error });
   }
   const insertLog = db.prepare('INSERT INTO troupe_log (pid, seq, version, crc, data) VALUES (?, ?, ?, ?, ?)');
@@ -97,6 +99,7 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     }
     known = version;
     stale = false;
+    merger.rebuilt();
     return true;
   }
 
@@ -117,6 +120,9 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
       if (guard !== null && guard >= firstSeq) return firstSeq;
     }
     const log = index.of(pid);
+    // The cached max(seq) of the table is sound because this connection writes `troupe_events` only by merging
+    // (copiedAll raises it) and pruning (which lowers nothing above it); another connection's write rebuilds the
+    // index, dropping the cache. A new path that inserts into the table directly must update or drop it.
     const top = log?.tableMax ?? ((tableMax.get(pid) as number | null) ?? 0);
     if (log !== undefined) log.tableMax = top;
     const taken = firstTaken(pid, firstSeq, firstSeq + events.length, top);
@@ -167,6 +173,7 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     failed: () => {
       stale = true;
     },
+    busyTimeoutMs: spec.busyTimeoutMs,
   });
   try {
     // Whatever a crash left in the log goes into the table before anything is read: the index starts empty.
@@ -219,6 +226,24 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     logRows: () => ({ rows: index.rows, uncopied: index.uncopied }),
     mergeIdle: () => merger.idle(),
   };
+}
+
+/**
+ * The file's layout, in `PRAGMA user_version`: 1 is the tables above (appends
+ * go through `troupe_log`). A file of a newer layout is refused rather than
+ * written in a way its writer does not expect. Releases before the log wrote
+ * `troupe_events` directly and never look at `troupe_log`: they must not
+ * share a file with this one (see docs/guide/durability.md).
+ */
+const kFormat = 1;
+
+function checkFormat(db: Database.Database, path: string): void {
+  const format = db.pragma('user_version', { simple: true }) as number;
+  if (format > kFormat) {
+    db.close();
+    throw new PersistenceStoreError(`the SQLite journal ${path} has layout ${format}, newer than this troupe's (${kFormat}): open it with the troupe that wrote it`);
+  }
+  if (format < kFormat) db.pragma(`user_version = ${kFormat}`);
 }
 
 /** Table rows and uncopied log rows, both in seq order, as one list; a seq both hold (possible only after a rebuild) once. */

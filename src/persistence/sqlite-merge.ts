@@ -37,7 +37,12 @@ interface Hooks {
   ensureFresh(): boolean;
   /** A step's transaction failed: the index may hold what was rolled back. */
   failed(): void;
+  /** How long the appends' transactions wait for another connection's lock (restored after a step). */
+  busyTimeoutMs: number;
 }
+
+/** The longest a merge waits before it tries again after finding the file locked by another connection. */
+const kMaxBackoffMs = 1000;
 
 export class Merger {
   readonly #db: Database.Database;
@@ -57,6 +62,9 @@ export class Merger {
   #scheduled = false;
   #stopped = false;
   #idle: (() => void)[] = [];
+  // Steps that failed in a row: the next one waits 2^n ms (to kMaxBackoffMs), so a lock held by
+  // another connection is not polled between every commit.
+  #failures = 0;
 
   constructor(db: Database.Database, index: LogIndex, tuning: MergeTuning, hooks: Hooks) {
     this.#db = db;
@@ -81,14 +89,27 @@ export class Merger {
       return;
     }
     this.#scheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.#scheduled = false;
       if (!this.#stopped) this.#step();
       this.schedule();
-    });
+    };
+    if (this.#failures === 0) setImmediate(run);
+    else setTimeout(run, Math.min(kMaxBackoffMs, 2 ** this.#failures)).unref();
   }
 
-  /** Runs steps now while the log holds more than its bound. */
+  /**
+   * The index was rebuilt from the file: a round planned on the old one is
+   * void, and the rows the rebuild found already in the table (copied) wait
+   * for a range delete that no finished round will ask for.
+   */
+  rebuilt(): void {
+    this.#round = [];
+    this.#at = 0;
+    this.#deletePending = true;
+  }
+
+  /** Runs steps now while the log holds more than its bound (not while the file is locked elsewhere: the append reports that). */
   catchUp(): void {
     const { maxRows, maxBytes } = this.#tuning;
     while ((this.#index.rows >= maxRows || this.#index.bytes >= maxBytes) && this.#step());
@@ -129,6 +150,9 @@ export class Merger {
       this.#at = 0;
     }
     this.#db.pragma('synchronous = NORMAL');
+    // A step never waits for a lock: it is optional work, tried again later (with backoff), while an
+    // append behind it would wait the whole busy timeout twice.
+    this.#db.pragma('busy_timeout = 0');
     try {
       if (this.#at < this.#round.length) {
         const copied = this.#copy.immediate();
@@ -136,30 +160,29 @@ export class Merger {
         for (const pid of copied) this.#index.copiedAll(pid);
         if (this.#at >= this.#round.length) this.#deletePending = true;
       } else {
-        const end = this.#delete.immediate();
+        // Cleared first: a rebuild inside the step asks for another one.
         this.#deletePending = false;
+        const end = this.#delete.immediate();
         if (end !== undefined) this.#index.deletedThrough(end);
       }
+      this.#failures = 0;
       return true;
     } catch {
       // The rows stay in the log (the transaction rolled back); a later round takes them.
       this.#hooks.failed();
       this.#round = [];
       this.#at = 0;
+      this.#failures = Math.min(this.#failures + 1, 10);
       return false;
     } finally {
       this.#db.pragma('synchronous = FULL');
+      this.#db.pragma(`busy_timeout = ${this.#hooks.busyTimeoutMs}`);
     }
   }
 
   #copySlice(): string[] | undefined {
-    if (this.#hooks.ensureFresh()) {
-      // Another connection wrote: the round was planned on an index that is gone.
-      this.#round = [];
-      this.#at = 0;
-      this.#deletePending = true;
-      return undefined;
-    }
+    // Another connection wrote: the round was planned on an index that is gone (rebuilt() voided it).
+    if (this.#hooks.ensureFresh()) return undefined;
     const copied: string[] = [];
     let rows = 0;
     while (this.#at < this.#round.length && rows < this.#tuning.sliceRows) {
