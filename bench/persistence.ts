@@ -6,12 +6,15 @@
  *    journal's settings (WAL, synchronous=FULL), against troupe's group
  *    commit: `writers` durable actors over 2 workers, each persisting one
  *    event after another (events/s, persist p50/p99, events per fsync);
+ *    then an offered rate (`--rate`, default 100k events/s over the same
+ *    writers, for `--paced-ms`): persist p50/p99 at that rate, timed from
+ *    when each event was due, so a journal that falls behind shows it;
  * 3. the same pair on PostgreSQL (a server this bench starts on loopback),
  *    when its binaries are installed;
  * 4. recovery time (spawn → first answer) against journal length, with and
  *    without snapshots.
  *
- *   node dist/bench/persistence.js [--quick] [--writers N] [--events N]
+ *   node dist/bench/persistence.js [--quick] [--writers N] [--events N] [--rate N] [--paced-ms N]
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -27,6 +30,8 @@ const flags = parseFlags();
 const writers = intFlag(flags, 'writers', flags.quick ? 200 : 1000);
 const perWriter = intFlag(flags, 'events', flags.quick ? 20 : 100);
 const naiveMs = flags.quick ? 300 : 2000;
+const offered = intFlag(flags, 'rate', flags.quick ? 20_000 : 100_000);
+const pacedMs = intFlag(flags, 'paced-ms', flags.quick ? 500 : 3000);
 const dir = mkdtempSync(join(process.env.TROUPE_BENCH_DIR ?? tmpdir(), 'troupe-bench-persist-'));
 const writer = new URL('./actors/durable-writer.js', import.meta.url);
 const plain = new URL('./actors/durable-plain.js', import.meta.url);
@@ -86,7 +91,38 @@ async function naivePostgres(connectionString: string): Promise<{ eventsPerS: nu
   return { eventsPerS: round((latencies.length * 1000) / ms, 0), p50Us: round(percentile(latencies, 0.5), 1), p99Us: round(percentile(latencies, 0.99), 1) };
 }
 
-async function groupCommit(store: StoreSpec): Promise<{ eventsPerS: number; p50Us: number; p99Us: number; events: number }> {
+interface Paced {
+  offeredPerS: number;
+  eventsPerS: number;
+  p50Us: number;
+  p99Us: number;
+  /** Events that were already due when the writer's previous persist resolved. */
+  late: number;
+}
+
+/** `offered` events/s spread evenly over the writers (each its own phase), for `pacedMs`. */
+async function paced(refs: readonly ActorRef[]): Promise<Paced> {
+  const intervalMs = (refs.length * 1000) / offered;
+  const n = Math.max(1, Math.round(pacedMs / intervalMs));
+  const startAt = performance.timeOrigin + performance.now() + 200;
+  const start = performance.now();
+  const all = await Promise.all(
+    refs.map((ref, i) =>
+      ref.ask<{ latencies: number[]; late: number }>({ type: 'paced', n, intervalMs, startAt: startAt + (i * intervalMs) / refs.length }, { timeoutMs: 300_000 }),
+    ),
+  );
+  const ms = performance.now() - start - 200;
+  const latencies = all.flatMap((a) => a.latencies).sort((a, b) => a - b);
+  return {
+    offeredPerS: offered,
+    eventsPerS: round((latencies.length * 1000) / ms, 0),
+    p50Us: round(percentile(latencies, 0.5), 1),
+    p99Us: round(percentile(latencies, 0.99), 1),
+    late: all.reduce((sum, a) => sum + a.late, 0),
+  };
+}
+
+async function groupCommit(store: StoreSpec): Promise<{ eventsPerS: number; p50Us: number; p99Us: number; events: number; paced: Paced }> {
   const system = await ActorSystem.start({ workers: 2, logLevel: 'silent', store });
   try {
     const refs: ActorRef[] = [];
@@ -99,7 +135,8 @@ async function groupCommit(store: StoreSpec): Promise<{ eventsPerS: number; p50U
     const all = await Promise.all(refs.map((ref) => ref.ask<number[]>({ type: 'run', n: perWriter }, { timeoutMs: 300_000 })));
     const ms = performance.now() - start;
     const latencies = all.flat().sort((a, b) => a - b);
-    return { eventsPerS: round((latencies.length * 1000) / ms, 0), p50Us: round(percentile(latencies, 0.5), 1), p99Us: round(percentile(latencies, 0.99), 1), events: latencies.length };
+    const closed = { eventsPerS: round((latencies.length * 1000) / ms, 0), p50Us: round(percentile(latencies, 0.5), 1), p99Us: round(percentile(latencies, 0.99), 1), events: latencies.length };
+    return { ...closed, paced: await paced(refs) };
   } finally {
     await system.shutdown();
   }
@@ -145,6 +182,7 @@ const naive = naiveSqlite();
 progress(`naive better-sqlite3, one transaction per event: ${naive.eventsPerS} events/s, p50 ${naive.p50Us} µs, p99 ${naive.p99Us} µs`);
 const sqlite = await groupCommit(sqliteStore({ path: join(dir, 'journal.db') }));
 progress(`troupe group commit on SQLite, ${writers} writers: ${sqlite.eventsPerS} events/s, p50 ${sqlite.p50Us} µs, p99 ${sqlite.p99Us} µs`);
+progress(`  offered ${sqlite.paced.offeredPerS} events/s: ${sqlite.paced.eventsPerS} events/s, p50 ${sqlite.paced.p50Us} µs, p99 ${sqlite.paced.p99Us} µs, ${sqlite.paced.late} late`);
 const recovery = await recoveryTimes(sqliteStore({ path: join(dir, 'recovery.db') }));
 
 let postgres: { naive: Awaited<ReturnType<typeof naivePostgres>>; group: Awaited<ReturnType<typeof groupCommit>> } | { skipped: string };
@@ -155,6 +193,7 @@ try {
     progress(`naive pg, one commit per event: ${naivePg.eventsPerS} events/s, p50 ${naivePg.p50Us} µs, p99 ${naivePg.p99Us} µs`);
     const groupPg = await groupCommit(postgresStore({ connectionString: server.connectionString }));
     progress(`troupe group commit on PostgreSQL: ${groupPg.eventsPerS} events/s, p50 ${groupPg.p50Us} µs, p99 ${groupPg.p99Us} µs`);
+    progress(`  offered ${groupPg.paced.offeredPerS} events/s: ${groupPg.paced.eventsPerS} events/s, p50 ${groupPg.paced.p50Us} µs, p99 ${groupPg.paced.p99Us} µs, ${groupPg.paced.late} late`);
     postgres = { naive: naivePg, group: groupPg };
   } finally {
     await server.stop();
@@ -170,6 +209,9 @@ const summary = [
   { metric: 'persist p50, SQLite group commit', value: sqlite.p50Us, unit: 'µs' },
   { metric: 'persist p99, SQLite group commit', value: sqlite.p99Us, unit: 'µs' },
   { metric: 'events per fsync (events/s ÷ raw fdatasync/s), SQLite', value: round(sqlite.eventsPerS / fsyncs, 1), unit: 'events' },
+  { metric: `durable events at an offered ${offered} events/s, SQLite`, value: sqlite.paced.eventsPerS, unit: 'events/s' },
+  { metric: `persist p50 at an offered ${offered} events/s, SQLite (from when due)`, value: sqlite.paced.p50Us, unit: 'µs' },
+  { metric: `persist p99 at an offered ${offered} events/s, SQLite (from when due)`, value: sqlite.paced.p99Us, unit: 'µs' },
   { metric: 'recovery, snapshot + 999 events', value: recovery.snapshotPlus999, unit: 'ms' },
   { metric: 'recovery, 1000 events, no snapshot', value: recovery.events1000, unit: 'ms' },
   { metric: 'recovery, 10000 events, no snapshot', value: recovery.events10000, unit: 'ms' },
@@ -183,7 +225,7 @@ if ('group' in postgres) {
 }
 emit({
   name: 'persistence',
-  params: { writers, eventsPerWriter: perWriter, naiveMs, workers: 2, sqlite: 'WAL, synchronous=FULL', dir: process.env.TROUPE_BENCH_DIR ?? tmpdir() },
+  params: { writers, eventsPerWriter: perWriter, naiveMs, offeredPerS: offered, pacedMs, workers: 2, sqlite: 'WAL, synchronous=FULL', dir: process.env.TROUPE_BENCH_DIR ?? tmpdir() },
   summary,
   results: { fdatasyncPerS: fsyncs, naiveSqlite: naive, groupSqlite: sqlite, recoveryMs: recovery, postgres },
 });

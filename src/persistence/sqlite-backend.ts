@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import { PersistenceConflictError, PersistenceStoreError, errorToWire, type WireError } from '../errors.js';
 import type { JournalBackend } from './backend.js';
 import type { AppendRequest, LoadedJournal, StoredRecord } from './journal-protocol.js';
+import { BatchInsert } from './sqlite-batch-insert.js';
 import { LogIndex } from './sqlite-log-index.js';
 import { Merger, kMergeTuning, type MergeTuning } from './sqlite-merge.js';
 import type { StoreSpec } from './store-spec.js';
@@ -62,7 +63,13 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     if (error instanceof PersistenceStoreError) throw error;
     throw new PersistenceStoreError(`cannot open the SQLite journal ${spec.path}: ${(error as Error).message}`, { cause: error });
   }
-  const insertLog = db.prepare('INSERT INTO troupe_log (pid, seq, version, crc, data) VALUES (?, ?, ?, ?, ?)');
+  // A commit's log rows go in together at its end (or before a retention delete), with ords given here:
+  // the index needs each row's ord when it records the row, before the insert.
+  const logRows = new BatchInsert(db, 'troupe_log', ['ord', 'pid', 'seq', 'version', 'crc', 'data']);
+  const lastOrd = db
+    .prepare("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'troupe_log'), 0), coalesce((SELECT max(ord) FROM troupe_log), 0))")
+    .pluck();
+  let nextOrd = 0;
   const insertSnapshot = db.prepare('INSERT OR REPLACE INTO troupe_snapshots (pid, seq, version, crc, data) VALUES (?, ?, ?, ?, ?)');
   const newestSnapshotSeq = db.prepare('SELECT max(seq) AS seq FROM troupe_snapshots WHERE pid = ?').pluck();
   const oldestSnapshotSeq = db.prepare('SELECT min(seq) AS seq FROM troupe_snapshots WHERE pid = ?').pluck();
@@ -130,7 +137,8 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     for (let i = 0; i < events.length; i++) {
       // A copy: a view would keep the whole batch's buffer alive until the merge.
       const data = new Uint8Array(events[i]);
-      const ord = Number(insertLog.run(pid, firstSeq + i, version, crcs[i], data).lastInsertRowid);
+      const ord = nextOrd++;
+      logRows.push(ord, pid, firstSeq + i, version, crcs[i], data);
       index.add(pid, { ord, seq: firstSeq + i, version, crc: crcs[i], data }, top);
     }
     const snapshot = request.snapshot;
@@ -142,7 +150,10 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
           pruneEvents.run(pid, pid);
           // The log's rows below it go too, copied or not: a merge must not bring them back.
           const oldest = oldestSnapshotSeq.get(pid) as number | null;
-          if (oldest !== null) for (const ord of index.dropBelow(pid, oldest)) deleteLogRow.run(ord);
+          if (oldest !== null) {
+            logRows.flush(); // the rows it deletes may be this commit's
+            for (const ord of index.dropBelow(pid, oldest)) deleteLogRow.run(ord);
+          }
         }
       }
     }
@@ -152,12 +163,15 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
   // A later append of a journal whose earlier append in the batch was refused would leave a gap: refused too.
   const commit = db.transaction((requests: AppendRequest[]) => {
     ensureFresh();
+    nextOrd = (lastOrd.get() as number) + 1;
     const refused = new Set<string>();
-    return requests.map((request) => {
+    const conflicts = requests.map((request) => {
       const seq = refused.has(request.pid) ? request.firstSeq : appendOne(request);
       if (seq !== undefined) refused.add(request.pid);
       return seq;
     });
+    logRows.flush();
+    return conflicts;
   });
   const read = db.transaction((pid: string) => {
     const snapshot = newestSnapshot.get(pid) as Row | undefined;
@@ -193,6 +207,7 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
         conflicts = commit.immediate(requests);
       } catch (error) {
         stale = true;
+        logRows.clear();
         const wire = errorToWire(storeFault('append', error));
         return Promise.resolve(requests.map(() => wire));
       }

@@ -17,6 +17,7 @@
  * failure leaves its rows in the log, where the open merges them.
  */
 import type Database from 'better-sqlite3';
+import { BatchInsert } from './sqlite-batch-insert.js';
 import type { LogIndex } from './sqlite-log-index.js';
 
 export interface MergeTuning {
@@ -49,7 +50,7 @@ export class Merger {
   readonly #index: LogIndex;
   readonly #tuning: MergeTuning;
   readonly #hooks: Hooks;
-  readonly #insertEvent: Database.Statement;
+  readonly #insertEvents: BatchInsert;
   readonly #deleteThrough: Database.Statement;
   readonly #copyAll: Database.Statement;
   readonly #deleteAll: Database.Statement;
@@ -71,7 +72,7 @@ export class Merger {
     this.#index = index;
     this.#tuning = tuning;
     this.#hooks = hooks;
-    this.#insertEvent = db.prepare('INSERT INTO troupe_events (pid, seq, version, crc, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    this.#insertEvents = new BatchInsert(db, 'troupe_events', ['pid', 'seq', 'version', 'crc', 'data'], 'ON CONFLICT DO NOTHING');
     this.#deleteThrough = db.prepare('DELETE FROM troupe_log WHERE ord <= ?');
     // `WHERE true`: SQLite reads ON CONFLICT after a bare SELECT ... FROM as a join constraint.
     this.#copyAll = db.prepare('INSERT INTO troupe_events (pid, seq, version, crc, data) SELECT pid, seq, version, crc, data FROM troupe_log WHERE true ORDER BY pid, seq ON CONFLICT DO NOTHING');
@@ -169,6 +170,7 @@ export class Merger {
       return true;
     } catch {
       // The rows stay in the log (the transaction rolled back); a later round takes them.
+      this.#insertEvents.clear();
       this.#hooks.failed();
       this.#round = [];
       this.#at = 0;
@@ -191,10 +193,11 @@ export class Merger {
       if (log === undefined || log.copied === log.rows.length) continue;
       const uncopied = log.rows.slice(log.copied);
       if (!log.ordered) uncopied.sort((a, b) => a.seq - b.seq);
-      for (const row of uncopied) this.#insertEvent.run(pid, row.seq, row.version, row.crc, row.data);
+      for (const row of uncopied) this.#insertEvents.push(pid, row.seq, row.version, row.crc, row.data);
       rows += uncopied.length;
       copied.push(pid);
     }
+    this.#insertEvents.flush();
     return copied;
   }
 
