@@ -64,12 +64,14 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     throw new PersistenceStoreError(`cannot open the SQLite journal ${spec.path}: ${(error as Error).message}`, { cause: error });
   }
   // A commit's log rows go in together at its end (or before a retention delete), with ords given here:
-  // the index needs each row's ord when it records the row, before the insert.
+  // the index needs each row's ord when it records the row, before the insert. `nextOrd` only grows on
+  // this connection, and is read from the file whenever the index is rebuilt (another connection may
+  // have appended); so an ord is never handed out twice, whether or not the table is AUTOINCREMENT.
   const logRows = new BatchInsert(db, 'troupe_log', ['ord', 'pid', 'seq', 'version', 'crc', 'data']);
   const lastOrd = db
     .prepare("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'troupe_log'), 0), coalesce((SELECT max(ord) FROM troupe_log), 0))")
     .pluck();
-  let nextOrd = 0;
+  let nextOrd = 1;
   const insertSnapshot = db.prepare('INSERT OR REPLACE INTO troupe_snapshots (pid, seq, version, crc, data) VALUES (?, ?, ?, ?, ?)');
   const newestSnapshotSeq = db.prepare('SELECT max(seq) AS seq FROM troupe_snapshots WHERE pid = ?').pluck();
   const oldestSnapshotSeq = db.prepare('SELECT min(seq) AS seq FROM troupe_snapshots WHERE pid = ?').pluck();
@@ -106,6 +108,7 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
     }
     known = version;
     stale = false;
+    nextOrd = Math.max(nextOrd, (lastOrd.get() as number) + 1);
     merger.rebuilt();
     return true;
   }
@@ -163,7 +166,6 @@ export function openSqlite(spec: SqliteSpec, tuning: MergeTuning = kMergeTuning)
   // A later append of a journal whose earlier append in the batch was refused would leave a gap: refused too.
   const commit = db.transaction((requests: AppendRequest[]) => {
     ensureFresh();
-    nextOrd = (lastOrd.get() as number) + 1;
     const refused = new Set<string>();
     const conflicts = requests.map((request) => {
       const seq = refused.has(request.pid) ? request.firstSeq : appendOne(request);

@@ -26,10 +26,6 @@ export class BatchInsert {
     this.#tail = tail === '' ? '' : ` ${tail}`;
   }
 
-  get pending(): number {
-    return this.#values.length / this.#columns;
-  }
-
   /** One row's values, in the columns' order; written at the next flush. */
   push(...row: unknown[]): void {
     for (const value of row) this.#values.push(value);

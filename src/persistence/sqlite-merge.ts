@@ -170,7 +170,6 @@ export class Merger {
       return true;
     } catch {
       // The rows stay in the log (the transaction rolled back); a later round takes them.
-      this.#insertEvents.clear();
       this.#hooks.failed();
       this.#round = [];
       this.#at = 0;
