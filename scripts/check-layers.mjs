@@ -18,7 +18,16 @@ import ts from 'typescript';
 // must stay independent of each other).
 const LEVELS = [
   // A store's spec is plain data the options carry, so it sits with them.
-  { name: 'base', groups: [{ name: 'errors.ts/options.ts/persistence/store-spec.ts', test: (p) => p === 'errors.ts' || p === 'options.ts' || p === 'persistence/store-spec.ts' }] },
+  // A store's spec and the cluster's options are plain data the options carry, so they sit with them.
+  {
+    name: 'base',
+    groups: [
+      {
+        name: 'errors.ts/options.ts/persistence/store-spec.ts/cluster/cluster-options.ts',
+        test: (p) => p === 'errors.ts' || p === 'options.ts' || p === 'persistence/store-spec.ts' || p === 'cluster/cluster-options.ts',
+      },
+    ],
+  },
   { name: 'lane', groups: [{ name: 'lane/', test: (p) => p.startsWith('lane/') }] },
   { name: 'codec', groups: [{ name: 'codec/', test: (p) => p.startsWith('codec/') }] },
   { name: 'supervision', groups: [{ name: 'supervision/', test: (p) => p.startsWith('supervision/') }] },
@@ -26,6 +35,8 @@ const LEVELS = [
   { name: 'metrics', groups: [{ name: 'metrics/', test: (p) => p.startsWith('metrics/') }] },
   { name: 'persistence', groups: [{ name: 'persistence/', test: (p) => p.startsWith('persistence/') && p !== 'persistence/index.ts' }] },
   { name: 'host', groups: [{ name: 'host/', test: (p) => p.startsWith('host/') }] },
+  // The link between nodes: uses hosts' refs and the codec; the system starts it.
+  { name: 'cluster', groups: [{ name: 'cluster/', test: (p) => p.startsWith('cluster/') }] },
   { name: 'system', groups: [{ name: 'system/', test: (p) => p.startsWith('system/') }] },
   {
     name: 'reliable/chaos',

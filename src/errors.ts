@@ -186,6 +186,20 @@ export class PersistenceNotConfiguredError extends TroupeError {
   }
 }
 
+export class NodeDownError extends TroupeError {
+  readonly node: string;
+  constructor(node: string, detail: string) {
+    super('TROUPE_ERR_NODE_DOWN', `cluster node ${node} is down (${detail})`);
+    this.node = node;
+  }
+}
+
+export class ClusterUnavailableError extends TroupeError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('TROUPE_ERR_CLUSTER_UNAVAILABLE', `the cluster cannot be reached: ${detail}`, options);
+  }
+}
+
 /** The form an error takes inside a record; plain data, safe to msgpack. */
 export interface WireError {
   code: string;

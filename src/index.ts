@@ -11,6 +11,10 @@ export type { ActorContext, SpawnOptions, HostName, DownMessage, ReplyHandle } f
 export type { SupervisorOptions, BackoffOptions, Strategy, RestartType } from './supervision/strategy.js';
 export type { ActorId } from './lane/directory.js';
 export type { SystemOptions } from './options.js';
+export type { ClusterOptions } from './cluster/cluster-options.js';
+export { Cluster, ClusterEvents } from './cluster/cluster.js';
+export type { ClusterMember, ClusterEventType, ClusterEventOf } from './cluster/cluster.js';
+export type { ClusterEvent } from './cluster/cluster-link.js';
 export { kDefaults as defaults } from './options.js';
 export { SystemEvents, kEventBits as eventBits } from './system/events.js';
 export type {
@@ -52,5 +56,7 @@ export {
   SystemStoppedError,
   WorkerExitedError,
   TooManyActorsError,
+  NodeDownError,
+  ClusterUnavailableError,
 } from './errors.js';
 export type { WireError } from './errors.js';

@@ -5,6 +5,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, InvalidOptionError, TroupeError } from './errors.js';
 import { isStoreSpec, type StoreSpec } from './persistence/store-spec.js';
+import { resolveCluster, type ClusterOptions, type ResolvedCluster } from './cluster/cluster-options.js';
 
 /** Options of {@link ActorSystem.start}. Every field is optional; defaults live in {@link kDefaults}. */
 export interface SystemOptions {
@@ -111,6 +112,13 @@ export interface SystemOptions {
    * @default none (durable actors refuse to start)
    */
   store?: StoreSpec;
+  /**
+   * Makes this system a node of a cluster over NATS: `{ servers, name, node? }`
+   * (see docs/guide/cluster.md). The start fails with
+   * `TROUPE_ERR_CLUSTER_UNAVAILABLE` when no server answers.
+   * @default none (a system of one process)
+   */
+  cluster?: ClusterOptions;
   /** Virtual actors (`system.entity`). */
   entities?: {
     /** Passivate an entity after this long without messages (per entity: `entity(url, key, { idleMs })`). @default 60000 */
@@ -157,10 +165,11 @@ export interface ResolvedOptions {
   supervisor: ResolvedSupervisor;
   store: StoreSpec | undefined;
   entities: ResolvedEntityOptions;
+  cluster: ResolvedCluster | undefined;
 }
 
 /** The options a worker thread needs; plain data so it crosses `workerData`. */
-export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor' | 'workerBackoff' | 'spareWorker' | 'store' | 'entities'>;
+export type HostOptions = Omit<ResolvedOptions, 'workerExecArgv' | 'workerResourceLimits' | 'workerPreload' | 'supervisor' | 'workerBackoff' | 'spareWorker' | 'store' | 'entities' | 'cluster'>;
 
 export const kDefaults = Object.freeze({
   laneBytes: 256 * 1024,
@@ -189,7 +198,7 @@ const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 const kKnownOptions = new Set([
   'workers', 'laneBytes', 'overflowLimit', 'overflowBytes', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'maxMessageNodes', 'statsSampleEvery', 'logger', 'logLevel',
-  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor', 'store', 'entities',
+  'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor', 'store', 'entities', 'cluster',
 ]);
 
 export const kMaxWorkers = 254;
@@ -231,6 +240,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     supervisor: rootSupervisor(options.supervisor),
     store: undefined,
     entities: entityOptions(options.entities),
+    cluster: resolveCluster(options.cluster),
   };
   if (options.store !== undefined) {
     if (!isStoreSpec(options.store)) throw new InvalidOptionError('store', 'a store from troupe/persistence: sqliteStore({ path }) or postgresStore({ connectionString })', options.store);
@@ -296,7 +306,7 @@ function integer(options: SystemOptions, key: keyof SystemOptions, fallback: num
 }
 
 export function hostOptionsOf(options: ResolvedOptions): HostOptions {
-  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, workerBackoff: _backoff, spareWorker: _spare, store: _store, entities: _entities, ...rest } = options;
+  const { workerExecArgv: _argv, workerResourceLimits: _limits, workerPreload: _preload, supervisor: _supervisor, workerBackoff: _backoff, spareWorker: _spare, store: _store, entities: _entities, cluster: _cluster, ...rest } = options;
   return rest;
 }
 

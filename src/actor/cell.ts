@@ -4,7 +4,7 @@ import type { Supervisor } from '../supervision/supervisor.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
 import type { ActorDefinition } from './define-actor.js';
-import { ActorStoppedError } from '../errors.js';
+import { ActorStoppedError, InvalidArgumentError } from '../errors.js';
 import { Mailbox } from './mailbox.js';
 import type { ActorRef, AskOptions } from './ref.js';
 
@@ -393,6 +393,7 @@ export class Context implements ActorContext {
   }
 
   watch(ref: ActorRef): Promise<void> {
+    if (ref.address !== undefined) return Promise.reject(new InvalidArgumentError(`ctx.watch(${String(ref)}): watching an actor on another cluster node is not supported yet`));
     return this.#host.watch(this.#cell.id, ref.id);
   }
 

@@ -29,6 +29,12 @@ export interface SpawnOptions<TArgs = unknown> {
    * spawning it recovers the state written under this id. @default its `name`
    */
   persistenceId?: string;
+  /**
+   * The cluster node to start it on (`system.spawn` of a system with the
+   * `cluster` option): it runs there, under that node's root supervisor, and
+   * the ref answers from anywhere. @default this node
+   */
+  node?: string;
 }
 
 /** What a handler sees besides its state and message. */

@@ -1,5 +1,6 @@
 import { kRefMarker } from '../codec/validate.js';
 import type { ActorId } from '../lane/directory.js';
+import type { NodeAddress } from '../codec/codec.js';
 
 export interface TellOptions {
   /**
@@ -34,15 +35,23 @@ export interface RefHost {
 export class ActorRef<TMsg = any, TReply = any> {
   readonly id: ActorId;
   readonly name: string | undefined;
+  /** @internal The node it lives on, for a ref to an actor on another node of a cluster. */
+  readonly address: NodeAddress | undefined;
   readonly #host: RefHost;
   /** @internal The target's cell when it runs on this ref's own host: saves the directory lookup per send. */
   localCell: unknown = undefined;
 
   /** @internal */
-  constructor(host: RefHost, id: ActorId, name: string | undefined) {
+  constructor(host: RefHost, id: ActorId, name: string | undefined, address?: NodeAddress) {
     this.#host = host;
     this.id = id;
     this.name = name;
+    this.address = address;
+  }
+
+  /** The cluster node the actor lives on, when that is another node; undefined for this node's actors. */
+  get node(): string | undefined {
+    return this.address?.node;
   }
 
   /**
@@ -90,11 +99,15 @@ export class ActorRef<TMsg = any, TReply = any> {
   }
 
   toString(): string {
-    return this.name === undefined ? `actor#${this.id}` : `actor#${this.id}(${this.name})`;
+    const at = this.address === undefined ? '' : `@${this.address.node}`;
+    return this.name === undefined ? `actor#${this.id}${at}` : `actor#${this.id}(${this.name})${at}`;
   }
 
-  toJSON(): { id: number; name?: string } {
-    return this.name === undefined ? { id: this.id } : { id: this.id, name: this.name };
+  toJSON(): { id: number; name?: string; node?: string } {
+    const json: { id: number; name?: string; node?: string } = { id: this.id };
+    if (this.name !== undefined) json.name = this.name;
+    if (this.address !== undefined) json.node = this.address.node;
+    return json;
   }
 }
 

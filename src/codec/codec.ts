@@ -13,20 +13,37 @@ import { LaneDictionary } from '../lane/dictionary.js';
 import { kMaxRecordStructures, kUnknownRecord, scanMsgpack } from './scan.js';
 import { kRefMarker } from './ref-marker.js';
 
-/** Extension type of an ActorRef inside a payload: u32 id (big-endian) + UTF-8 name. */
+/**
+ * Extension type of an ActorRef inside a payload: u32 id (big-endian) + UTF-8 name for a ref of this
+ * node; for a ref that names its node (cluster), four zero bytes (id 0 is never an actor's), then u32
+ * id, u32 incarnation, u8 length of the node's name, the node's name and the actor's name, UTF-8.
+ */
 export const kRefExtType = 0x2a;
+
+/** A node of a cluster, as refs name it: the incarnation tells a node from itself before a restart. */
+export interface NodeAddress {
+  readonly node: string;
+  readonly incarnation: number;
+}
 
 export interface RefLike {
   readonly id: number;
   readonly name: string | undefined;
+  /** The node it lives on, for a ref to another node of a cluster. */
+  readonly address?: NodeAddress | undefined;
 }
 
-export type RefFactory = (id: number, name: string | undefined) => unknown;
+export type RefFactory = (id: number, name: string | undefined, address?: NodeAddress) => unknown;
+
+/** Longest node name a ref carries (one length byte). */
+export const kMaxNodeNameBytes = 255;
 
 // msgpackr's extensions are per thread, not per codec; the factory that turns
 // a decoded ref into a live one is the decoding host's, set for the duration of
 // each decode (decoding is synchronous, so no other host can interleave).
 let activeRefFactory: RefFactory | undefined;
+/** While a frame for another node is encoded: the node this one is, stamped on every ref that names none. */
+let activeLocalNode: NodeAddress | undefined;
 let extensionInstalled = false;
 
 class RefMarkerClass {}
@@ -44,19 +61,44 @@ function installRefExtension(): void {
     type: kRefExtType,
     pack(ref: RefLike): Buffer {
       const name = ref.name === undefined ? undefined : Buffer.from(ref.name, 'utf8');
-      const out = Buffer.allocUnsafe(4 + (name?.length ?? 0));
-      out.writeUInt32BE(ref.id >>> 0, 0);
-      name?.copy(out, 4);
+      const address = ref.address ?? activeLocalNode;
+      if (address === undefined) {
+        const out = Buffer.allocUnsafe(4 + (name?.length ?? 0));
+        out.writeUInt32BE(ref.id >>> 0, 0);
+        name?.copy(out, 4);
+        return out;
+      }
+      const node = Buffer.from(address.node, 'utf8');
+      const out = Buffer.allocUnsafe(13 + node.length + (name?.length ?? 0));
+      out.writeUInt32BE(0, 0);
+      out.writeUInt32BE(ref.id >>> 0, 4);
+      out.writeUInt32BE(address.incarnation >>> 0, 8);
+      out[12] = node.length;
+      node.copy(out, 13);
+      name?.copy(out, 13 + node.length);
       return out;
     },
     unpack(data: Uint8Array): unknown {
       if (data.length < 4) throw new DecodeError('an actor ref shorter than 4 bytes');
-      const id = ((data[0] << 24) >>> 0) + ((data[1] << 16) | (data[2] << 8) | data[3]);
-      const name = data.length > 4 ? Buffer.from(data.buffer, data.byteOffset + 4, data.length - 4).toString('utf8') : undefined;
-      if (activeRefFactory === undefined) return { id, name };
-      return activeRefFactory(id, name);
+      const head = readU32(data, 0);
+      if (head !== 0) {
+        const name = data.length > 4 ? Buffer.from(data.buffer, data.byteOffset + 4, data.length - 4).toString('utf8') : undefined;
+        if (activeRefFactory === undefined) return { id: head, name };
+        return activeRefFactory(head, name);
+      }
+      if (data.length < 13 || data.length < 13 + data[12]) throw new DecodeError('a node-addressed actor ref shorter than its header');
+      const id = readU32(data, 4);
+      const address: NodeAddress = { node: Buffer.from(data.buffer, data.byteOffset + 13, data[12]).toString('utf8'), incarnation: readU32(data, 8) };
+      const rest = 13 + data[12];
+      const name = data.length > rest ? Buffer.from(data.buffer, data.byteOffset + rest, data.length - rest).toString('utf8') : undefined;
+      if (activeRefFactory === undefined) return { id, name, address };
+      return activeRefFactory(id, name, address);
     },
   });
+}
+
+function readU32(data: Uint8Array, at: number): number {
+  return ((data[at] << 24) >>> 0) + ((data[at + 1] << 16) | (data[at + 2] << 8) | data[at + 3]);
 }
 
 const kNoBytes = new Uint8Array(0);
@@ -91,6 +133,43 @@ export function fromKeptCopy(kept: string, refFactory: RefFactory): unknown {
   activeRefFactory = refFactory;
   try {
     return kKeptUnpackr.unpack(Buffer.from(kept, 'latin1'));
+  } finally {
+    activeRefFactory = previous;
+  }
+}
+
+/** Frames between nodes are plain msgpack: no dictionary is shared across a network. */
+const kNodePackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+const kNodeUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false, copyBuffers: true });
+
+/**
+ * A value's bytes for another node of a cluster: every ref in it names its node, this node (`local`)
+ * for refs of this node's actors. Only for values that passed `assertEncodable`.
+ */
+export function encodeForNode(value: unknown, local: NodeAddress): Uint8Array {
+  installRefExtension();
+  const previous = activeLocalNode;
+  activeLocalNode = local;
+  try {
+    return kNodePackr.pack(value);
+  } catch (error) {
+    throw new UnencodableMessageError('message', 'the value could not be encoded (a getter or Proxy trap threw or changed it)', { cause: error });
+  } finally {
+    activeLocalNode = previous;
+  }
+}
+
+/** Decodes bytes from another node, trusting none of them; refs become live through `refFactory`. */
+export function decodeFromNode(bytes: Uint8Array, maxDepth: number, refFactory: RefFactory): unknown {
+  installRefExtension();
+  const reason = scanMsgpack(bytes, 0, bytes.length, maxDepth, kRefExtType);
+  if (reason !== undefined) throw new DecodeError(reason);
+  const previous = activeRefFactory;
+  activeRefFactory = refFactory;
+  try {
+    return kNodeUnpackr.unpack(bytes);
+  } catch (error) {
+    throw error instanceof DecodeError ? error : new DecodeError('msgpack decoding failed', { cause: error });
   } finally {
     activeRefFactory = previous;
   }

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { HostOptions } from '../options.js';
+import type { ClusterBoot } from './node-refs.js';
 
 /** What a worker thread receives in `workerData`: shared blocks are passed by reference. */
 export interface WorkerBoot {
@@ -19,6 +20,8 @@ export interface WorkerBoot {
   rootRestarts?: SharedArrayBuffer;
   /** Its port to the journal thread, when the system has a store (transferred, so a boot is used once). */
   journalPort?: MessagePort;
+  /** When the system is a cluster node: which node, and the gateway its refs to other nodes go through. */
+  cluster?: ClusterBoot;
 }
 
 /** What a spare worker gets: enough to import what any host needs, no host yet. */

@@ -63,6 +63,7 @@ import { Starting } from './starting.js';
 import { Stopping, type PassivateOutcome } from './stopping.js';
 import { SupervisionLink } from './supervision-link.js';
 import { Watches } from './watches.js';
+import { GatewayRefs, kNoCluster, type NodeRefs } from './node-refs.js';
 
 export { hostNameOf } from './host-name.js';
 export type { MainDuties } from './main-duties.js';
@@ -90,7 +91,9 @@ export class Host implements RefHost, CellHost {
   /** This host's control block: state, heartbeat, doorbell, the record in hand. */
   readonly block: Int32Array;
   readonly counters: HostCounters;
-  readonly refFactory: RefFactory = (id, name) => this.refFor(id, name);
+  readonly refFactory: RefFactory = (id, name, address) => (address === undefined ? this.refFor(id, name) : this.nodeRefs.refFor(id, name, address));
+  /** Refs to other nodes' actors: the cluster link's on main, the gateway's on a worker; none without a cluster. */
+  nodeRefs: NodeRefs;
   readonly out: Outbound;
   readonly inbound: Inbound;
   readonly scheduler: Scheduler;
@@ -163,6 +166,7 @@ export class Host implements RefHost, CellHost {
     this.runner = new Runner(this, new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength())));
     this.journal = init.journalPort === undefined ? undefined : new JournalClient(init.journalPort);
     this.journaling = new Journaling(this);
+    this.nodeRefs = init.cluster === undefined ? kNoCluster : new GatewayRefs(init.cluster, { refFor: (id, name) => this.refFor(id, name), currentSender: () => this.currentSender(), currentTrace: () => this.currentTrace(), traceOf: (o) => this.traceOf(o), askTimeoutMs: this.options.askTimeoutMs });
   }
 
   persist(cell: Cell, events: unknown): Promise<void> {

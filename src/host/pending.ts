@@ -110,6 +110,18 @@ export class PendingTable {
     return count;
   }
 
+  /** Rejects every request waiting on `host`, wherever it is (a cluster node that went down). */
+  rejectEveryOf(host: number, error: (label: string) => unknown): number {
+    let count = 0;
+    for (const [corr, entry] of [...this.#entries]) {
+      if (entry.host !== host) continue;
+      this.#take(corr);
+      entry.reject(error(entry.label));
+      count++;
+    }
+    return count;
+  }
+
   rejectAll(error: (label: string) => unknown): void {
     for (const [corr, entry] of [...this.#entries]) {
       this.#take(corr);

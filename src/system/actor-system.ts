@@ -11,6 +11,7 @@ import type { SystemInternals } from './internals.js';
 /** @internal Key of the hooks the chaos harness and tests use; `Symbol.for` so any copy of troupe finds them. */
 export const kInternals = Symbol.for('troupe.internals');
 import type { SystemEvents } from './events.js';
+import type { Cluster } from '../cluster/cluster.js';
 
 /**
  * One runtime instance: the main thread plus `workers` worker threads, the
@@ -67,6 +68,16 @@ export class ActorSystem {
    */
   entity<TMsg = any, TReply = any>(moduleUrl: URL | string, key: string | number, options?: EntityOptions): EntityRef<TMsg, TReply> {
     return this.#engine.entity(moduleUrl, key, options) as EntityRef<TMsg, TReply>;
+  }
+
+  /**
+   * This node's view of its cluster (a system started with the `cluster`
+   * option): `nodes()`, `events` (nodeUp / nodeDown / nodeUnreachable /
+   * nodeReachable), `lookup(name)` across nodes. Throws
+   * `TROUPE_ERR_INVALID_ARGUMENT` for a system without a cluster.
+   */
+  get cluster(): Cluster {
+    return this.#engine.cluster;
   }
 
   /** The running actor registered under `name`, if any. */

@@ -30,6 +30,9 @@ import { NameRegistry } from './registry.js';
 import { WorkerFailures } from './worker-failures.js';
 import { Entities, type EntityOptions } from './entities.js';
 import type { EntityRef } from '../actor/entity-ref.js';
+import { ClusterLink, type LinkHost } from '../cluster/cluster-link.js';
+import { Cluster } from '../cluster/cluster.js';
+import type { ClusterBoot } from '../host/node-refs.js';
 
 const kStatsTickMs = 1000;
 
@@ -51,6 +54,10 @@ export class Engine implements MainDuties {
   /** The journal thread, when the system has a store. */
   readonly #journal: JournalService | undefined;
   readonly #entities: Entities;
+  /** This node's link to the rest of the cluster, when the system has the `cluster` option. */
+  #link: ClusterLink | undefined;
+  #cluster: Cluster | undefined;
+  #clusterBoot: ClusterBoot | undefined;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
   #shutdown: Promise<void> | undefined;
   #ticker: NodeJS.Timeout | undefined;
@@ -110,6 +117,7 @@ export class Engine implements MainDuties {
     const engine = new Engine(options, input?.logger, journal);
     engine.host.start();
     try {
+      if (options.cluster !== undefined) await engine.#joinCluster(options.cluster);
       await Promise.all(Array.from({ length: options.workers }, (_, i) => engine.#startWorker(i + 1, [])));
     } catch (error) {
       await engine.shutdown();
@@ -129,6 +137,40 @@ export class Engine implements MainDuties {
     return engine;
   }
 
+  /** Connects before any worker starts: workers are told the node and the gateway their refs to other nodes use. */
+  async #joinCluster(cluster: NonNullable<ResolvedOptions['cluster']>): Promise<void> {
+    const link = await ClusterLink.start(cluster, this.#linkHost(), this.options.workerExecArgv);
+    this.#link = link;
+    this.#cluster = new Cluster(link);
+    this.host.nodeRefs = link;
+    const gateway = await this.host.spawn(new URL('../cluster/gateway-actor.js', import.meta.url), { host: 'main' }, 0);
+    this.#clusterBoot = { self: link.self, gateway: gateway.id };
+  }
+
+  #linkHost(): LinkHost {
+    const host = this.host;
+    return {
+      limits: host.limits,
+      maxMessageDepth: this.options.maxMessageDepth,
+      askTimeoutMs: this.options.askTimeoutMs,
+      spawnTimeoutMs: this.options.spawnTimeoutMs,
+      log: this.log,
+      localRef: (id, name) => host.refFor(id, name),
+      currentSender: () => host.currentSender(),
+      currentTrace: () => host.currentTrace(),
+      traceOf: (options) => host.traceOf(options),
+      deadLetter: (target, msg, reason) => host.deadLetters.report(target, 0, msg, reason, undefined),
+      spawnLocal: (url, options) => this.spawn(url, options),
+      lookupLocal: (name) => this.lookup(name),
+      stopLocal: (id) => host.stopActor(id, 'stopped'),
+    };
+  }
+
+  get cluster(): Cluster {
+    if (this.#cluster === undefined) throw new InvalidArgumentError('this system is not a cluster node: start it with the cluster option, e.g. { cluster: { servers, name } }');
+    return this.#cluster;
+  }
+
   #startWorker(index: number, freeSlots: number[], replacing = false): Promise<void> {
     const boot: WorkerBoot = {
       systemId: this.systemId,
@@ -143,6 +185,7 @@ export class Engine implements MainDuties {
       rootRestarts: this.#rootRestarts,
     };
     if (this.#journal !== undefined) boot.journalPort = this.#journal.connect();
+    if (this.#clusterBoot !== undefined) boot.cluster = this.#clusterBoot;
     this.#failures.workerStarted(index);
     return replacing ? this.#pool.replace(boot) : this.#pool.start(boot);
   }
@@ -192,6 +235,15 @@ export class Engine implements MainDuties {
 
   spawn(moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    const node = options?.node;
+    if (node !== undefined) {
+      const link = this.#link;
+      if (link === undefined) return Promise.reject(new InvalidArgumentError(`spawn option node ${JSON.stringify(node)} needs a cluster: start the system with the cluster option`));
+      if (typeof node !== 'string') return Promise.reject(new InvalidArgumentError('spawn option node must be a node name (a string)'));
+      const { node: _node, ...rest } = options!;
+      if (node !== link.self.node) return link.spawnOn(node, moduleUrl instanceof URL ? moduleUrl.href : String(moduleUrl), rest);
+      return this.host.spawn(moduleUrl, rest, 0);
+    }
     return this.host.spawn(moduleUrl, options, 0);
   }
 
@@ -209,6 +261,7 @@ export class Engine implements MainDuties {
     if (ref === null || typeof ref !== 'object' || typeof ref.id !== 'number') {
       return Promise.reject(new InvalidArgumentError('stop(ref) takes an ActorRef'));
     }
+    if (ref.address !== undefined) return this.#link === undefined ? Promise.reject(new InvalidArgumentError('a ref to another node reached a system that is not a cluster node')) : this.#link.stopRemote(ref);
     return this.host.stopActor(ref.id, 'stopped');
   }
 
@@ -225,6 +278,7 @@ export class Engine implements MainDuties {
 
   restart(ref: ActorRef, timeoutMs: number): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    if (ref.address !== undefined) return Promise.reject(new InvalidArgumentError(`restart(${String(ref)}): an actor on another node is restarted by its own node's supervisors`));
     return new Promise<void>((resolve, reject) => {
       const settle = (error?: Error): void => {
         clearTimeout(timer);
@@ -250,6 +304,7 @@ export class Engine implements MainDuties {
   }
 
   hostOf(ref: ActorRef): HostName | undefined {
+    if (ref.address !== undefined) return undefined;
     const host = this.#directory.hostOf(ref.id);
     return host < 0 ? undefined : hostNameOf(host);
   }
@@ -264,6 +319,8 @@ export class Engine implements MainDuties {
   async #doShutdown(): Promise<void> {
     this.#state = 'stopping';
     this.#entities.close();
+    // Peers learn at once that this node is going (nodeDown, reason 'left'), and stop sending to it.
+    await this.#link?.leave();
     this.host.refuseOutsideMessages();
     this.#directory.beginShutdown();
     const deadline = performance.now() + this.options.shutdownTimeoutMs;
@@ -281,6 +338,7 @@ export class Engine implements MainDuties {
     clearInterval(this.#ticker);
     clearInterval(this.#stallTimer);
     await this.#pool.closeAll(Math.max(100, deadline - performance.now()));
+    await this.#link?.close();
     this.host.close();
     // After every host: what they sent is committed before the store closes.
     await this.#journal?.close();

@@ -1,0 +1,70 @@
+/**
+ * The `cluster` option of `ActorSystem.start`: plain data, validated here so
+ * a bad value fails the start with a typed error before anything connects.
+ */
+import { randomBytes } from 'node:crypto';
+import { InvalidOptionError } from '../errors.js';
+
+export interface ClusterOptions {
+  /** NATS server URL(s), e.g. `'nats://127.0.0.1:4222'`. */
+  servers: string | string[];
+  /** The cluster's name: systems with the same name (and servers) are one cluster. */
+  name: string;
+  /** This node's name, unique in the cluster. @default a random id */
+  node?: string;
+  /** How often this node says it is alive, from a thread that runs no actors. @default 250 */
+  heartbeatMs?: number;
+  /** Silence after which a node is `unreachable` (messages still go; nothing is failed yet). @default 1500 */
+  suspectAfterMs?: number;
+  /** Silence after which a node is `down`: its asks fail with `TROUPE_ERR_NODE_DOWN`, its incarnation is gone for good. @default 3000 */
+  downAfterMs?: number;
+  /** How long the start waits for a NATS server before it fails with `TROUPE_ERR_CLUSTER_UNAVAILABLE`. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+export interface ResolvedCluster {
+  servers: string[];
+  name: string;
+  node: string;
+  heartbeatMs: number;
+  suspectAfterMs: number;
+  downAfterMs: number;
+  connectTimeoutMs: number;
+}
+
+/** Node and cluster names become NATS subject tokens. */
+const kToken = /^[A-Za-z0-9_-]{1,64}$/;
+const kKeys = new Set(['servers', 'name', 'node', 'heartbeatMs', 'suspectAfterMs', 'downAfterMs', 'connectTimeoutMs']);
+
+export function resolveCluster(value: unknown): ResolvedCluster | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionError('cluster', "an object: { servers, name, node? }", value);
+  const options = value as Record<string, unknown>;
+  for (const key of Object.keys(options)) if (!kKeys.has(key)) throw new InvalidOptionError(`cluster.${key}`, `one of ${[...kKeys].join(', ')} (unknown option)`, key);
+  const servers = typeof options.servers === 'string' ? [options.servers] : options.servers;
+  if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new InvalidOptionError('cluster.servers', "a NATS URL or a non-empty array of them, e.g. 'nats://127.0.0.1:4222'", options.servers);
+  }
+  const token = (key: string, fallback?: string): string => {
+    const v = options[key] ?? fallback;
+    if (typeof v !== 'string' || !kToken.test(v)) throw new InvalidOptionError(`cluster.${key}`, 'a name of 1 to 64 letters, digits, "_" or "-"', options[key]);
+    return v;
+  };
+  const ms = (key: string, fallback: number, min: number): number => {
+    const v = options[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 3_600_000) throw new InvalidOptionError(`cluster.${key}`, `an integer from ${min} to 3600000 (ms)`, options[key]);
+    return v;
+  };
+  const heartbeatMs = ms('heartbeatMs', 250, 10);
+  const suspectAfterMs = ms('suspectAfterMs', Math.max(1500, 3 * heartbeatMs), 2 * heartbeatMs);
+  const downAfterMs = ms('downAfterMs', Math.max(3000, 2 * suspectAfterMs), suspectAfterMs + 1);
+  return {
+    servers: servers as string[],
+    name: token('name'),
+    node: token('node', `n-${randomBytes(4).toString('hex')}`),
+    heartbeatMs,
+    suspectAfterMs,
+    downAfterMs,
+    connectTimeoutMs: ms('connectTimeoutMs', 5000, 1),
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The cluster over a real nats-server: three node processes (children of the
+ * test) and the test's own system as a fourth node. Remote spawn, ask and
+ * tell, names across nodes, refs that travel inside messages (through a
+ * worker's gateway), per-sender order, a node killed with SIGKILL (nodeDown,
+ * its pending asks failed typed), the same node restarted (a new
+ * incarnation; old refs answer nodedown), and a node whose main thread is
+ * busy for longer than the failure detector's limit, not declared down.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActorRef, ActorSystem } from 'troupe';
+import { startNats, type NatsServer } from '../bench/nats-server.js';
+import { fixture, startSystem } from './helpers.js';
+
+const nodeScript = fileURLToPath(fixture('cluster-node'));
+const echo = fixture('cluster-echo');
+const timing = { heartbeatMs: 100, suspectAfterMs: 600, downAfterMs: 1500 };
+
+interface NodeProcess {
+  name: string;
+  pid: number;
+  proc: ChildProcess;
+  lines: Interface;
+  next(word: string): Promise<string>;
+}
+
+async function startNode(url: string, name: string): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, [nodeScript, url, 'test', name, '1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout! });
+  const waiting: { word: string; resolve: (line: string) => void }[] = [];
+  lines.on('line', (line) => {
+    const at = waiting.findIndex((w) => line.startsWith(w.word));
+    if (at >= 0) waiting.splice(at, 1)[0].resolve(line);
+  });
+  const next = (word: string): Promise<string> => new Promise((resolve) => waiting.push({ word, resolve }));
+  const ready = await next('ready');
+  return { name, pid: Number(ready.split(' ')[1]), proc, lines, next };
+}
+
+function kill9(node: NodeProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => node.proc.once('exit', () => resolve()));
+  node.proc.kill('SIGKILL');
+  return exited;
+}
+
+let nats: NatsServer;
+let driver: ActorSystem;
+const nodes = new Map<string, NodeProcess>();
+
+beforeAll(async () => {
+  nats = await startNats();
+  driver = await startSystem({ workers: 1, cluster: { servers: nats.url, name: 'test', node: 'driver', ...timing } });
+  const upAll = Promise.all(['n1', 'n2', 'n3'].map((n) => driver.cluster.events.waitFor('nodeUp', (e) => e.node === n, { timeoutMs: 20_000 })));
+  for (const node of await Promise.all(['n1', 'n2', 'n3'].map((n) => startNode(nats.url, n)))) nodes.set(node.name, node);
+  await upAll;
+});
+
+afterAll(async () => {
+  await driver?.shutdown();
+  for (const node of nodes.values()) if (node.proc.exitCode === null && node.proc.signalCode === null) node.proc.kill('SIGKILL');
+  await nats?.stop();
+});
+
+describe('a cluster of processes over NATS', () => {
+  it('sees every node, with its incarnation', () => {
+    const seen = driver.cluster.nodes();
+    expect(seen.map((n) => n.node).sort()).toEqual(['driver', 'n1', 'n2', 'n3']);
+    expect(seen.find((n) => n.self)?.node).toBe('driver');
+    for (const n of seen) expect(n.state).toBe('up');
+    expect(new Set(seen.map((n) => n.incarnation)).size).toBe(4);
+  });
+
+  it('spawns on another node; the ref answers there, and the name is found from any node', async () => {
+    const ref = await driver.spawn(echo, { node: 'n2', name: 'worker-7' });
+    expect(ref.node).toBe('n2');
+    const where = (await ref.ask({ type: 'where' })) as { pid: number; self: ActorRef };
+    expect(where.pid).toBe(nodes.get('n2')!.pid);
+    // The actor's own ref came back across the network and still points at it.
+    expect(where.self.node).toBe('n2');
+    expect(await where.self.ask({ type: 'echo', v: 'round trip' })).toBe('round trip');
+    const found = await driver.cluster.lookup('worker-7');
+    expect(found?.node).toBe('n2');
+    expect(await found!.ask({ type: 'echo', v: 42 })).toBe(42);
+    expect(await driver.cluster.lookup('no-such-name')).toBeUndefined();
+    // Names registered by the nodes themselves, before the driver knew them.
+    const onN3 = await driver.cluster.lookup('echo-n3');
+    expect(((await onN3!.ask({ type: 'where' })) as { pid: number }).pid).toBe(nodes.get('n3')!.pid);
+  });
+
+  it('a ref inside a message reaches its actor from a third node, through a worker', async () => {
+    const onN1 = await driver.spawn(echo, { node: 'n1' });
+    const onN3 = await driver.spawn(echo, { node: 'n3' });
+    // The actor on n1 runs on a worker thread: its ask to n3 goes through n1's gateway.
+    const answer = (await onN1.ask({ type: 'via', to: onN3 })) as { from: number; where: { pid: number } };
+    expect(answer.from).toBe(nodes.get('n1')!.pid);
+    expect(answer.where.pid).toBe(nodes.get('n3')!.pid);
+  });
+
+  it('keeps per-sender order across nodes and delivers every tell', async () => {
+    const ref = await driver.spawn(echo, { node: 'n1' });
+    const count = 5000;
+    for (let seq = 0; seq < count; seq++) ref.tell({ type: 'seq', seq });
+    const seen = (await ref.ask({ type: 'seen' }, { timeoutMs: 20_000 })) as number[];
+    expect(seen.length).toBe(count);
+    expect(seen.every((v, i) => v === i)).toBe(true);
+  });
+
+  it('an actor error crosses as a typed error; unknown nodes and actors fail fast', async () => {
+    const ref = await driver.spawn(echo, { node: 'n2' });
+    await driver.stop(ref);
+    await expect(ref.ask({ type: 'echo', v: 1 }, { timeoutMs: 3000 })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_NOT_FOUND' });
+    const started = performance.now();
+    await expect(driver.spawn(echo, { node: 'nowhere' })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
+    expect(performance.now() - started).toBeLessThan(3000);
+    await expect(driver.spawn(new URL('file:///no/such/module.js'), { node: 'n2' })).rejects.toMatchObject({ code: 'TROUPE_ERR_MODULE_LOAD' });
+  });
+
+  it('a node whose main thread is busy past the detector limit is not declared down', async () => {
+    const n1 = nodes.get('n1')!;
+    let downs = 0;
+    const off = driver.cluster.events.on('nodeDown', (e) => e.node === 'n1' && downs++);
+    const unblocked = n1.next('unblocked');
+    n1.proc.stdin!.write(`block ${timing.downAfterMs * 2}\n`);
+    await unblocked;
+    // The busy main thread answers again once free.
+    const ref = await driver.cluster.lookup('echo-n1');
+    expect(await ref!.ask({ type: 'echo', v: 'awake' })).toBe('awake');
+    off();
+    expect(downs).toBe(0);
+    expect(driver.cluster.nodes().find((n) => n.node === 'n1')?.state).toBe('up');
+  });
+
+  it('kill -9 of a node: nodeDown, its pending asks fail typed; restarted, it is a new incarnation', async () => {
+    const n3 = nodes.get('n3')!;
+    const ref = await driver.spawn(echo, { node: 'n3', name: 'doomed' });
+    const before = driver.cluster.nodes().find((n) => n.node === 'n3')!.incarnation;
+    const pending = ref.ask({ type: 'never' }, { timeoutMs: 30_000 });
+    const down = driver.cluster.events.waitFor('nodeDown', (e) => e.node === 'n3', { timeoutMs: 10_000 });
+    const killedAt = performance.now();
+    await kill9(n3);
+    const event = await down;
+    expect(event.reason).toBe('silent');
+    expect(event.incarnation).toBe(before);
+    await expect(pending).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
+    // Detected by silence, well before the ask's own 30 s timeout.
+    expect(performance.now() - killedAt).toBeLessThan(10_000);
+    await expect(ref.ask({ type: 'echo', v: 1 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
+    expect(driver.cluster.nodes().map((n) => n.node)).not.toContain('n3');
+
+    const up = driver.cluster.events.waitFor('nodeUp', (e) => e.node === 'n3', { timeoutMs: 20_000 });
+    nodes.set('n3', await startNode(nats.url, 'n3'));
+    const rejoined = await up;
+    expect(rejoined.incarnation).not.toBe(before);
+    // The old ref names the old incarnation: it answers nodedown, never the newcomer.
+    await expect(ref.ask({ type: 'echo', v: 1 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
+    const fresh = await driver.spawn(echo, { node: 'n3' });
+    expect(((await fresh.ask({ type: 'where' })) as { pid: number }).pid).toBe(nodes.get('n3')!.pid);
+  });
+
+  it('a node that shuts down says so: nodeDown with reason left, at once', async () => {
+    const n2 = nodes.get('n2')!;
+    const down = driver.cluster.events.waitFor('nodeDown', (e) => e.node === 'n2', { timeoutMs: 10_000 });
+    n2.proc.stdin!.write('quit\n');
+    expect((await down).reason).toBe('left');
+  });
+});
+
+describe('cluster options and servers', () => {
+  it('refuses bad options, typed', async () => {
+    await expect(startSystem({ cluster: { servers: '', name: 'x' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_OPTION', option: 'cluster.servers' });
+    await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'a.b' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_OPTION', option: 'cluster.name' });
+    await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'x', heartbeatMs: 0 } })).rejects.toMatchObject({ option: 'cluster.heartbeatMs' });
+    await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'x', bogus: 1 } as never })).rejects.toMatchObject({ option: 'cluster.bogus' });
+  });
+
+  it('an unreachable server fails the start with TROUPE_ERR_CLUSTER_UNAVAILABLE', async () => {
+    await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'x', connectTimeoutMs: 1000 } })).rejects.toMatchObject({ code: 'TROUPE_ERR_CLUSTER_UNAVAILABLE' });
+  });
+
+  it('a system without the cluster option says so when asked for its cluster or a remote spawn', async () => {
+    await using system = await startSystem({ workers: 0 });
+    expect(() => system.cluster).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_ARGUMENT' }));
+    await expect(system.spawn(echo, { node: 'n1' })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_ARGUMENT' });
+  });
+});
