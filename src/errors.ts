@@ -91,10 +91,12 @@ export class PayloadTooLargeError extends TroupeError {
 }
 
 export class MailboxFullError extends TroupeError {
-  constructor(target: string, bound: number, where: 'lane' | 'mailbox' | 'lane-bytes' | 'entity') {
+  constructor(target: string, bound: number, where: 'lane' | 'mailbox' | 'lane-bytes' | 'entity' | 'link-bytes') {
     super(
       'TROUPE_ERR_MAILBOX_FULL',
-      where === 'entity'
+      where === 'link-bytes'
+        ? `${target} holds ${bound} bytes for other nodes that the NATS server has not taken yet (overflowBytes)`
+        : where === 'entity'
         ? `${target} has ${bound} messages waiting for its activation already (entities.maxWaiting)`
         : where === 'lane'
         ? `lane to ${target} is full and its overflow holds ${bound} records already (overflowLimit)`

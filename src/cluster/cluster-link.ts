@@ -18,12 +18,12 @@ import type { SpawnOptions } from '../actor/context.js';
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
 import { decodeFromNode, encodeForNode, type NodeAddress, type RefFactory } from '../codec/codec.js';
 import { assertEncodable, type MessageLimits } from '../codec/validate.js';
-import { ClusterUnavailableError, DecodeError, NodeDownError, errorToWire, errorFromWire, type WireError } from '../errors.js';
+import { ClusterUnavailableError, DecodeError, MailboxFullError, NodeDownError, errorToWire, errorFromWire, type WireError } from '../errors.js';
 import { PendingTable } from '../host/pending.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ResolvedCluster } from './cluster-options.js';
 import { ControlClient, serveControl, type ControlHost } from './control.js';
-import { RecordKind, decodeFrame, encodeFrame, kFrameBytes, kFrameRecords, type FrameRecord } from './frames.js';
+import { FrameWriter, RecordKind, decodeFrame, kFrameBytes, kFrameRecords } from './frames.js';
 import type { HeartbeatBoot, HeartbeatCommand, HeartbeatReport } from './heartbeat-protocol.js';
 import type { MemberEvent, MemberState } from './membership.js';
 import { subjectsOf, type Subjects } from './subjects.js';
@@ -32,10 +32,14 @@ import { subjectsOf, type Subjects } from './subjects.js';
 export interface LinkHost extends ControlHost {
   readonly limits: MessageLimits;
   readonly maxMessageDepth: number;
+  /** Bytes the link holds unconfirmed by the server before `tell` throws `TROUPE_ERR_MAILBOX_FULL` (the system's overflowBytes). */
+  readonly overflowBytes: number;
   readonly askTimeoutMs: number;
   readonly log: Logger;
   /** A ref to an actor of this node. */
   localRef(id: number, name: string | undefined): ActorRef;
+  /** Delivers a message that came from another node (checked when it was sent, and decoded here) to an actor of this node. */
+  deliver(target: number, msg: unknown): void;
   currentSender(): number;
   currentTrace(): number;
   traceOf(options: TellOptions | undefined): number;
@@ -51,11 +55,10 @@ export interface LiveMember {
 
 export type ClusterEvent = MemberEvent & { at: number };
 
-interface Outgoing {
-  incarnation: number;
-  records: FrameRecord[];
-  bytes: number;
-}
+/** Unconfirmed bytes past which `tell` answers `false` (accepted; slow down, `await ref.whenWritable()`). */
+const kHighWaterBytes = 4 * 1024 * 1024;
+/** Bytes published between two flushes (a PING/PONG with the server: all before it has reached the server). */
+const kConfirmEveryBytes = 512 * 1024;
 
 export class ClusterLink implements RefHost {
   readonly self: NodeAddress;
@@ -68,11 +71,18 @@ export class ClusterLink implements RefHost {
   /** A small number per node, the key of its asks in `#pending` (PendingTable keys requests by number). */
   readonly #nodeKeys = new Map<string, number>();
   readonly #pending = new PendingTable();
-  readonly #outgoing = new Map<string, Outgoing>();
+  readonly #outgoing = new Map<string, FrameWriter>();
   readonly #listeners = new Set<(event: ClusterEvent) => void>();
   readonly #control: ControlClient;
   readonly refFactory: RefFactory = (id, name, address) => this.refFor(id, name, address);
   #flushQueued = false;
+  /** The bytes of each node's frame already added to #heldBytes. */
+  readonly #counted = new Map<string, number>();
+  /** Payload bytes queued in frames or published and not yet confirmed by the server. */
+  #heldBytes = 0;
+  #confirming = false;
+  #lazyConfirm: NodeJS.Timeout | undefined;
+  #writableWaiters: (() => void)[] = [];
   #frames: Subscription | undefined;
   #stopControl: (() => void) | undefined;
   #closed = false;
@@ -178,9 +188,10 @@ export class ClusterLink implements RefHost {
     const key = this.#nodeKeys.get(node);
     if (key !== undefined) this.#pending.rejectEveryOf(key, () => new NodeDownError(node, reason));
     const queued = this.#outgoing.get(node);
-    if (queued !== undefined && queued.incarnation === incarnation) {
+    if (queued !== undefined && queued.toIncarnation === incarnation) {
       this.#outgoing.delete(node);
-      for (const record of queued.records) if (record[0] === RecordKind.tell) this.#host.deadLetter(record[1], undefined, 'nodedown');
+      this.#release(queued.bytes);
+      this.#lost(node, queued, reason);
     }
   }
 
@@ -210,8 +221,15 @@ export class ClusterLink implements RefHost {
     return this.#host.traceOf(options);
   }
 
+  /** Resolves once what this node sends other nodes is under the high-water mark again. */
   whenWritable(): Promise<void> {
-    return Promise.resolve();
+    if (this.#heldBytes < kHighWaterBytes || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#writableWaiters.push(resolve));
+  }
+
+  /** Bounded like a lane's overflow: `false` past the high-water mark, `TROUPE_ERR_MAILBOX_FULL` past overflowBytes. */
+  #admit(bytes: number): void {
+    if (this.#heldBytes + bytes > this.#host.overflowBytes) throw new MailboxFullError('the cluster link', this.#host.overflowBytes, 'link-bytes');
   }
 
   tellFrom(target: ActorRef, msg: unknown): boolean {
@@ -222,8 +240,10 @@ export class ClusterLink implements RefHost {
       return true;
     }
     const payload = encodeForNode(msg, this.self);
-    this.#enqueue(address, [RecordKind.tell, target.id, payload], payload.length);
-    return true;
+    this.#admit(payload.length);
+    this.#writerFor(address).tell(target.id, payload);
+    this.#sent(address.node);
+    return this.#heldBytes < kHighWaterBytes;
   }
 
   askFrom(target: ActorRef, msg: unknown, _sender: number, _trace: number, options: AskOptions | undefined): Promise<unknown> {
@@ -235,30 +255,45 @@ export class ClusterLink implements RefHost {
     const address = target.address!;
     if (this.#closed || !this.isLive(address)) return Promise.reject(new NodeDownError(address.node, this.#closed ? 'this node has left the cluster' : 'not a live member of the cluster'));
     const timeoutMs = options?.timeoutMs ?? this.#host.askTimeoutMs;
+    let payload: Uint8Array;
+    try {
+      payload = encodeForNode(msg, this.self);
+      this.#admit(payload.length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { corr, promise } = this.#pending.open(this.#keyOf(address.node), String(target), timeoutMs);
-    const payload = encodeForNode(msg, this.self);
-    this.#enqueue(address, [RecordKind.ask, target.id, corr, timeoutMs, payload], payload.length);
+    this.#writerFor(address).ask(target.id, corr, timeoutMs, payload);
+    this.#sent(address.node);
     return promise;
   }
 
   // --------------------------------------------------------------- frames
 
-  #enqueue(address: NodeAddress, record: FrameRecord, bytes: number): void {
+  /** The frame being filled for `address`; one for an earlier incarnation of the node goes first. */
+  #writerFor(address: NodeAddress): FrameWriter {
     let out = this.#outgoing.get(address.node);
-    if (out !== undefined && out.incarnation !== address.incarnation) {
+    if (out !== undefined && out.toIncarnation !== address.incarnation) {
       this.#flushNode(address.node, out);
       out = undefined;
     }
-    if (out === undefined) this.#outgoing.set(address.node, (out = { incarnation: address.incarnation, records: [], bytes: 0 }));
-    out.records.push(record);
-    out.bytes += bytes;
-    if (out.records.length >= kFrameRecords || out.bytes >= kFrameBytes) {
-      this.#flushNode(address.node, out);
+    if (out === undefined) this.#outgoing.set(address.node, (out = new FrameWriter(address.incarnation)));
+    return out;
+  }
+
+  /** A record went into `node`'s frame: account for it, send the frame if full, else at the end of this run. */
+  #sent(node: string): void {
+    const out = this.#outgoing.get(node)!;
+    this.#heldBytes += out.bytes - (this.#counted.get(node) ?? 0);
+    this.#counted.set(node, out.bytes);
+    if (out.records >= kFrameRecords || out.bytes >= kFrameBytes) {
+      this.#flushNode(node, out);
       return;
     }
     if (!this.#flushQueued) {
+      // A microtask: what one synchronous run sends goes in one frame, and an ask waits for no loop turn.
       this.#flushQueued = true;
-      setImmediate(() => this.#flush());
+      queueMicrotask(() => this.#flush());
     }
   }
 
@@ -267,43 +302,104 @@ export class ClusterLink implements RefHost {
     for (const [node, out] of this.#outgoing) this.#flushNode(node, out);
   }
 
-  #flushNode(node: string, out: Outgoing): void {
+  #flushNode(node: string, out: FrameWriter): void {
     this.#outgoing.delete(node);
-    if (out.records.length === 0) return;
+    this.#counted.delete(node);
+    if (out.records === 0) return;
     try {
-      this.#nc.publish(this.subjects.frames(node), encodeFrame({ f: this.self.node, i: this.self.incarnation, t: out.incarnation, r: out.records }));
+      this.#nc.publish(this.subjects.frames(node), out.finish(this.self.node, this.self.incarnation));
+      this.#confirmSoon();
     } catch (error) {
-      // Closed connection: what was in the frame is lost like a message to a node that is down.
+      // A closed connection: what was in the frame is lost as a message to a node that is down is.
+      this.#release(out.bytes);
       this.#host.log.warn({ err: error, node }, 'a cluster frame could not be sent');
-      for (const record of out.records) {
-        if (record[0] === RecordKind.tell) this.#host.deadLetter(record[1], undefined, 'nodedown');
-        else if (record[0] === RecordKind.ask) this.#pending.reject(record[2], new NodeDownError(node, 'the connection to NATS is closed'));
+      this.#lost(node, out, 'the connection to NATS is closed');
+    }
+  }
+
+  /** Reports what a frame that will never be sent held: its tells as dead letters, its asks failed. */
+  #lost(node: string, out: FrameWriter, reason: string): void {
+    for (let i = 0; i < out.records; i++) {
+      if (out.kinds[i] === RecordKind.tell) this.#host.deadLetter(out.keys[i], undefined, 'nodedown');
+      else if (out.kinds[i] === RecordKind.ask) this.#pending.reject(out.keys[i], new NodeDownError(node, reason));
+    }
+  }
+
+  /**
+   * NATS buffers what is published until its socket takes it; a flush (a
+   * PING the server answers) says all published before it has reached the
+   * server. Held bytes are released then, so a node that sends faster than
+   * the network carries sees `false`, then MAILBOX_FULL, not a growing heap.
+   */
+  #confirmSoon(): void {
+    if (this.#confirming || this.#closed) return;
+    if (this.#publishedSinceConfirm() < kConfirmEveryBytes) {
+      // A little at a time: one PING for many frames, a few ms later, not one per frame.
+      if (this.#lazyConfirm === undefined) {
+        this.#lazyConfirm = setTimeout(() => {
+          this.#lazyConfirm = undefined;
+          this.#confirmNow();
+        }, 5);
+        this.#lazyConfirm.unref();
       }
+      return;
+    }
+    this.#confirmNow();
+  }
+
+  #confirmNow(): void {
+    if (this.#confirming || this.#closed) return;
+    this.#confirming = true;
+    const covered = this.#publishedSinceConfirm();
+    const settle = (): void => {
+      this.#confirming = false;
+      this.#release(covered);
+      if (this.#heldBytes - this.#queuedBytes() > 0) this.#confirmSoon();
+    };
+    this.#nc.flush().then(settle, settle);
+  }
+
+  #queuedBytes(): number {
+    let bytes = 0;
+    for (const counted of this.#counted.values()) bytes += counted;
+    return bytes;
+  }
+
+  #publishedSinceConfirm(): number {
+    return this.#heldBytes - this.#queuedBytes();
+  }
+
+  #release(bytes: number): void {
+    this.#heldBytes = Math.max(0, this.#heldBytes - bytes);
+    if (this.#heldBytes < kHighWaterBytes && this.#writableWaiters.length > 0) {
+      const waiters = this.#writableWaiters;
+      this.#writableWaiters = [];
+      for (const resolve of waiters) resolve();
     }
   }
 
   #receive(bytes: Uint8Array): void {
     let frame;
     try {
-      frame = decodeFrame(bytes);
+      frame = decodeFrame(bytes, this.#host.maxMessageDepth, this.refFactory);
     } catch (error) {
       this.#host.log.warn({ err: error }, 'a malformed cluster frame was dropped');
       return;
     }
-    const from: NodeAddress = { node: frame.f, incarnation: frame.i };
-    const forMe = frame.t === this.self.incarnation;
-    for (const record of frame.r) {
+    const from: NodeAddress = { node: frame.from, incarnation: frame.fromIncarnation };
+    const forMe = frame.toIncarnation === this.self.incarnation;
+    for (const record of frame.records) {
       switch (record[0]) {
         case RecordKind.tell:
           if (forMe) this.#deliverTell(record[1], record[2]);
-          else this.#host.deadLetter(record[1], undefined, 'nodedown');
+          else this.#host.deadLetter(record[1], record[2], 'nodedown');
           break;
         case RecordKind.ask:
           if (forMe) this.#deliverAsk(from, record[1], record[2], record[3], record[4]);
-          else this.#answer(from, [RecordKind.failure, record[2], errorToWire(new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'))]);
+          else this.#fail(from, record[2], new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
           break;
         case RecordKind.reply:
-          if (forMe) this.#settle(record[1], record[2]);
+          if (forMe && !this.#pending.resolve(record[1], record[2])) this.#host.deadLetter(0, record[2], 'reply-expired');
           break;
         case RecordKind.failure:
           if (forMe) this.#pending.reject(record[1], errorFromWire(record[2]));
@@ -312,55 +408,49 @@ export class ClusterLink implements RefHost {
     }
   }
 
-  #decode(payload: Uint8Array): unknown {
-    return decodeFromNode(payload, this.#host.maxMessageDepth + 2, this.refFactory);
-  }
-
-  #deliverTell(target: number, payload: Uint8Array): void {
-    let msg: unknown;
+  #deliverTell(target: number, msg: unknown): void {
     try {
-      msg = this.#decode(payload);
-      this.#host.localRef(target, undefined).tellAs(msg, 0, 0);
+      this.#host.deliver(target, msg);
     } catch (error) {
-      this.#host.deadLetter(target, msg, error instanceof DecodeError ? 'decode-failed' : 'undeliverable');
+      // A full mailbox on this node: the message is a dead letter here, as one from another thread would be.
+      this.#host.deadLetter(target, msg, (error as { code?: string }).code === 'TROUPE_ERR_MAILBOX_FULL' ? 'mailbox-full' : 'undeliverable');
     }
   }
 
-  #deliverAsk(from: NodeAddress, target: number, corr: number, timeoutMs: number, payload: Uint8Array): void {
+  #deliverAsk(from: NodeAddress, target: number, corr: number, timeoutMs: number, msg: unknown): void {
     let answer: Promise<unknown>;
     try {
-      answer = this.#host.localRef(target, undefined).askAs(this.#decode(payload), 0, 0, { timeoutMs });
+      answer = this.#host.localRef(target, undefined).askAs(msg, 0, 0, { timeoutMs });
     } catch (error) {
       answer = Promise.reject(error);
     }
     answer.then(
       (value) => {
-        let reply: FrameRecord;
+        if (this.#closed || !this.isLiveOrSelf(from)) return;
+        let bytes: Uint8Array;
         try {
-          reply = [RecordKind.reply, corr, encodeForNode(value, this.self)];
+          bytes = encodeForNode(value, this.self);
         } catch (error) {
-          reply = [RecordKind.failure, corr, errorToWire(error)];
+          this.#fail(from, corr, error);
+          return;
         }
-        this.#answer(from, reply);
+        this.#writerFor(from).answer(RecordKind.reply, corr, bytes);
+        this.#sent(from.node);
       },
-      (error: unknown) => this.#answer(from, [RecordKind.failure, corr, errorToWire(error)]),
+      (error: unknown) => this.#fail(from, corr, error),
     );
   }
 
-  #answer(to: NodeAddress, record: FrameRecord): void {
+  #fail(to: NodeAddress, corr: number, error: unknown): void {
     if (this.#closed) return;
-    this.#enqueue(to, record, record[0] === RecordKind.reply ? record[2].length : 64);
+    this.#writerFor(to).answer(RecordKind.failure, corr, encodeForNode(errorToWire(error), this.self));
+    this.#sent(to.node);
   }
 
-  #settle(corr: number, payload: Uint8Array): void {
-    let value: unknown;
-    try {
-      value = this.#decode(payload);
-    } catch (error) {
-      this.#pending.reject(corr, error);
-      return;
-    }
-    if (!this.#pending.resolve(corr, value)) this.#host.deadLetter(0, value, 'reply-expired');
+  /** An asker on a node this one has not heard from yet still gets its answer (its heartbeat may be late). */
+  isLiveOrSelf(address: NodeAddress): boolean {
+    const member = this.#members.get(address.node);
+    return member === undefined || member.incarnation === address.incarnation;
   }
 
   // -------------------------------------------------------------- control
@@ -408,6 +498,8 @@ export class ClusterLink implements RefHost {
     this.#stopControl?.();
     this.#frames?.unsubscribe();
     this.#pending.rejectAll(() => new NodeDownError(this.self.node, 'this node has left the cluster'));
+    clearTimeout(this.#lazyConfirm);
+    this.#release(this.#heldBytes);
     await this.#nc.drain().catch(() => undefined);
     await this.#heartbeats.terminate();
   }

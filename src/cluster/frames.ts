@@ -1,13 +1,21 @@
 /**
  * The frames one node sends another on the destination's subject: many
- * records per NATS message, each record's payload the msgpack bytes of one
- * message (encodeForNode: refs name their node). A frame says who sent it
- * (node and incarnation, where replies go) and which incarnation of the
- * destination it was meant for: a frame for an incarnation that is gone is
- * answered `nodedown`, never delivered to its successor.
+ * records per NATS message. Each message is encoded once, when it is sent
+ * (encodeForNode: the value is copied then, as on a lane, and its refs name
+ * their node), and a frame is those bytes laid end to end behind msgpack
+ * headers written here, so the receiver decodes (and checks) a whole frame
+ * in one pass. A frame says who sent it (node and incarnation: where replies
+ * go) and which incarnation of the destination it is for: a frame for an
+ * incarnation that is gone is answered `nodedown`, never delivered to its
+ * successor.
+ *
+ * Layout (msgpack): [from node, from incarnation, to incarnation, [record...]]
+ *   tell    [1, target id, message]
+ *   ask     [2, target id, correlation, timeout ms, message]
+ *   reply   [3, correlation, value]
+ *   failure [4, correlation, WireError]
  */
-import { Packr } from 'msgpackr';
-import { decodeFromNode } from '../codec/codec.js';
+import { decodeFromNode, type RefFactory } from '../codec/codec.js';
 import { DecodeError, type WireError } from '../errors.js';
 
 export const enum RecordKind {
@@ -18,55 +26,110 @@ export const enum RecordKind {
 }
 
 export type FrameRecord =
-  /** [kind, target id, payload] */
-  | [RecordKind.tell, number, Uint8Array]
-  /** [kind, target id, correlation, timeout ms, payload] */
-  | [RecordKind.ask, number, number, number, Uint8Array]
-  /** [kind, correlation, payload] */
-  | [RecordKind.reply, number, Uint8Array]
-  /** [kind, correlation, error] */
+  | [RecordKind.tell, number, unknown]
+  | [RecordKind.ask, number, number, number, unknown]
+  | [RecordKind.reply, number, unknown]
   | [RecordKind.failure, number, WireError];
 
 export interface Frame {
-  /** Sender node and incarnation. */
-  f: string;
-  i: number;
-  /** The destination's incarnation the records are for. */
-  t: number;
-  r: FrameRecord[];
+  from: string;
+  fromIncarnation: number;
+  toIncarnation: number;
+  records: FrameRecord[];
 }
 
-const kFramePackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 /** Records before a frame is sent without waiting for the end of the turn. */
-export const kFrameRecords = 512;
+export const kFrameRecords = 1024;
 /** Payload bytes before a frame is sent at once: well under NATS's 1 MiB default max_payload. */
 export const kFrameBytes = 256 * 1024;
 
-export function encodeFrame(frame: Frame): Uint8Array {
-  return kFramePackr.pack(frame);
+/** A frame being filled for one destination; `finish` lays it out in one buffer. */
+export class FrameWriter {
+  readonly toIncarnation: number;
+  readonly #chunks: Uint8Array[] = [];
+  /** Each record's kind, and its tell's target or its ask's correlation: what to report if the frame cannot go. */
+  readonly kinds: number[] = [];
+  readonly keys: number[] = [];
+  bytes = 0;
+
+  constructor(toIncarnation: number) {
+    this.toIncarnation = toIncarnation;
+  }
+
+  get records(): number {
+    return this.kinds.length;
+  }
+
+  tell(target: number, message: Uint8Array): void {
+    this.#record(RecordKind.tell, [target], message);
+  }
+
+  ask(target: number, corr: number, timeoutMs: number, message: Uint8Array): void {
+    this.#record(RecordKind.ask, [target, corr, timeoutMs], message);
+  }
+
+  /** A reply's value, or (kind failure) a WireError, already encoded. */
+  answer(kind: RecordKind.reply | RecordKind.failure, corr: number, value: Uint8Array): void {
+    this.#record(kind, [corr], value);
+  }
+
+  #record(kind: RecordKind, fields: number[], value: Uint8Array): void {
+    const head = Buffer.allocUnsafe(2 + 5 * fields.length);
+    head[0] = 0x92 + fields.length; // fixarray: kind, the fields, the value
+    head[1] = kind;
+    let at = 2;
+    for (const field of fields) {
+      head[at] = 0xce; // uint32
+      head.writeUInt32BE(field >>> 0, at + 1);
+      at += 5;
+    }
+    this.#chunks.push(head, value);
+    this.kinds.push(kind);
+    this.keys.push(kind === RecordKind.ask ? fields[1] : fields[0]);
+    this.bytes += head.length + value.length;
+  }
+
+  finish(from: string, fromIncarnation: number): Uint8Array {
+    const name = Buffer.from(from, 'utf8');
+    const head = Buffer.allocUnsafe(1 + 2 + name.length + 5 + 5 + 5);
+    let at = 0;
+    head[at++] = 0x94;
+    head[at++] = 0xd9; // str8: node names are at most 64 characters of [A-Za-z0-9_-]
+    head[at++] = name.length;
+    name.copy(head, at);
+    at += name.length;
+    head[at] = 0xce;
+    head.writeUInt32BE(fromIncarnation >>> 0, at + 1);
+    head[at + 5] = 0xce;
+    head.writeUInt32BE(this.toIncarnation >>> 0, at + 6);
+    head[at + 10] = 0xdd; // array32 of records
+    head.writeUInt32BE(this.kinds.length, at + 11);
+    return Buffer.concat([head, ...this.#chunks], head.length + this.bytes);
+  }
 }
 
-/** A frame from the network: its shape is checked record by record; a bad one throws DecodeError. */
-export function decodeFrame(bytes: Uint8Array): Frame {
-  const value = decodeFromNode(bytes, 6, () => {
-    throw new DecodeError('a frame header holds no actor refs');
-  }) as Partial<Frame>;
-  if (value === null || typeof value !== 'object' || typeof value.f !== 'string' || !isU32(value.i) || !isU32(value.t) || !Array.isArray(value.r)) {
-    throw new DecodeError('not a troupe cluster frame');
-  }
-  for (const record of value.r) if (!wellFormed(record)) throw new DecodeError('a malformed record in a cluster frame');
-  return value as Frame;
+/**
+ * A frame from the network, decoded and checked in one pass (scanMsgpack
+ * first, as for a lane: nothing in it is trusted); refs in its messages
+ * become live through `refFactory`. Anything else is a DecodeError.
+ */
+export function decodeFrame(bytes: Uint8Array, maxMessageDepth: number, refFactory: RefFactory): Frame {
+  const value = decodeFromNode(bytes, maxMessageDepth + 3, refFactory);
+  if (!Array.isArray(value) || value.length !== 4) throw new DecodeError('not a troupe cluster frame');
+  const [from, fromIncarnation, toIncarnation, records] = value as unknown[];
+  if (typeof from !== 'string' || !isU32(fromIncarnation) || !isU32(toIncarnation) || !Array.isArray(records)) throw new DecodeError('not a troupe cluster frame');
+  for (const record of records) if (!wellFormed(record)) throw new DecodeError('a malformed record in a cluster frame');
+  return { from, fromIncarnation, toIncarnation, records: records as FrameRecord[] };
 }
 
 function wellFormed(record: unknown): record is FrameRecord {
   if (!Array.isArray(record)) return false;
   switch (record[0]) {
     case RecordKind.tell:
-      return record.length === 3 && isU32(record[1]) && record[2] instanceof Uint8Array;
-    case RecordKind.ask:
-      return record.length === 5 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && record[4] instanceof Uint8Array;
     case RecordKind.reply:
-      return record.length === 3 && isU32(record[1]) && record[2] instanceof Uint8Array;
+      return record.length === 3 && isU32(record[1]);
+    case RecordKind.ask:
+      return record.length === 5 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]);
     case RecordKind.failure:
       return record.length === 3 && isU32(record[1]) && typeof record[2] === 'object' && record[2] !== null && typeof (record[2] as WireError).code === 'string';
     default:

@@ -14,6 +14,7 @@ import type { ActorRef } from '../actor/ref.js';
 import { ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidArgumentError, SystemStoppedError } from '../errors.js';
 import type { WorkerBoot } from '../host/boot.js';
 import { Host, hostNameOf, type MainDuties } from '../host/host.js';
+import { Kind } from '../codec/envelope.js';
 import { allocateSharedMemory } from '../host/shared-memory.js';
 import { WorkerPool } from '../host/worker-pool.js';
 import { JournalService } from '../persistence/journal-service.js';
@@ -152,10 +153,12 @@ export class Engine implements MainDuties {
     return {
       limits: host.limits,
       maxMessageDepth: this.options.maxMessageDepth,
+      overflowBytes: this.options.overflowBytes,
       askTimeoutMs: this.options.askTimeoutMs,
       spawnTimeoutMs: this.options.spawnTimeoutMs,
       log: this.log,
       localRef: (id, name) => host.refFor(id, name),
+      deliver: (target, msg) => host.send(Kind.tell, target, 0, 0, 0, msg, true),
       currentSender: () => host.currentSender(),
       currentTrace: () => host.currentTrace(),
       traceOf: (options) => host.traceOf(options),

@@ -1,0 +1,40 @@
+/**
+ * A node of the cluster benchmark in its own process:
+ *   node cluster-node.js <nats url> <cluster> <node> <workers>
+ * A troupe node with an echo and a tally on its main thread and on a worker,
+ * and beside it, on a NATS connection of its own, the raw baselines: an echo
+ * responder (`raw.echo.<node>`) and a counting subscriber (`raw.sink.<node>`,
+ * its count asked on `raw.count.<node>`). Prints `ready` when all serve.
+ */
+import { connect } from '@nats-io/transport-node';
+import { ActorSystem } from 'troupe';
+
+const [url, cluster, node, workers] = process.argv.slice(2);
+const system = await ActorSystem.start({ workers: Number(workers), logLevel: 'silent', cluster: { servers: url, name: cluster, node } });
+const echo = new URL('../../actors/echo.js', import.meta.url);
+const tally = new URL('./tally.js', import.meta.url);
+await system.spawn(echo, { name: 'echo-main', host: 'main' });
+await system.spawn(tally, { name: 'tally-main', host: 'main' });
+if (Number(workers) > 0) await system.spawn(echo, { name: 'echo-worker', host: 0 });
+
+const nc = await connect({ servers: url });
+nc.subscribe(`raw.echo.${node}`, {
+  callback: (error, msg) => {
+    if (error === null) msg.respond(msg.data);
+  },
+});
+let sunk = 0;
+nc.subscribe(`raw.sink.${node}`, {
+  callback: () => {
+    sunk++;
+  },
+});
+nc.subscribe(`raw.count.${node}`, {
+  callback: (error, msg) => {
+    if (error === null) msg.respond(new TextEncoder().encode(String(sunk)));
+  },
+});
+await nc.flush();
+process.stdout.write('ready\n');
+process.stdin.resume();
+process.stdin.on('end', () => void system.shutdown().then(() => nc.close()).then(() => process.exit(0)));
