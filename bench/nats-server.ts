@@ -1,8 +1,8 @@
 /**
  * A real NATS server for tests and benchmarks: Debian's `nats-server`
  * binary, listening on 127.0.0.1 on a free port, no persistence. Stopped by
- * stop(); restart() stops it and starts it again on the same port (clients
- * reconnect to it).
+ * stop(); restart() kills it (SIGKILL: what it held is lost, as in a crash)
+ * and starts it again on the same port (clients reconnect to it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -48,10 +48,10 @@ async function launch(port: number): Promise<ChildProcess> {
   return server;
 }
 
-async function halt(server: ChildProcess): Promise<void> {
+async function halt(server: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (server.exitCode !== null || server.signalCode !== null) return;
   const exited = once(server, 'exit');
-  server.kill('SIGTERM');
+  server.kill(signal);
   await exited;
 }
 
@@ -62,11 +62,11 @@ export async function startNats(): Promise<NatsServer> {
     url: `nats://127.0.0.1:${port}`,
     port,
     async restart() {
-      await halt(server);
+      await halt(server, 'SIGKILL');
       server = await launch(port);
     },
     async stop() {
-      await halt(server);
+      await halt(server, 'SIGTERM');
     },
   };
 }

@@ -82,8 +82,8 @@ describe('refs and frames between nodes', () => {
   it('a frame round-trips in one decode; anything else from the network is a DecodeError', () => {
     const self = { node: 'n1', incarnation: 3 };
     const writer = new FrameWriter(4);
-    writer.tell(17, encodeForNode({ hello: 'world' }, self));
-    writer.ask(18, 99, 5000, encodeForNode([1, 2, new FakeRef(5, 'five')], self));
+    writer.tell(17, 0, encodeForNode({ hello: 'world' }, self));
+    writer.ask(18, 6, 99, 5000, encodeForNode([1, 2, new FakeRef(5, 'five')], self));
     writer.answer(3, 7, encodeForNode('done', self));
     const refs: unknown[] = [];
     const frame = decodeFrame(writer.finish('n1', 3), 64, (id, name, address) => {
@@ -95,14 +95,14 @@ describe('refs and frames between nodes', () => {
       fromIncarnation: 3,
       toIncarnation: 4,
       records: [
-        [1, 17, { hello: 'world' }],
-        [2, 18, 99, 5000, [1, 2, 'ref 5']],
+        [1, 17, 0, { hello: 'world' }],
+        [2, 18, 6, 99, 5000, [1, 2, 'ref 5']],
         [3, 7, 'done'],
       ],
     });
     expect(refs).toEqual([{ id: 5, name: 'five', address: self }]);
     const packr = new Packr({ useRecords: false });
-    const junk = [new Uint8Array([0xc1]), packr.pack('hello'), packr.pack(['n1', -1, 0, []]), packr.pack(['n1', 1, 0, [[9, 1, 2]]]), packr.pack(['n1', 1, 0, [[2, 1, 2, 'x', 'y']]]), packr.pack(['n1', 1, 0, [[4, 1, 'not an error']]])];
+    const junk = [new Uint8Array([0xc1]), packr.pack('hello'), packr.pack(['n1', -1, 0, []]), packr.pack(['n1', 1, 0, [[9, 1, 2]]]), packr.pack(['n1', 1, 0, [[2, 1, 2, 3, 'x', 'y']]]), packr.pack(['n1', 1, 0, [[1, 17, { hello: 1 }]]]), packr.pack(['n1', 1, 0, [[4, 1, 'not an error']]])];
     for (const bytes of junk) expect(() => decodeFrame(bytes, 64, () => undefined)).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_DECODE' }));
   });
 });

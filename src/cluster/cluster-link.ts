@@ -39,7 +39,9 @@ export interface LinkHost extends ControlHost {
   /** A ref to an actor of this node. */
   localRef(id: number, name: string | undefined): ActorRef;
   /** Delivers a message that came from another node (checked when it was sent, and decoded here) to an actor of this node. */
-  deliver(target: number, msg: unknown): void;
+  deliver(target: number, sender: number, msg: unknown): void;
+  /** Starts the local stand-in of a remote sender (proxy-actor.ts); resolves with its id. */
+  spawnProxy(remote: ActorRef): Promise<number>;
   currentSender(): number;
   currentTrace(): number;
   traceOf(options: TellOptions | undefined): number;
@@ -53,7 +55,10 @@ export interface LiveMember {
   state: Exclude<MemberState, 'down'>;
 }
 
-export type ClusterEvent = MemberEvent & { at: number };
+/** This node's own connection to NATS: lost (frames wait, bounded, until it is back) and back. */
+export type ConnectionEvent = { type: 'disconnected'; server: string } | { type: 'reconnected'; server: string };
+
+export type ClusterEvent = (MemberEvent | ConnectionEvent) & { at: number };
 
 /** Unconfirmed bytes past which `tell` answers `false` (accepted; slow down, `await ref.whenWritable()`). */
 const kHighWaterBytes = 4 * 1024 * 1024;
@@ -76,8 +81,12 @@ export class ClusterLink implements RefHost {
   readonly #control: ControlClient;
   readonly refFactory: RefFactory = (id, name, address) => this.refFor(id, name, address);
   #flushQueued = false;
+  /** Complete frames waiting for the connection to come back, oldest first. */
+  #held: [string, FrameWriter][] = [];
   /** The bytes of each node's frame already added to #heldBytes. */
   readonly #counted = new Map<string, number>();
+  /** Local stand-ins of remote senders, by node/incarnation/id; id 0 while it starts. */
+  readonly #proxies = new Map<string, { id: number; node: string; waiting: ((proxy: number) => void)[] }>();
   /** Payload bytes queued in frames or published and not yet confirmed by the server. */
   #heldBytes = 0;
   #confirming = false;
@@ -86,6 +95,14 @@ export class ClusterLink implements RefHost {
   #frames: Subscription | undefined;
   #stopControl: (() => void) | undefined;
   #closed = false;
+  /** The data connection is down: frames are held (bounded by overflowBytes) until it is back, not handed to a client that would drop them. */
+  #disconnected = false;
+  /**
+   * Nodes whose frames wait after this node's reconnect until they answer a ping: a server restart
+   * ends every client's connection, and one that is back first would publish to subjects that the
+   * others have not subscribed again yet, which NATS drops without a word.
+   */
+  readonly #gated = new Set<string>();
 
   private constructor(options: ResolvedCluster, host: LinkHost, nc: NatsConnection, heartbeats: Worker, incarnation: number) {
     this.#options = options;
@@ -119,6 +136,7 @@ export class ClusterLink implements RefHost {
       });
       link.#stopControl = serveControl(nc, link.subjects.control(options.node), link, host);
       await nc.flush();
+      void link.#watchConnection();
     } catch (error) {
       await heartbeats.terminate();
       await nc.close().catch(() => undefined);
@@ -136,6 +154,39 @@ export class ClusterLink implements RefHost {
       });
       this.#heartbeats.once('error', (error) => reject(new ClusterUnavailableError(`the heartbeat thread failed: ${error.message}`, { cause: error })));
     });
+  }
+
+  async #watchConnection(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === 'disconnect') {
+        this.#disconnected = true;
+        this.#emit({ type: 'disconnected', server: status.server });
+      } else if (status.type === 'reconnect') {
+        this.#disconnected = false;
+        for (const member of this.#members.keys()) this.#gate(member);
+        this.#emit({ type: 'reconnected', server: status.server });
+        this.#flush();
+      }
+    }
+  }
+
+  /** Holds `node`'s frames until its control subject answers (it is subscribed again), or it is down. */
+  #gate(node: string): void {
+    if (this.#gated.has(node)) return;
+    this.#gated.add(node);
+    const release = (): void => {
+      if (!this.#gated.delete(node)) return;
+      this.#flush();
+    };
+    const ping = (): void => {
+      if (this.#closed || !this.#gated.has(node)) return;
+      if (!this.#members.has(node)) {
+        release(); // down meanwhile: #failNode reported what was held
+        return;
+      }
+      this.#control.ping(node).then(release, () => setTimeout(ping, 25).unref());
+    };
+    ping();
   }
 
   // ------------------------------------------------------------ membership
@@ -173,6 +224,10 @@ export class ClusterLink implements RefHost {
         this.#failNode(event.node, event.incarnation, event.reason);
         break;
     }
+    this.#emit(event);
+  }
+
+  #emit(event: MemberEvent | ConnectionEvent): void {
     const stamped: ClusterEvent = { ...event, at: performance.timeOrigin + performance.now() };
     for (const listener of [...this.#listeners]) {
       try {
@@ -187,12 +242,24 @@ export class ClusterLink implements RefHost {
   #failNode(node: string, incarnation: number, reason: string): void {
     const key = this.#nodeKeys.get(node);
     if (key !== undefined) this.#pending.rejectEveryOf(key, () => new NodeDownError(node, reason));
+    for (const [proxyKey, proxy] of this.#proxies) {
+      if (proxy.node !== node || !proxyKey.startsWith(`${node}/${incarnation}/`)) continue;
+      this.#proxies.delete(proxyKey);
+      if (proxy.id !== 0) this.#host.stopLocal(proxy.id).catch(() => undefined);
+    }
     const queued = this.#outgoing.get(node);
     if (queued !== undefined && queued.toIncarnation === incarnation) {
       this.#outgoing.delete(node);
+      this.#counted.delete(node);
       this.#release(queued.bytes);
       this.#lost(node, queued, reason);
     }
+    this.#held = this.#held.filter(([to, out]) => {
+      if (to !== node || out.toIncarnation !== incarnation) return true;
+      this.#release(out.bytes);
+      this.#lost(node, out, reason);
+      return false;
+    });
   }
 
   #keyOf(node: string): number {
@@ -232,7 +299,7 @@ export class ClusterLink implements RefHost {
     if (this.#heldBytes + bytes > this.#host.overflowBytes) throw new MailboxFullError('the cluster link', this.#host.overflowBytes, 'link-bytes');
   }
 
-  tellFrom(target: ActorRef, msg: unknown): boolean {
+  tellFrom(target: ActorRef, msg: unknown, sender: number): boolean {
     assertEncodable(msg, this.#host.limits);
     const address = target.address!;
     if (this.#closed || !this.isLive(address)) {
@@ -241,12 +308,12 @@ export class ClusterLink implements RefHost {
     }
     const payload = encodeForNode(msg, this.self);
     this.#admit(payload.length);
-    this.#writerFor(address).tell(target.id, payload);
+    this.#writerFor(address).tell(target.id, sender, payload);
     this.#sent(address.node);
     return this.#heldBytes < kHighWaterBytes;
   }
 
-  askFrom(target: ActorRef, msg: unknown, _sender: number, _trace: number, options: AskOptions | undefined): Promise<unknown> {
+  askFrom(target: ActorRef, msg: unknown, sender: number, _trace: number, options: AskOptions | undefined): Promise<unknown> {
     try {
       assertEncodable(msg, this.#host.limits);
     } catch (error) {
@@ -263,7 +330,7 @@ export class ClusterLink implements RefHost {
       return Promise.reject(error);
     }
     const { corr, promise } = this.#pending.open(this.#keyOf(address.node), String(target), timeoutMs);
-    this.#writerFor(address).ask(target.id, corr, timeoutMs, payload);
+    this.#writerFor(address).ask(target.id, sender, corr, timeoutMs, payload);
     this.#sent(address.node);
     return promise;
   }
@@ -299,13 +366,26 @@ export class ClusterLink implements RefHost {
 
   #flush(): void {
     this.#flushQueued = false;
+    if (this.#disconnected) return;
+    const held = this.#held;
+    this.#held = [];
+    for (const [node, out] of held) {
+      if (this.#gated.has(node)) this.#held.push([node, out]);
+      else this.#publish(node, out);
+    }
     for (const [node, out] of this.#outgoing) this.#flushNode(node, out);
   }
 
+  /** The frame for `node` is complete: out now, or held (in order) while the connection or the node is not back. */
   #flushNode(node: string, out: FrameWriter): void {
     this.#outgoing.delete(node);
     this.#counted.delete(node);
     if (out.records === 0) return;
+    if (this.#disconnected || this.#gated.has(node)) this.#held.push([node, out]);
+    else this.#publish(node, out);
+  }
+
+  #publish(node: string, out: FrameWriter): void {
     try {
       this.#nc.publish(this.subjects.frames(node), out.finish(this.self.node, this.self.incarnation));
       this.#confirmSoon();
@@ -359,9 +439,11 @@ export class ClusterLink implements RefHost {
     this.#nc.flush().then(settle, settle);
   }
 
+  /** Bytes not yet handed to the client: frames being filled, and frames held while disconnected. */
   #queuedBytes(): number {
     let bytes = 0;
     for (const counted of this.#counted.values()) bytes += counted;
+    for (const [, out] of this.#held) bytes += out.bytes;
     return bytes;
   }
 
@@ -390,14 +472,18 @@ export class ClusterLink implements RefHost {
     const forMe = frame.toIncarnation === this.self.incarnation;
     for (const record of frame.records) {
       switch (record[0]) {
-        case RecordKind.tell:
-          if (forMe) this.#deliverTell(record[1], record[2]);
-          else this.#host.deadLetter(record[1], record[2], 'nodedown');
+        case RecordKind.tell: {
+          const [, target, sender, msg] = record;
+          if (!forMe) this.#host.deadLetter(target, msg, 'nodedown');
+          else this.#fromSender(from, sender, (proxy) => this.#deliverTell(target, proxy, msg));
           break;
-        case RecordKind.ask:
-          if (forMe) this.#deliverAsk(from, record[1], record[2], record[3], record[4]);
-          else this.#fail(from, record[2], new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
+        }
+        case RecordKind.ask: {
+          const [, target, sender, corr, timeoutMs, msg] = record;
+          if (!forMe) this.#fail(from, corr, new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
+          else this.#fromSender(from, sender, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
           break;
+        }
         case RecordKind.reply:
           if (forMe && !this.#pending.resolve(record[1], record[2])) this.#host.deadLetter(0, record[2], 'reply-expired');
           break;
@@ -408,19 +494,56 @@ export class ClusterLink implements RefHost {
     }
   }
 
-  #deliverTell(target: number, msg: unknown): void {
+  /**
+   * Runs `deliver` with the local stand-in of the remote sender (proxy-actor.ts), 0 for none. A sender's
+   * first message waits for its stand-in to start, and so does every later one until then: per-sender order.
+   */
+  #fromSender(from: NodeAddress, sender: number, deliver: (proxy: number) => void): void {
+    if (sender === 0) {
+      deliver(0);
+      return;
+    }
+    const key = `${from.node}/${from.incarnation}/${sender}`;
+    const known = this.#proxies.get(key);
+    if (known !== undefined && known.id !== 0) {
+      deliver(known.id);
+      return;
+    }
+    if (known !== undefined) {
+      known.waiting.push(deliver);
+      return;
+    }
+    const proxy = { id: 0, node: from.node, waiting: [deliver] };
+    this.#proxies.set(key, proxy);
+    const remote = this.refFor(sender, undefined, from);
+    this.#host.spawnProxy(remote).then(
+      (id) => {
+        proxy.id = id;
+        for (const waiting of proxy.waiting) waiting(id);
+        proxy.waiting = [];
+      },
+      (error: unknown) => {
+        // No stand-in (the system is stopping, or out of actor slots): the messages go without a sender.
+        this.#host.log.warn({ err: error, sender: key }, 'no local stand-in for a remote sender');
+        this.#proxies.delete(key);
+        for (const waiting of proxy.waiting) waiting(0);
+      },
+    );
+  }
+
+  #deliverTell(target: number, sender: number, msg: unknown): void {
     try {
-      this.#host.deliver(target, msg);
+      this.#host.deliver(target, sender, msg);
     } catch (error) {
       // A full mailbox on this node: the message is a dead letter here, as one from another thread would be.
       this.#host.deadLetter(target, msg, (error as { code?: string }).code === 'TROUPE_ERR_MAILBOX_FULL' ? 'mailbox-full' : 'undeliverable');
     }
   }
 
-  #deliverAsk(from: NodeAddress, target: number, corr: number, timeoutMs: number, msg: unknown): void {
+  #deliverAsk(from: NodeAddress, target: number, sender: number, corr: number, timeoutMs: number, msg: unknown): void {
     let answer: Promise<unknown>;
     try {
-      answer = this.#host.localRef(target, undefined).askAs(msg, 0, 0, { timeoutMs });
+      answer = this.#host.localRef(target, undefined).askAs(msg, sender, 0, { timeoutMs });
     } catch (error) {
       answer = Promise.reject(error);
     }
@@ -494,6 +617,10 @@ export class ClusterLink implements RefHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flush();
+    // Still disconnected: what waits for the connection will never go.
+    for (const [node, out] of [...this.#held, ...this.#outgoing]) this.#lost(node, out, 'this node left the cluster while its connection to NATS was down');
+    this.#held = [];
+    this.#outgoing.clear();
     this.#closed = true;
     this.#stopControl?.();
     this.#frames?.unsubscribe();

@@ -87,6 +87,16 @@ export class Cluster {
     ];
   }
 
+  /** Resolves once `node` is a live member (at once if it is); rejects with `TROUPE_ERR_ASK_TIMEOUT` after `timeoutMs`. */
+  async whenUp(node: string, options: { timeoutMs?: number } = {}): Promise<ClusterMember> {
+    const live = (): ClusterMember | undefined => this.nodes().find((m) => m.node === node);
+    const now = live();
+    if (now !== undefined) return now;
+    // Membership changes only in callbacks: nothing can come between the check and the listener.
+    await this.events.waitFor('nodeUp', (e) => e.node === node, options);
+    return live() ?? (await this.whenUp(node, options));
+  }
+
   /** The actor registered under `name` on this node or, if none, on any live member (names are unique per node). */
   lookup<TMsg = any, TReply = any>(name: string): Promise<ActorRef<TMsg, TReply> | undefined> {
     return this.#link.lookup(name) as Promise<ActorRef<TMsg, TReply> | undefined>;

@@ -35,7 +35,8 @@ export interface ControlLink {
 type Request =
   | { op: 'spawn'; url: string; options: Uint8Array }
   | { op: 'lookup'; name: string }
-  | { op: 'stop'; id: number; incarnation: number };
+  | { op: 'stop'; id: number; incarnation: number }
+  | { op: 'ping' };
 
 type Answer = { ok: Uint8Array | null } | { err: WireError };
 
@@ -81,6 +82,8 @@ async function answerRequest(bytes: Uint8Array, link: ControlLink, host: Control
       const ref = host.lookupLocal(request.name);
       return { ok: ref === undefined ? null : encodeForNode(ref, link.self) };
     }
+    case 'ping':
+      return { ok: null };
     case 'stop':
       if (typeof request.id !== 'number') throw new DecodeError('a malformed stop request');
       if (request.incarnation !== link.self.incarnation) throw new NodeDownError(link.self.node, 'the incarnation the actor lived on has ended');
@@ -128,6 +131,11 @@ export class ControlClient {
     const address = ref.address!;
     if (this.#link.liveIncarnation(address.node) !== address.incarnation) throw new NodeDownError(address.node, 'not a live member of the cluster');
     await this.#request(address.node, { op: 'stop', id: ref.id, incarnation: address.incarnation }, timeoutMs);
+  }
+
+  /** Resolves once `node` answers on its control subject: its connection is up and subscribed. */
+  async ping(node: string): Promise<void> {
+    await this.#request(node, { op: 'ping' }, 500);
   }
 
   async #request(node: string, request: Request, timeoutMs: number): Promise<unknown> {

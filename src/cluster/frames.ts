@@ -10,8 +10,9 @@
  * successor.
  *
  * Layout (msgpack): [from node, from incarnation, to incarnation, [record...]]
- *   tell    [1, target id, message]
- *   ask     [2, target id, correlation, timeout ms, message]
+ *   tell    [1, target id, sender id, message]
+ *   ask     [2, target id, sender id, correlation, timeout ms, message]
+ * (the sender is an actor of the sending node, 0 for none)
  *   reply   [3, correlation, value]
  *   failure [4, correlation, WireError]
  */
@@ -26,8 +27,8 @@ export const enum RecordKind {
 }
 
 export type FrameRecord =
-  | [RecordKind.tell, number, unknown]
-  | [RecordKind.ask, number, number, number, unknown]
+  | [RecordKind.tell, number, number, unknown]
+  | [RecordKind.ask, number, number, number, number, unknown]
   | [RecordKind.reply, number, unknown]
   | [RecordKind.failure, number, WireError];
 
@@ -60,12 +61,12 @@ export class FrameWriter {
     return this.kinds.length;
   }
 
-  tell(target: number, message: Uint8Array): void {
-    this.#record(RecordKind.tell, [target], message);
+  tell(target: number, sender: number, message: Uint8Array): void {
+    this.#record(RecordKind.tell, [target, sender], message);
   }
 
-  ask(target: number, corr: number, timeoutMs: number, message: Uint8Array): void {
-    this.#record(RecordKind.ask, [target, corr, timeoutMs], message);
+  ask(target: number, sender: number, corr: number, timeoutMs: number, message: Uint8Array): void {
+    this.#record(RecordKind.ask, [target, sender, corr, timeoutMs], message);
   }
 
   /** A reply's value, or (kind failure) a WireError, already encoded. */
@@ -85,7 +86,7 @@ export class FrameWriter {
     }
     this.#chunks.push(head, value);
     this.kinds.push(kind);
-    this.keys.push(kind === RecordKind.ask ? fields[1] : fields[0]);
+    this.keys.push(kind === RecordKind.ask ? fields[2] : fields[0]);
     this.bytes += head.length + value.length;
   }
 
@@ -126,10 +127,11 @@ function wellFormed(record: unknown): record is FrameRecord {
   if (!Array.isArray(record)) return false;
   switch (record[0]) {
     case RecordKind.tell:
+      return record.length === 4 && isU32(record[1]) && isU32(record[2]);
     case RecordKind.reply:
       return record.length === 3 && isU32(record[1]);
     case RecordKind.ask:
-      return record.length === 5 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]);
+      return record.length === 6 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isU32(record[4]);
     case RecordKind.failure:
       return record.length === 3 && isU32(record[1]) && typeof record[2] === 'object' && record[2] !== null && typeof (record[2] as WireError).code === 'string';
     default:

@@ -16,12 +16,14 @@ export default defineActor({
       ctx.log.warn('the cluster gateway ignored a message that is not an envelope for another node');
       return;
     }
+    // On with the worker actor's own id as the sender: the other node answers it, not the gateway.
+    const sender = ctx.sender?.id ?? 0;
     if (msg.t === undefined) {
-      msg.to.tell(msg.m);
+      msg.to.tellAs(msg.m, sender, 0);
       return;
     }
     const answer = ctx.deferReply();
-    msg.to.ask(msg.m, { timeoutMs: msg.t }).then(
+    msg.to.askAs(msg.m, sender, 0, { timeoutMs: msg.t }).then(
       (value) => answer.send(value),
       (error: unknown) => answer.fail(error),
     );

@@ -320,6 +320,18 @@ export class Host implements RefHost, CellHost {
   forward(cell: Cell, target: ActorRef, msg: unknown): boolean {
     assertEncodable(msg, this.limits);
     const kind = kindOf(cell.curKindWord);
+    if (target.address !== undefined) {
+      // To another node: the same sender; an ask's answer comes back through a deferred reply.
+      if (kind === Kind.ask && !cell.replied) {
+        const answer = deferReply(this, cell);
+        target.askAs(msg, cell.curSender, cell.curTrace, undefined).then(
+          (value) => answer.send(value),
+          (error: unknown) => answer.fail(error),
+        );
+        return true;
+      }
+      return target.tellAs(msg, cell.curSender, cell.curTrace);
+    }
     if (kind === Kind.ask && !cell.replied) {
       cell.replied = true;
       return this.send(Kind.ask, target.id, cell.curSender, cell.curCorr, cell.curTrace, msg, true, srcHostOf(cell.curKindWord));

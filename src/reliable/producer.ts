@@ -197,9 +197,14 @@ class Producer<TMsg> implements ReliableProducer<TMsg> {
   handle(msg: unknown): boolean {
     if (!Array.isArray(msg)) return false;
     const sender = this.#ctx.sender;
-    if (sender === undefined || sender.id !== this.#consumer.id) return false;
+    if (sender === undefined) return false;
+    // A consumer on another cluster node answers through its stand-in on this node (another id):
+    // there, an intact ack of this channel is the consumer's.
+    const remote = this.#consumer.address !== undefined;
+    if (!remote && sender.id !== this.#consumer.id) return false;
     const ack = decodeAck(msg);
     if (ack === undefined) {
+      if (remote) return false;
       // An array from the consumer that is not an intact ack: a damaged one (or another channel's, if it claims so).
       if (looksLikeAck(msg) && typeof msg[2] === 'string' && msg[2] !== this.#o.channel) return false;
       this.#o.onEvent?.({ type: 'corrupt' });
