@@ -18,6 +18,7 @@ import { fixture, startSystem } from './helpers.js';
 const nodeScript = fileURLToPath(fixture('cluster-node'));
 const echo = fixture('cluster-echo');
 const reliableConsumer = fixture('cluster-reliable-consumer');
+const watcherUrl = fixture('watcher');
 const reliableSender = fixture('reliable-sender');
 const timing = { heartbeatMs: 100, suspectAfterMs: 600, downAfterMs: 1500 };
 
@@ -136,6 +137,14 @@ describe('a cluster of processes over NATS', () => {
     expect(driver.cluster.nodes().map((n) => n.node).sort()).toEqual(['driver', 'n1', 'n2', 'n3']);
   });
 
+  it('ctx.watch across nodes: a watcher on a worker of n1 gets the down of an actor stopped on n2', async () => {
+    const watcher = await driver.spawn(watcherUrl, { node: 'n1' });
+    const target = await driver.spawn(echo, { node: 'n2' });
+    expect(await watcher.ask({ type: 'watch', ref: target })).toBe(true);
+    await driver.stop(target);
+    expect(await watcher.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: target.id, reason: 'stopped' }]);
+  });
+
   it('keeps per-sender order across nodes and delivers every tell', async () => {
     const ref = await driver.spawn(echo, { node: 'n1' });
     const count = 5000;
@@ -173,6 +182,11 @@ describe('a cluster of processes over NATS', () => {
   it('kill -9 of a node: nodeDown, its pending asks fail typed; restarted, it is a new incarnation', async () => {
     const n3 = nodes.get('n3')!;
     const ref = await driver.spawn(echo, { node: 'n3', name: 'doomed' });
+    // Watched from n1 (a worker, through its gateway) and from the driver's main thread.
+    const watcher = await driver.spawn(watcherUrl, { node: 'n1' });
+    expect(await watcher.ask({ type: 'watch', ref })).toBe(true);
+    const mainWatcher = await driver.spawn(watcherUrl, { host: 'main' });
+    expect(await mainWatcher.ask({ type: 'watch', ref })).toBe(true);
     const before = driver.cluster.nodes().find((n) => n.node === 'n3')!.incarnation;
     const pending = ref.ask({ type: 'never' }, { timeoutMs: 30_000 });
     const down = driver.cluster.events.waitFor('nodeDown', (e) => e.node === 'n3', { timeoutMs: 10_000 });
@@ -182,6 +196,8 @@ describe('a cluster of processes over NATS', () => {
     expect(event.reason).toBe('silent');
     expect(event.incarnation).toBe(before);
     await expect(pending).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
+    expect(await watcher.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: ref.id, reason: 'nodedown' }]);
+    expect(await mainWatcher.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: ref.id, reason: 'nodedown' }]);
     // Detected by silence, well before the ask's own 30 s timeout.
     expect(performance.now() - killedAt).toBeLessThan(10_000);
     await expect(ref.ask({ type: 'echo', v: 1 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });

@@ -4,7 +4,7 @@ import type { Supervisor } from '../supervision/supervisor.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
 import type { ActorDefinition } from './define-actor.js';
-import { ActorStoppedError, InvalidArgumentError } from '../errors.js';
+import { ActorStoppedError } from '../errors.js';
 import { Mailbox } from './mailbox.js';
 import type { ActorRef, AskOptions } from './ref.js';
 
@@ -34,6 +34,9 @@ export interface CellHost {
   exitActor(cell: Cell): void;
   watch(watcher: number, target: number): Promise<void>;
   unwatch(watcher: number, target: number): void;
+  /** A watch of an actor on another cluster node. */
+  watchRemote(watcher: number, ref: ActorRef): Promise<void>;
+  unwatchRemote(watcher: number, ref: ActorRef): void;
   persist(cell: Cell, events: unknown): Promise<void>;
 }
 
@@ -393,12 +396,13 @@ export class Context implements ActorContext {
   }
 
   watch(ref: ActorRef): Promise<void> {
-    if (ref.address !== undefined) return Promise.reject(new InvalidArgumentError(`ctx.watch(${String(ref)}): watching an actor on another cluster node is not supported yet`));
+    if (ref.address !== undefined) return this.#host.watchRemote(this.#cell.id, ref);
     return this.#host.watch(this.#cell.id, ref.id);
   }
 
   unwatch(ref: ActorRef): void {
-    this.#host.unwatch(this.#cell.id, ref.id);
+    if (ref.address !== undefined) this.#host.unwatchRemote(this.#cell.id, ref);
+    else this.#host.unwatch(this.#cell.id, ref.id);
   }
 
   persist(event: unknown): Promise<void> {

@@ -85,6 +85,8 @@ export class ClusterLink implements RefHost {
   #held: [string, FrameWriter][] = [];
   /** The bytes of each node's frame already added to #heldBytes. */
   readonly #counted = new Map<string, number>();
+  /** Watches of this node's actors on other nodes' actors, by node, then `watcher/target`: what a nodeDown ends. */
+  readonly #watches = new Map<string, Map<string, { watcher: number; ref: ActorRef }>>();
   /** Local stand-ins of remote senders, by node/incarnation/id; id 0 while it starts. */
   readonly #proxies = new Map<string, { id: number; node: string; waiting: ((proxy: number) => void)[] }>();
   /** Payload bytes queued in frames or published and not yet confirmed by the server. */
@@ -238,8 +240,17 @@ export class ClusterLink implements RefHost {
     }
   }
 
-  /** Everything waiting on a node that went down fails now, typed, instead of timing out. */
+  /** Everything waiting on a node that went down fails now, typed, instead of timing out; its watchers get their down. */
   #failNode(node: string, incarnation: number, reason: string): void {
+    const watches = this.#watches.get(node);
+    if (watches !== undefined) {
+      for (const [key, { watcher, ref }] of watches) {
+        if (ref.address!.incarnation !== incarnation) continue;
+        watches.delete(key);
+        this.#deliverTell(watcher, 0, { type: 'down', ref, reason: 'nodedown' });
+      }
+      if (watches.size === 0) this.#watches.delete(node);
+    }
     const key = this.#nodeKeys.get(node);
     if (key !== undefined) this.#pending.rejectEveryOf(key, () => new NodeDownError(node, reason));
     for (const [proxyKey, proxy] of this.#proxies) {
@@ -333,6 +344,54 @@ export class ClusterLink implements RefHost {
     this.#writerFor(address).ask(target.id, sender, corr, timeoutMs, payload);
     this.#sent(address.node);
     return promise;
+  }
+
+  // -------------------------------------------------------------- watches
+
+  /**
+   * `watcher` (an actor of this node) watches `ref` (an actor of another): registered there
+   * through the watcher's stand-in, so the target's end comes back as the `down` any watcher
+   * gets; the node's loss is a `down` with reason `nodedown`, from here.
+   */
+  async watchRemote(watcher: number, ref: ActorRef): Promise<void> {
+    const address = ref.address!;
+    if (this.#closed || !this.isLive(address)) {
+      this.#deliverTell(watcher, 0, { type: 'down', ref, reason: 'nodedown' });
+      return;
+    }
+    let watches = this.#watches.get(address.node);
+    if (watches === undefined) this.#watches.set(address.node, (watches = new Map()));
+    watches.set(`${watcher}/${ref.id}`, { watcher, ref });
+    await this.#control.watch(ref, watcher, this.self);
+  }
+
+  /** The main host's `ctx.watch` of another node's actor (NodeRefs). */
+  watch(watcher: number, ref: ActorRef): Promise<void> {
+    return this.watchRemote(watcher, ref);
+  }
+
+  unwatch(watcher: number, ref: ActorRef): void {
+    this.unwatchRemote(watcher, ref);
+  }
+
+  unwatchRemote(watcher: number, ref: ActorRef): void {
+    const address = ref.address!;
+    const watches = this.#watches.get(address.node);
+    if (watches?.delete(`${watcher}/${ref.id}`) !== true) return;
+    if (this.isLive(address)) this.#control.unwatch(ref, watcher, this.self).catch(() => undefined);
+  }
+
+  /** A `down` from another node ends the watch kept here (no second `down` when its node goes later). */
+  #watchEnded(from: NodeAddress, watcher: number, msg: unknown): void {
+    const watches = this.#watches.get(from.node);
+    if (watches === undefined || typeof msg !== 'object' || msg === null || (msg as { type?: unknown }).type !== 'down') return;
+    const ref = (msg as { ref?: unknown }).ref;
+    if (ref instanceof ActorRef) watches.delete(`${watcher}/${ref.id}`);
+  }
+
+  /** The stand-in of `from`'s actor `sender` on this node, started if need be (for a watch request from there). */
+  standIn(from: NodeAddress, sender: number): Promise<number> {
+    return new Promise((resolve) => this.#fromSender(from, sender, resolve));
   }
 
   // --------------------------------------------------------------- frames
@@ -475,7 +534,10 @@ export class ClusterLink implements RefHost {
         case RecordKind.tell: {
           const [, target, sender, msg] = record;
           if (!forMe) this.#host.deadLetter(target, msg, 'nodedown');
-          else this.#fromSender(from, sender, (proxy) => this.#deliverTell(target, proxy, msg));
+          else {
+            this.#watchEnded(from, target, msg);
+            this.#fromSender(from, sender, (proxy) => this.#deliverTell(target, proxy, msg));
+          }
           break;
         }
         case RecordKind.ask: {

@@ -17,6 +17,8 @@ import type { Subjects } from './subjects.js';
 /** What a node's runtime does for the others. */
 export interface ControlHost {
   spawnLocal(moduleUrl: string, options: SpawnOptions): Promise<ActorRef>;
+  watchLocal(watcher: number, target: number): Promise<void>;
+  unwatchLocal(watcher: number, target: number): void;
   lookupLocal(name: string): ActorRef | undefined;
   stopLocal(id: number): Promise<void>;
   readonly spawnTimeoutMs: number;
@@ -30,13 +32,16 @@ export interface ControlLink {
   readonly refFactory: RefFactory;
   members(): { node: string; incarnation: number }[];
   liveIncarnation(node: string): number | undefined;
+  standIn(from: NodeAddress, sender: number): Promise<number>;
 }
 
 type Request =
   | { op: 'spawn'; url: string; options: Uint8Array }
   | { op: 'lookup'; name: string }
   | { op: 'stop'; id: number; incarnation: number }
-  | { op: 'ping' };
+  | { op: 'ping' }
+  /** The watcher's node and incarnation name its stand-in here. */
+  | { op: 'watch' | 'unwatch'; id: number; incarnation: number; watcher: number; node: string; nodeIncarnation: number };
 
 type Answer = { ok: Uint8Array | null } | { err: WireError };
 
@@ -84,6 +89,18 @@ async function answerRequest(bytes: Uint8Array, link: ControlLink, host: Control
     }
     case 'ping':
       return { ok: null };
+    case 'watch':
+    case 'unwatch': {
+      if (typeof request.id !== 'number' || typeof request.watcher !== 'number' || typeof request.node !== 'string' || typeof request.nodeIncarnation !== 'number') {
+        throw new DecodeError('a malformed watch request');
+      }
+      const from: NodeAddress = { node: request.node, incarnation: request.nodeIncarnation };
+      const standIn = await link.standIn(from, request.watcher);
+      if (request.incarnation !== link.self.incarnation) throw new NodeDownError(link.self.node, 'the incarnation the actor lived on has ended');
+      if (request.op === 'watch') await host.watchLocal(standIn, request.id);
+      else host.unwatchLocal(standIn, request.id);
+      return { ok: null };
+    }
     case 'stop':
       if (typeof request.id !== 'number') throw new DecodeError('a malformed stop request');
       if (request.incarnation !== link.self.incarnation) throw new NodeDownError(link.self.node, 'the incarnation the actor lived on has ended');
@@ -131,6 +148,19 @@ export class ControlClient {
     const address = ref.address!;
     if (this.#link.liveIncarnation(address.node) !== address.incarnation) throw new NodeDownError(address.node, 'not a live member of the cluster');
     await this.#request(address.node, { op: 'stop', id: ref.id, incarnation: address.incarnation }, timeoutMs);
+  }
+
+  watch(ref: ActorRef, watcher: number, self: NodeAddress): Promise<void> {
+    return this.#watchRequest('watch', ref, watcher, self);
+  }
+
+  unwatch(ref: ActorRef, watcher: number, self: NodeAddress): Promise<void> {
+    return this.#watchRequest('unwatch', ref, watcher, self);
+  }
+
+  async #watchRequest(op: 'watch' | 'unwatch', ref: ActorRef, watcher: number, self: NodeAddress): Promise<void> {
+    const address = ref.address!;
+    await this.#request(address.node, { op, id: ref.id, incarnation: address.incarnation, watcher, node: self.node, nodeIncarnation: self.incarnation }, kLookupTimeoutMs);
   }
 
   /** Resolves once `node` answers on its control subject: its connection is up and subscribed. */

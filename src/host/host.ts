@@ -424,6 +424,16 @@ export class Host implements RefHost, CellHost {
   unwatch(watcher: number, target: number): void {
     this.watches.unwatch(watcher, target);
   }
+  watchRemote(watcher: number, ref: ActorRef): Promise<void> {
+    try {
+      return this.nodeRefs.watch(watcher, ref);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  unwatchRemote(watcher: number, ref: ActorRef): void {
+    this.nodeRefs.unwatch(watcher, ref);
+  }
   /** @internal the main thread announces actors that died with a worker. */
   announceGone(id: number, reason: string): void {
     this.watches.announceGone(id, undefined, reason, undefined);

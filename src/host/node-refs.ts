@@ -12,6 +12,9 @@ import type { ActorId } from '../lane/directory.js';
 
 export interface NodeRefs {
   refFor(id: number, name: string | undefined, address: NodeAddress): ActorRef;
+  /** `ctx.watch` of an actor on another node: a `down` reaches `watcher` when it ends, or with reason `nodedown`. */
+  watch(watcher: number, ref: ActorRef): Promise<void>;
+  unwatch(watcher: number, ref: ActorRef): void;
 }
 
 /** What a worker is told at boot when its system is a cluster node. */
@@ -21,13 +24,16 @@ export interface ClusterBoot {
   gateway: number;
 }
 
-/** The envelope a worker sends the gateway. */
-export interface GatewayEnvelope {
-  to: ActorRef;
-  m: unknown;
-  /** An ask's timeout (ms). */
-  t?: number;
-}
+/** What a worker sends the gateway: a message for another node, or a watch of an actor there. */
+export type GatewayEnvelope =
+  | {
+      to: ActorRef;
+      m: unknown;
+      /** An ask's timeout (ms). */
+      t?: number;
+    }
+  | { watch: ActorRef }
+  | { unwatch: ActorRef };
 
 interface LocalRefs {
   refFor(id: number, name: string | undefined): ActorRef;
@@ -81,11 +87,18 @@ export class GatewayRefs implements NodeRefs, RefHost {
   whenWritable(): Promise<void> {
     return this.#via.whenWritable();
   }
+
+  watch(watcher: number, ref: ActorRef): Promise<void> {
+    return this.#via.askAs({ watch: ref } satisfies GatewayEnvelope, watcher, 0, { timeoutMs: this.#host.askTimeoutMs }).then(() => undefined);
+  }
+
+  unwatch(watcher: number, ref: ActorRef): void {
+    this.#via.tellAs({ unwatch: ref } satisfies GatewayEnvelope, watcher, 0);
+  }
 }
 
 /** Refs decoded by a host of a system that is not a cluster node: any use is a typed error. */
-export const kNoCluster: NodeRefs = {
-  refFor(): ActorRef {
-    throw new InvalidArgumentError('a ref to an actor on another cluster node reached a system that is not a cluster node');
-  },
+const noCluster = (): never => {
+  throw new InvalidArgumentError('a ref to an actor on another cluster node reached a system that is not a cluster node');
 };
+export const kNoCluster: NodeRefs = { refFor: noCluster, watch: noCluster, unwatch: noCluster };

@@ -33,6 +33,7 @@ import { Entities, type EntityOptions } from './entities.js';
 import type { EntityRef } from '../actor/entity-ref.js';
 import { ClusterLink, type LinkHost } from '../cluster/cluster-link.js';
 import { Cluster } from '../cluster/cluster.js';
+import { kGatewayLinks } from '../cluster/gateway-links.js';
 import type { ClusterBoot } from '../host/node-refs.js';
 
 const kStatsTickMs = 1000;
@@ -59,6 +60,7 @@ export class Engine implements MainDuties {
   #link: ClusterLink | undefined;
   #cluster: Cluster | undefined;
   #clusterBoot: ClusterBoot | undefined;
+  #gatewayToken: string | undefined;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
   #shutdown: Promise<void> | undefined;
   #ticker: NodeJS.Timeout | undefined;
@@ -144,7 +146,10 @@ export class Engine implements MainDuties {
     this.#link = link;
     this.#cluster = new Cluster(link);
     this.host.nodeRefs = link;
-    const gateway = await this.host.spawn(new URL('../cluster/gateway-actor.js', import.meta.url), { host: 'main' }, 0);
+    const token = `${this.systemId}-${link.self.incarnation}`;
+    kGatewayLinks.set(token, link);
+    this.#gatewayToken = token;
+    const gateway = await this.host.spawn(new URL('../cluster/gateway-actor.js', import.meta.url), { host: 'main', args: { token } }, 0);
     this.#clusterBoot = { self: link.self, gateway: gateway.id };
   }
 
@@ -167,6 +172,8 @@ export class Engine implements MainDuties {
       spawnLocal: (url, options) => this.spawn(url, options),
       lookupLocal: (name) => this.lookup(name),
       stopLocal: (id) => host.stopActor(id, 'stopped'),
+      watchLocal: (watcher, target) => host.watch(watcher, target),
+      unwatchLocal: (watcher, target) => host.unwatch(watcher, target),
     };
   }
 
@@ -343,6 +350,7 @@ export class Engine implements MainDuties {
     clearInterval(this.#stallTimer);
     await this.#pool.closeAll(Math.max(100, deadline - performance.now()));
     await this.#link?.close();
+    if (this.#gatewayToken !== undefined) kGatewayLinks.delete(this.#gatewayToken);
     this.host.close();
     // After every host: what they sent is committed before the store closes.
     await this.#journal?.close();

@@ -1,0 +1,13 @@
+/**
+ * Which cluster link a gateway actor serves: the gateway is spawned with a
+ * token in its args, and finds its link here (the main thread's module
+ * graph holds both). Several systems in one process have one token each.
+ */
+import type { ActorRef } from '../actor/ref.js';
+
+export interface GatewayLink {
+  watchRemote(watcher: number, ref: ActorRef): Promise<void>;
+  unwatchRemote(watcher: number, ref: ActorRef): void;
+}
+
+export const kGatewayLinks = new Map<string, GatewayLink>();
