@@ -8,6 +8,7 @@ import { Membership } from '../dist/src/cluster/membership.js';
 import { FrameWriter, decodeFrame } from '../dist/src/cluster/frames.js';
 import { decodeFromNode, encodeForNode } from '../dist/src/codec/codec.js';
 import { Packr } from 'msgpackr';
+import { HashRing } from '../dist/src/cluster/ring.js';
 
 const timing = { suspectAfterMs: 600, downAfterMs: 1500 };
 
@@ -104,5 +105,23 @@ describe('refs and frames between nodes', () => {
     const packr = new Packr({ useRecords: false });
     const junk = [new Uint8Array([0xc1]), packr.pack('hello'), packr.pack(['n1', -1, 0, []]), packr.pack(['n1', 1, 0, [[9, 1, 2]]]), packr.pack(['n1', 1, 0, [[2, 1, 2, 3, 'x', 'y']]]), packr.pack(['n1', 1, 0, [[1, 17, { hello: 1 }]]]), packr.pack(['n1', 1, 0, [[4, 1, 'not an error']]])];
     for (const bytes of junk) expect(() => decodeFrame(bytes, 64, () => undefined)).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_DECODE' }));
+  });
+});
+
+describe('the placement ring', () => {
+  it('spreads keys over the nodes and moves only the leaving node\'s keys', () => {
+    const keys = Array.from({ length: 6000 }, (_, i) => `account/${i}`);
+    const four = new HashRing(['a', 'b', 'c', 'd']);
+    const counts = new Map<string, number>();
+    for (const key of keys) counts.set(four.owner(key)!, (counts.get(four.owner(key)!) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
+    // 64 points per node: each holds a fair share, within ±40 % of 1,500.
+    for (const count of counts.values()) expect(Math.abs(count - 1500)).toBeLessThan(600);
+    const three = new HashRing(['a', 'b', 'd']);
+    for (const key of keys) if (four.owner(key) !== 'c') expect(three.owner(key)).toBe(four.owner(key));
+    // The same members in any order: the same owners.
+    const shuffled = new HashRing(['d', 'b', 'a', 'c']);
+    for (const key of keys.slice(0, 500)) expect(shuffled.owner(key)).toBe(four.owner(key));
+    expect(new HashRing([]).owner('x')).toBeUndefined();
   });
 });

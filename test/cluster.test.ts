@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActorRef, ActorSystem } from 'troupe';
 import { startNats, type NatsServer } from '../bench/nats-server.js';
 import { fixture, startSystem } from './helpers.js';
+import { HashRing } from '../dist/src/cluster/ring.js';
 
 const nodeScript = fileURLToPath(fixture('cluster-node'));
 const echo = fixture('cluster-echo');
@@ -164,6 +165,22 @@ describe('a cluster of processes over NATS', () => {
     await expect(driver.spawn(new URL('file:///no/such/module.js'), { node: 'n2' })).rejects.toMatchObject({ code: 'TROUPE_ERR_MODULE_LOAD' });
   });
 
+  it('entities live on the node the ring gives their key, in order per sender', async () => {
+    const ring = new HashRing(['driver', 'n1', 'n2', 'n3']);
+    const pidOf = (node: string): number => (node === 'driver' ? process.pid : nodes.get(node)!.pid);
+    const owners = new Set<string>();
+    for (let i = 0; i < 24; i++) {
+      const ref = driver.entity(echo, `k${i}`);
+      const owner = ring.owner(ref.persistenceId)!;
+      owners.add(owner);
+      expect(((await ref.ask({ type: 'where' })) as { pid: number }).pid).toBe(pidOf(owner));
+      // In order with every other message to it, wherever it runs.
+      for (let seq = 0; seq < 50; seq++) ref.tell({ type: 'seq', seq });
+      expect(await ref.ask({ type: 'seen' })).toEqual(Array.from({ length: 50 }, (_, s) => s));
+    }
+    expect(owners.size).toBe(4);
+  });
+
   it('a node whose main thread is busy past the detector limit is not declared down', async () => {
     const n1 = nodes.get('n1')!;
     let downs = 0;
@@ -202,6 +219,18 @@ describe('a cluster of processes over NATS', () => {
     expect(performance.now() - killedAt).toBeLessThan(10_000);
     await expect(ref.ask({ type: 'echo', v: 1 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
     expect(driver.cluster.nodes().map((n) => n.node)).not.toContain('n3');
+    // n3's entities answer from the survivors, the ring over the three that are left.
+    const survivors = new HashRing(['driver', 'n1', 'n2']);
+    const full = new HashRing(['driver', 'n1', 'n2', 'n3']);
+    const moved = Array.from({ length: 24 }, (_, i) => `k${i}`).filter((k) => full.owner(`cluster-echo/${k}`) === 'n3');
+    expect(moved.length).toBeGreaterThan(0);
+    for (const key of moved) {
+      const owner = survivors.owner(`cluster-echo/${key}`)!;
+      const where = (await driver.entity(echo, key).ask({ type: 'where' })) as { pid: number };
+      expect(where.pid).toBe(owner === 'driver' ? process.pid : nodes.get(owner)!.pid);
+    }
+    // Within the target of 3 s from the kill (detection takes downAfterMs, 1.5 s here).
+    expect(performance.now() - killedAt).toBeLessThan(3000);
 
     const up = driver.cluster.events.waitFor('nodeUp', (e) => e.node === 'n3', { timeoutMs: 20_000 });
     nodes.set('n3', await startNode(nats.url, 'n3'));
@@ -211,6 +240,10 @@ describe('a cluster of processes over NATS', () => {
     await expect(ref.ask({ type: 'echo', v: 1 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
     const fresh = await driver.spawn(echo, { node: 'n3' });
     expect(((await fresh.ask({ type: 'where' })) as { pid: number }).pid).toBe(nodes.get('n3')!.pid);
+    // Its keys are n3's again once it is back on the ring.
+    const back = new HashRing(['driver', 'n1', 'n2', 'n3']);
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => back.owner(`cluster-echo/${k}`) === 'n3')!;
+    expect(((await driver.entity(echo, key).ask({ type: 'where' })) as { pid: number }).pid).toBe(nodes.get('n3')!.pid);
   });
 
   it('a node that shuts down says so: nodeDown with reason left, at once', async () => {

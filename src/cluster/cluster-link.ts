@@ -18,12 +18,15 @@ import type { SpawnOptions } from '../actor/context.js';
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
 import { decodeFromNode, encodeForNode, type NodeAddress, type RefFactory } from '../codec/codec.js';
 import { assertEncodable, type MessageLimits } from '../codec/validate.js';
-import { ClusterUnavailableError, DecodeError, MailboxFullError, NodeDownError, errorToWire, errorFromWire, type WireError } from '../errors.js';
+import { ClusterUnavailableError, DecodeError, NodeDownError, errorToWire, errorFromWire, type WireError } from '../errors.js';
 import { PendingTable } from '../host/pending.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ResolvedCluster } from './cluster-options.js';
 import { ControlClient, serveControl, type ControlHost } from './control.js';
-import { FrameWriter, RecordKind, decodeFrame, kFrameBytes, kFrameRecords } from './frames.js';
+import { RecordKind, decodeFrame, type EntitySpec, type FrameWriter } from './frames.js';
+import { NodeOutbox } from './node-outbox.js';
+import { StandIns } from './stand-ins.js';
+import { HashRing } from './ring.js';
 import type { HeartbeatBoot, HeartbeatCommand, HeartbeatReport } from './heartbeat-protocol.js';
 import type { MemberEvent, MemberState } from './membership.js';
 import { subjectsOf, type Subjects } from './subjects.js';
@@ -40,6 +43,9 @@ export interface LinkHost extends ControlHost {
   localRef(id: number, name: string | undefined): ActorRef;
   /** Delivers a message that came from another node (checked when it was sent, and decoded here) to an actor of this node. */
   deliver(target: number, sender: number, msg: unknown): void;
+  /** A message from another node for an entity this node owns: its entity table activates it if need be. */
+  entityTell(spec: EntitySpec, msg: unknown, sender: number): void;
+  entityAsk(spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown>;
   /** Starts the local stand-in of a remote sender (proxy-actor.ts); resolves with its id. */
   spawnProxy(remote: ActorRef): Promise<number>;
   currentSender(): number;
@@ -60,11 +66,6 @@ export type ConnectionEvent = { type: 'disconnected'; server: string } | { type:
 
 export type ClusterEvent = (MemberEvent | ConnectionEvent) & { at: number };
 
-/** Unconfirmed bytes past which `tell` answers `false` (accepted; slow down, `await ref.whenWritable()`). */
-const kHighWaterBytes = 4 * 1024 * 1024;
-/** Bytes published between two flushes (a PING/PONG with the server: all before it has reached the server). */
-const kConfirmEveryBytes = 512 * 1024;
-
 export class ClusterLink implements RefHost {
   readonly self: NodeAddress;
   readonly subjects: Subjects;
@@ -76,35 +77,18 @@ export class ClusterLink implements RefHost {
   /** A small number per node, the key of its asks in `#pending` (PendingTable keys requests by number). */
   readonly #nodeKeys = new Map<string, number>();
   readonly #pending = new PendingTable();
-  readonly #outgoing = new Map<string, FrameWriter>();
+  readonly #outbox: NodeOutbox;
   readonly #listeners = new Set<(event: ClusterEvent) => void>();
   readonly #control: ControlClient;
   readonly refFactory: RefFactory = (id, name, address) => this.refFor(id, name, address);
-  #flushQueued = false;
-  /** Complete frames waiting for the connection to come back, oldest first. */
-  #held: [string, FrameWriter][] = [];
-  /** The bytes of each node's frame already added to #heldBytes. */
-  readonly #counted = new Map<string, number>();
+  #ring: HashRing;
+  readonly #placementListeners: (() => void)[] = [];
   /** Watches of this node's actors on other nodes' actors, by node, then `watcher/target`: what a nodeDown ends. */
   readonly #watches = new Map<string, Map<string, { watcher: number; ref: ActorRef }>>();
-  /** Local stand-ins of remote senders, by node/incarnation/id; id 0 while it starts. */
-  readonly #proxies = new Map<string, { id: number; node: string; waiting: ((proxy: number) => void)[] }>();
-  /** Payload bytes queued in frames or published and not yet confirmed by the server. */
-  #heldBytes = 0;
-  #confirming = false;
-  #lazyConfirm: NodeJS.Timeout | undefined;
-  #writableWaiters: (() => void)[] = [];
+  readonly #standIns: StandIns;
   #frames: Subscription | undefined;
   #stopControl: (() => void) | undefined;
   #closed = false;
-  /** The data connection is down: frames are held (bounded by overflowBytes) until it is back, not handed to a client that would drop them. */
-  #disconnected = false;
-  /**
-   * Nodes whose frames wait after this node's reconnect until they answer a ping: a server restart
-   * ends every client's connection, and one that is back first would publish to subjects that the
-   * others have not subscribed again yet, which NATS drops without a word.
-   */
-  readonly #gated = new Set<string>();
 
   private constructor(options: ResolvedCluster, host: LinkHost, nc: NatsConnection, heartbeats: Worker, incarnation: number) {
     this.#options = options;
@@ -114,6 +98,23 @@ export class ClusterLink implements RefHost {
     this.self = { node: options.node, incarnation };
     this.subjects = subjectsOf(options.name);
     this.#control = new ControlClient(this);
+    this.#ring = new HashRing([options.node]);
+    this.#standIns = new StandIns({
+      log: host.log,
+      remoteRef: (id, from) => this.refFor(id, undefined, from),
+      spawn: (remote) => host.spawnProxy(remote),
+      stop: (id) => host.stopLocal(id),
+    });
+    this.#outbox = new NodeOutbox({
+      nc,
+      subjects: this.subjects,
+      self: this.self,
+      log: host.log,
+      overflowBytes: host.overflowBytes,
+      lost: (node, out, reason) => this.#lost(node, out, reason),
+      ping: (node) => this.#control.ping(node),
+      isMember: (node) => this.#members.has(node),
+    });
   }
 
   /** Connects, subscribes and starts the heartbeats; rejects with `TROUPE_ERR_CLUSTER_UNAVAILABLE` when no server answers. */
@@ -161,34 +162,13 @@ export class ClusterLink implements RefHost {
   async #watchConnection(): Promise<void> {
     for await (const status of this.#nc.status()) {
       if (status.type === 'disconnect') {
-        this.#disconnected = true;
+        this.#outbox.disconnected();
         this.#emit({ type: 'disconnected', server: status.server });
       } else if (status.type === 'reconnect') {
-        this.#disconnected = false;
-        for (const member of this.#members.keys()) this.#gate(member);
+        this.#outbox.reconnected(this.#members.keys());
         this.#emit({ type: 'reconnected', server: status.server });
-        this.#flush();
       }
     }
-  }
-
-  /** Holds `node`'s frames until its control subject answers (it is subscribed again), or it is down. */
-  #gate(node: string): void {
-    if (this.#gated.has(node)) return;
-    this.#gated.add(node);
-    const release = (): void => {
-      if (!this.#gated.delete(node)) return;
-      this.#flush();
-    };
-    const ping = (): void => {
-      if (this.#closed || !this.#gated.has(node)) return;
-      if (!this.#members.has(node)) {
-        release(); // down meanwhile: #failNode reported what was held
-        return;
-      }
-      this.#control.ping(node).then(release, () => setTimeout(ping, 25).unref());
-    };
-    ping();
   }
 
   // ------------------------------------------------------------ membership
@@ -210,10 +190,29 @@ export class ClusterLink implements RefHost {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The node that owns an entity's key (its persistence id) by the ring over the live members; undefined: this node. */
+  ownerOf(key: string): string | undefined {
+    const owner = this.#ring.owner(key);
+    return owner === this.self.node ? undefined : owner;
+  }
+
+  /** Called when the ring changes (a node came or went): entities this node no longer owns move. */
+  onPlacementChange(listener: () => void): void {
+    this.#placementListeners.push(listener);
+  }
+
+  #rebuildRing(): void {
+    const nodes = [this.self.node, ...this.#members.keys()];
+    if (nodes.length === this.#ring.nodes.length && nodes.every((n) => this.#ring.nodes.includes(n))) return;
+    this.#ring = new HashRing(nodes);
+    for (const listener of this.#placementListeners) listener();
+  }
+
   #memberChanged(event: MemberEvent): void {
     switch (event.type) {
       case 'nodeUp':
         this.#members.set(event.node, { node: event.node, incarnation: event.incarnation, state: 'up' });
+        this.#rebuildRing();
         break;
       case 'nodeReachable':
       case 'nodeUnreachable': {
@@ -224,6 +223,7 @@ export class ClusterLink implements RefHost {
       case 'nodeDown':
         if (this.#members.get(event.node)?.incarnation === event.incarnation) this.#members.delete(event.node);
         this.#failNode(event.node, event.incarnation, event.reason);
+        this.#rebuildRing();
         break;
     }
     this.#emit(event);
@@ -253,24 +253,8 @@ export class ClusterLink implements RefHost {
     }
     const key = this.#nodeKeys.get(node);
     if (key !== undefined) this.#pending.rejectEveryOf(key, () => new NodeDownError(node, reason));
-    for (const [proxyKey, proxy] of this.#proxies) {
-      if (proxy.node !== node || !proxyKey.startsWith(`${node}/${incarnation}/`)) continue;
-      this.#proxies.delete(proxyKey);
-      if (proxy.id !== 0) this.#host.stopLocal(proxy.id).catch(() => undefined);
-    }
-    const queued = this.#outgoing.get(node);
-    if (queued !== undefined && queued.toIncarnation === incarnation) {
-      this.#outgoing.delete(node);
-      this.#counted.delete(node);
-      this.#release(queued.bytes);
-      this.#lost(node, queued, reason);
-    }
-    this.#held = this.#held.filter(([to, out]) => {
-      if (to !== node || out.toIncarnation !== incarnation) return true;
-      this.#release(out.bytes);
-      this.#lost(node, out, reason);
-      return false;
-    });
+    this.#standIns.dropNode(node, incarnation);
+    this.#outbox.dropNode(node, incarnation, reason);
   }
 
   #keyOf(node: string): number {
@@ -301,13 +285,7 @@ export class ClusterLink implements RefHost {
 
   /** Resolves once what this node sends other nodes is under the high-water mark again. */
   whenWritable(): Promise<void> {
-    if (this.#heldBytes < kHighWaterBytes || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#writableWaiters.push(resolve));
-  }
-
-  /** Bounded like a lane's overflow: `false` past the high-water mark, `TROUPE_ERR_MAILBOX_FULL` past overflowBytes. */
-  #admit(bytes: number): void {
-    if (this.#heldBytes + bytes > this.#host.overflowBytes) throw new MailboxFullError('the cluster link', this.#host.overflowBytes, 'link-bytes');
+    return this.#outbox.whenWritable();
   }
 
   tellFrom(target: ActorRef, msg: unknown, sender: number): boolean {
@@ -318,10 +296,10 @@ export class ClusterLink implements RefHost {
       return true;
     }
     const payload = encodeForNode(msg, this.self);
-    this.#admit(payload.length);
-    this.#writerFor(address).tell(target.id, sender, payload);
-    this.#sent(address.node);
-    return this.#heldBytes < kHighWaterBytes;
+    this.#outbox.admit(payload.length);
+    this.#outbox.writerFor(address).tell(target.id, sender, payload);
+    this.#outbox.sent(address.node);
+    return this.#outbox.writable;
   }
 
   askFrom(target: ActorRef, msg: unknown, sender: number, _trace: number, options: AskOptions | undefined): Promise<unknown> {
@@ -336,13 +314,13 @@ export class ClusterLink implements RefHost {
     let payload: Uint8Array;
     try {
       payload = encodeForNode(msg, this.self);
-      this.#admit(payload.length);
+      this.#outbox.admit(payload.length);
     } catch (error) {
       return Promise.reject(error);
     }
     const { corr, promise } = this.#pending.open(this.#keyOf(address.node), String(target), timeoutMs);
-    this.#writerFor(address).ask(target.id, sender, corr, timeoutMs, payload);
-    this.#sent(address.node);
+    this.#outbox.writerFor(address).ask(target.id, sender, corr, timeoutMs, payload);
+    this.#outbox.sent(address.node);
     return promise;
   }
 
@@ -391,131 +369,54 @@ export class ClusterLink implements RefHost {
 
   /** The stand-in of `from`'s actor `sender` on this node, started if need be (for a watch request from there). */
   standIn(from: NodeAddress, sender: number): Promise<number> {
-    return new Promise((resolve) => this.#fromSender(from, sender, resolve));
+    return this.#standIns.of(from, sender);
+  }
+
+  /** A tell to the entity `spec` on the node that owns it. */
+  tellEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number): boolean {
+    assertEncodable(msg, this.#host.limits);
+    const address = this.#liveAddress(owner);
+    if (address === undefined || this.#closed) {
+      this.#host.deadLetter(0, msg, 'nodedown');
+      return true;
+    }
+    const payload = encodeForNode([spec, msg], this.self);
+    this.#outbox.admit(payload.length);
+    this.#outbox.writerFor(address).entityTell(sender, payload);
+    this.#outbox.sent(owner);
+    return this.#outbox.writable;
+  }
+
+  askEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown> {
+    const address = this.#liveAddress(owner);
+    if (address === undefined || this.#closed) return Promise.reject(new NodeDownError(owner, 'not a live member of the cluster'));
+    let payload: Uint8Array;
+    try {
+      assertEncodable(msg, this.#host.limits);
+      payload = encodeForNode([spec, msg], this.self);
+      this.#outbox.admit(payload.length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { corr, promise } = this.#pending.open(this.#keyOf(owner), `entity ${spec.type}/${spec.key}@${owner}`, timeoutMs);
+    this.#outbox.writerFor(address).entityAsk(sender, corr, timeoutMs, payload);
+    this.#outbox.sent(owner);
+    return promise;
+  }
+
+  #liveAddress(node: string): NodeAddress | undefined {
+    const member = this.#members.get(node);
+    return member === undefined ? undefined : { node, incarnation: member.incarnation };
   }
 
   // --------------------------------------------------------------- frames
 
-  /** The frame being filled for `address`; one for an earlier incarnation of the node goes first. */
-  #writerFor(address: NodeAddress): FrameWriter {
-    let out = this.#outgoing.get(address.node);
-    if (out !== undefined && out.toIncarnation !== address.incarnation) {
-      this.#flushNode(address.node, out);
-      out = undefined;
-    }
-    if (out === undefined) this.#outgoing.set(address.node, (out = new FrameWriter(address.incarnation)));
-    return out;
-  }
-
-  /** A record went into `node`'s frame: account for it, send the frame if full, else at the end of this run. */
-  #sent(node: string): void {
-    const out = this.#outgoing.get(node)!;
-    this.#heldBytes += out.bytes - (this.#counted.get(node) ?? 0);
-    this.#counted.set(node, out.bytes);
-    if (out.records >= kFrameRecords || out.bytes >= kFrameBytes) {
-      this.#flushNode(node, out);
-      return;
-    }
-    if (!this.#flushQueued) {
-      // A microtask: what one synchronous run sends goes in one frame, and an ask waits for no loop turn.
-      this.#flushQueued = true;
-      queueMicrotask(() => this.#flush());
-    }
-  }
-
-  #flush(): void {
-    this.#flushQueued = false;
-    if (this.#disconnected) return;
-    const held = this.#held;
-    this.#held = [];
-    for (const [node, out] of held) {
-      if (this.#gated.has(node)) this.#held.push([node, out]);
-      else this.#publish(node, out);
-    }
-    for (const [node, out] of this.#outgoing) this.#flushNode(node, out);
-  }
-
-  /** The frame for `node` is complete: out now, or held (in order) while the connection or the node is not back. */
-  #flushNode(node: string, out: FrameWriter): void {
-    this.#outgoing.delete(node);
-    this.#counted.delete(node);
-    if (out.records === 0) return;
-    if (this.#disconnected || this.#gated.has(node)) this.#held.push([node, out]);
-    else this.#publish(node, out);
-  }
-
-  #publish(node: string, out: FrameWriter): void {
-    try {
-      this.#nc.publish(this.subjects.frames(node), out.finish(this.self.node, this.self.incarnation));
-      this.#confirmSoon();
-    } catch (error) {
-      // A closed connection: what was in the frame is lost as a message to a node that is down is.
-      this.#release(out.bytes);
-      this.#host.log.warn({ err: error, node }, 'a cluster frame could not be sent');
-      this.#lost(node, out, 'the connection to NATS is closed');
-    }
-  }
-
   /** Reports what a frame that will never be sent held: its tells as dead letters, its asks failed. */
   #lost(node: string, out: FrameWriter, reason: string): void {
     for (let i = 0; i < out.records; i++) {
-      if (out.kinds[i] === RecordKind.tell) this.#host.deadLetter(out.keys[i], undefined, 'nodedown');
-      else if (out.kinds[i] === RecordKind.ask) this.#pending.reject(out.keys[i], new NodeDownError(node, reason));
-    }
-  }
-
-  /**
-   * NATS buffers what is published until its socket takes it; a flush (a
-   * PING the server answers) says all published before it has reached the
-   * server. Held bytes are released then, so a node that sends faster than
-   * the network carries sees `false`, then MAILBOX_FULL, not a growing heap.
-   */
-  #confirmSoon(): void {
-    if (this.#confirming || this.#closed) return;
-    if (this.#publishedSinceConfirm() < kConfirmEveryBytes) {
-      // A little at a time: one PING for many frames, a few ms later, not one per frame.
-      if (this.#lazyConfirm === undefined) {
-        this.#lazyConfirm = setTimeout(() => {
-          this.#lazyConfirm = undefined;
-          this.#confirmNow();
-        }, 5);
-        this.#lazyConfirm.unref();
-      }
-      return;
-    }
-    this.#confirmNow();
-  }
-
-  #confirmNow(): void {
-    if (this.#confirming || this.#closed) return;
-    this.#confirming = true;
-    const covered = this.#publishedSinceConfirm();
-    const settle = (): void => {
-      this.#confirming = false;
-      this.#release(covered);
-      if (this.#heldBytes - this.#queuedBytes() > 0) this.#confirmSoon();
-    };
-    this.#nc.flush().then(settle, settle);
-  }
-
-  /** Bytes not yet handed to the client: frames being filled, and frames held while disconnected. */
-  #queuedBytes(): number {
-    let bytes = 0;
-    for (const counted of this.#counted.values()) bytes += counted;
-    for (const [, out] of this.#held) bytes += out.bytes;
-    return bytes;
-  }
-
-  #publishedSinceConfirm(): number {
-    return this.#heldBytes - this.#queuedBytes();
-  }
-
-  #release(bytes: number): void {
-    this.#heldBytes = Math.max(0, this.#heldBytes - bytes);
-    if (this.#heldBytes < kHighWaterBytes && this.#writableWaiters.length > 0) {
-      const waiters = this.#writableWaiters;
-      this.#writableWaiters = [];
-      for (const resolve of waiters) resolve();
+      const kind = out.kinds[i];
+      if (kind === RecordKind.tell || kind === RecordKind.entityTell) this.#host.deadLetter(kind === RecordKind.tell ? out.keys[i] : 0, undefined, 'nodedown');
+      else if (kind === RecordKind.ask || kind === RecordKind.entityAsk) this.#pending.reject(out.keys[i], new NodeDownError(node, reason));
     }
   }
 
@@ -536,14 +437,26 @@ export class ClusterLink implements RefHost {
           if (!forMe) this.#host.deadLetter(target, msg, 'nodedown');
           else {
             this.#watchEnded(from, target, msg);
-            this.#fromSender(from, sender, (proxy) => this.#deliverTell(target, proxy, msg));
+            this.#standIns.with(from, sender, (proxy) => this.#deliverTell(target, proxy, msg));
           }
           break;
         }
         case RecordKind.ask: {
           const [, target, sender, corr, timeoutMs, msg] = record;
           if (!forMe) this.#fail(from, corr, new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
-          else this.#fromSender(from, sender, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
+          else this.#standIns.with(from, sender, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
+          break;
+        }
+        case RecordKind.entityTell: {
+          const [, sender, [spec, msg]] = record;
+          if (!forMe) this.#host.deadLetter(0, msg, 'nodedown');
+          else this.#standIns.with(from, sender, (proxy) => this.#host.entityTell(spec, msg, proxy));
+          break;
+        }
+        case RecordKind.entityAsk: {
+          const [, sender, corr, timeoutMs, [spec, msg]] = record;
+          if (!forMe) this.#fail(from, corr, new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
+          else this.#standIns.with(from, sender, (proxy) => this.#answerWith(from, corr, this.#host.entityAsk(spec, msg, proxy, timeoutMs)));
           break;
         }
         case RecordKind.reply:
@@ -554,43 +467,6 @@ export class ClusterLink implements RefHost {
           break;
       }
     }
-  }
-
-  /**
-   * Runs `deliver` with the local stand-in of the remote sender (proxy-actor.ts), 0 for none. A sender's
-   * first message waits for its stand-in to start, and so does every later one until then: per-sender order.
-   */
-  #fromSender(from: NodeAddress, sender: number, deliver: (proxy: number) => void): void {
-    if (sender === 0) {
-      deliver(0);
-      return;
-    }
-    const key = `${from.node}/${from.incarnation}/${sender}`;
-    const known = this.#proxies.get(key);
-    if (known !== undefined && known.id !== 0) {
-      deliver(known.id);
-      return;
-    }
-    if (known !== undefined) {
-      known.waiting.push(deliver);
-      return;
-    }
-    const proxy = { id: 0, node: from.node, waiting: [deliver] };
-    this.#proxies.set(key, proxy);
-    const remote = this.refFor(sender, undefined, from);
-    this.#host.spawnProxy(remote).then(
-      (id) => {
-        proxy.id = id;
-        for (const waiting of proxy.waiting) waiting(id);
-        proxy.waiting = [];
-      },
-      (error: unknown) => {
-        // No stand-in (the system is stopping, or out of actor slots): the messages go without a sender.
-        this.#host.log.warn({ err: error, sender: key }, 'no local stand-in for a remote sender');
-        this.#proxies.delete(key);
-        for (const waiting of proxy.waiting) waiting(0);
-      },
-    );
   }
 
   #deliverTell(target: number, sender: number, msg: unknown): void {
@@ -609,6 +485,10 @@ export class ClusterLink implements RefHost {
     } catch (error) {
       answer = Promise.reject(error);
     }
+    this.#answerWith(from, corr, answer);
+  }
+
+  #answerWith(from: NodeAddress, corr: number, answer: Promise<unknown>): void {
     answer.then(
       (value) => {
         if (this.#closed || !this.isLiveOrSelf(from)) return;
@@ -619,8 +499,8 @@ export class ClusterLink implements RefHost {
           this.#fail(from, corr, error);
           return;
         }
-        this.#writerFor(from).answer(RecordKind.reply, corr, bytes);
-        this.#sent(from.node);
+        this.#outbox.writerFor(from).answer(RecordKind.reply, corr, bytes);
+        this.#outbox.sent(from.node);
       },
       (error: unknown) => this.#fail(from, corr, error),
     );
@@ -628,8 +508,8 @@ export class ClusterLink implements RefHost {
 
   #fail(to: NodeAddress, corr: number, error: unknown): void {
     if (this.#closed) return;
-    this.#writerFor(to).answer(RecordKind.failure, corr, encodeForNode(errorToWire(error), this.self));
-    this.#sent(to.node);
+    this.#outbox.writerFor(to).answer(RecordKind.failure, corr, encodeForNode(errorToWire(error), this.self));
+    this.#outbox.sent(to.node);
   }
 
   /** An asker on a node this one has not heard from yet still gets its answer (its heartbeat may be late). */
@@ -667,7 +547,7 @@ export class ClusterLink implements RefHost {
   /** Says goodbye (peers see `nodeDown` with reason `left` at once, not after the silence), then sends what is queued. */
   async leave(): Promise<void> {
     if (this.#closed) return;
-    this.#flush();
+    this.#outbox.flush();
     const left = new Promise<void>((resolve) => {
       this.#heartbeats.on('message', (report: HeartbeatReport) => report.type === 'left' && resolve());
       this.#heartbeats.once('exit', () => resolve());
@@ -678,17 +558,12 @@ export class ClusterLink implements RefHost {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flush();
     // Still disconnected: what waits for the connection will never go.
-    for (const [node, out] of [...this.#held, ...this.#outgoing]) this.#lost(node, out, 'this node left the cluster while its connection to NATS was down');
-    this.#held = [];
-    this.#outgoing.clear();
+    this.#outbox.close('this node left the cluster while its connection to NATS was down');
     this.#closed = true;
     this.#stopControl?.();
     this.#frames?.unsubscribe();
     this.#pending.rejectAll(() => new NodeDownError(this.self.node, 'this node has left the cluster'));
-    clearTimeout(this.#lazyConfirm);
-    this.#release(this.#heldBytes);
     await this.#nc.drain().catch(() => undefined);
     await this.#heartbeats.terminate();
   }

@@ -15,6 +15,9 @@
  * (the sender is an actor of the sending node, 0 for none)
  *   reply   [3, correlation, value]
  *   failure [4, correlation, WireError]
+ *   entity tell [5, sender id, [entity, message]]
+ *   entity ask  [6, sender id, correlation, timeout ms, [entity, message]]
+ * (an entity message names the entity, not an actor: the owner's entity table activates it)
  */
 import { decodeFromNode, type RefFactory } from '../codec/codec.js';
 import { DecodeError, type WireError } from '../errors.js';
@@ -24,13 +27,27 @@ export const enum RecordKind {
   ask = 2,
   reply = 3,
   failure = 4,
+  entityTell = 5,
+  entityAsk = 6,
+}
+
+/** An entity as a message to its owner names it: what `system.entity(module, key, options)` took. */
+export interface EntitySpec {
+  module: string;
+  export: string;
+  key: string;
+  type: string;
+  args: unknown;
+  idleMs: number;
 }
 
 export type FrameRecord =
   | [RecordKind.tell, number, number, unknown]
   | [RecordKind.ask, number, number, number, number, unknown]
   | [RecordKind.reply, number, unknown]
-  | [RecordKind.failure, number, WireError];
+  | [RecordKind.failure, number, WireError]
+  | [RecordKind.entityTell, number, [EntitySpec, unknown]]
+  | [RecordKind.entityAsk, number, number, number, [EntitySpec, unknown]];
 
 export interface Frame {
   from: string;
@@ -69,6 +86,15 @@ export class FrameWriter {
     this.#record(RecordKind.ask, [target, sender, corr, timeoutMs], message);
   }
 
+  /** `entityAndMessage`: `[EntitySpec, message]`, encoded. */
+  entityTell(sender: number, entityAndMessage: Uint8Array): void {
+    this.#record(RecordKind.entityTell, [sender], entityAndMessage);
+  }
+
+  entityAsk(sender: number, corr: number, timeoutMs: number, entityAndMessage: Uint8Array): void {
+    this.#record(RecordKind.entityAsk, [sender, corr, timeoutMs], entityAndMessage);
+  }
+
   /** A reply's value, or (kind failure) a WireError, already encoded. */
   answer(kind: RecordKind.reply | RecordKind.failure, corr: number, value: Uint8Array): void {
     this.#record(kind, [corr], value);
@@ -86,7 +112,8 @@ export class FrameWriter {
     }
     this.#chunks.push(head, value);
     this.kinds.push(kind);
-    this.keys.push(kind === RecordKind.ask ? fields[2] : fields[0]);
+    // What to report if the frame cannot go: a tell's target, an ask's correlation.
+    this.keys.push(kind === RecordKind.ask ? fields[2] : kind === RecordKind.entityAsk ? fields[1] : fields[0]);
     this.bytes += head.length + value.length;
   }
 
@@ -134,9 +161,21 @@ function wellFormed(record: unknown): record is FrameRecord {
       return record.length === 6 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isU32(record[4]);
     case RecordKind.failure:
       return record.length === 3 && isU32(record[1]) && typeof record[2] === 'object' && record[2] !== null && typeof (record[2] as WireError).code === 'string';
+    case RecordKind.entityTell:
+      return record.length === 3 && isU32(record[1]) && isEntityMessage(record[2]);
+    case RecordKind.entityAsk:
+      return record.length === 5 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isEntityMessage(record[4]);
     default:
       return false;
   }
+}
+
+function isEntityMessage(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length !== 2) return false;
+  const spec = value[0] as Partial<EntitySpec> | null;
+  return (
+    typeof spec === 'object' && spec !== null && typeof spec.module === 'string' && typeof spec.export === 'string' && typeof spec.key === 'string' && typeof spec.type === 'string' && isU32(spec.idleMs)
+  );
 }
 
 function isU32(value: unknown): value is number {

@@ -146,6 +146,8 @@ export class Engine implements MainDuties {
     this.#link = link;
     this.#cluster = new Cluster(link);
     this.host.nodeRefs = link;
+    this.#entities.placement = link;
+    link.onPlacementChange(() => this.#entities.rebalance());
     const token = `${this.systemId}-${link.self.incarnation}`;
     kGatewayLinks.set(token, link);
     this.#gatewayToken = token;
@@ -173,6 +175,8 @@ export class Engine implements MainDuties {
       lookupLocal: (name) => this.lookup(name),
       stopLocal: (id) => host.stopActor(id, 'stopped'),
       watchLocal: (watcher, target) => host.watch(watcher, target),
+      entityTell: (spec, msg, sender) => this.#entities.tellFromNode(spec, msg, sender),
+      entityAsk: (spec, msg, sender, timeoutMs) => this.#entities.askFromNode(spec, msg, sender, timeoutMs),
       unwatchLocal: (watcher, target) => host.unwatch(watcher, target),
     };
   }

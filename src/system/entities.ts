@@ -27,6 +27,7 @@ import type { Host } from '../host/host.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ResolvedEntityOptions } from '../options.js';
 import type { SystemEvents } from './events.js';
+import type { EntitySpec } from '../cluster/frames.js';
 
 export interface EntityOptions<TArgs = unknown> {
   /**
@@ -42,6 +43,13 @@ export interface EntityOptions<TArgs = unknown> {
   idleMs?: number;
   /** Where its activations run. @default placement's choice, per activation */
   host?: HostName;
+}
+
+/** Where entities live when the system is a cluster node (the cluster link): undefined for this node. */
+export interface EntityPlacement {
+  ownerOf(persistenceId: string): string | undefined;
+  tellEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number): boolean;
+  askEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown>;
 }
 
 /** What the entity table needs of the engine. */
@@ -111,6 +119,8 @@ export class Entities implements EntityHost {
   #sweep: NodeJS.Timeout | undefined = undefined;
   #off: (() => void) | undefined = undefined;
   #closed = false;
+  /** Set on a cluster node: keys the ring gives another node go there. */
+  placement: EntityPlacement | undefined;
 
   constructor(engine: EntitiesEngine, options: ResolvedEntityOptions) {
     this.#engine = engine;
@@ -165,6 +175,13 @@ export class Entities implements EntityHost {
     const host = this.#engine.host;
     const trace = options === undefined ? host.currentTrace() : host.traceOf(options);
     const sender = host.currentSender();
+    const owner = this.placement?.ownerOf(ref.persistenceId);
+    if (owner !== undefined) return this.placement!.tellEntity(owner, specOf(entity), msg, sender);
+    return this.#tellHere(entity, msg, sender, trace);
+  }
+
+  #tellHere(entity: Entity, msg: unknown, sender: number, trace: number): boolean {
+    const host = this.#engine.host;
     this.#touch(entity);
     // The activation's send path checks the message; one that waits here is checked now, as a send would.
     if (this.#ready(entity)) return entity.actor!.tellAs(msg, sender, trace);
@@ -184,7 +201,41 @@ export class Entities implements EntityHost {
       return Promise.reject(error);
     }
     const trace = options?.correlationId === undefined ? host.currentTrace() : host.traceOf(options);
+    const owner = this.placement?.ownerOf(ref.persistenceId);
+    if (owner !== undefined) return this.placement!.askEntity(owner, specOf(entity), msg, host.currentSender(), timeoutMs);
     return this.#ask(entity, msg, host.currentSender(), trace, options, timeoutMs);
+  }
+
+  /** A tell from another node for an entity this node owns (by that node's view of the ring): handled here. */
+  tellFromNode(spec: EntitySpec, msg: unknown, sender: number): void {
+    this.#tellHere(this.#fromSpec(spec), msg, sender, 0);
+  }
+
+  askFromNode(spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown> {
+    let entity: Entity;
+    try {
+      entity = this.#fromSpec(spec);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#ask(entity, msg, sender, 0, { timeoutMs }, timeoutMs);
+  }
+
+  #fromSpec(spec: EntitySpec): Entity {
+    const ref = this.entity(spec.module, spec.key, { type: spec.type, export: spec.export, args: spec.args, idleMs: spec.idleMs });
+    return this.#refs.get(ref)!;
+  }
+
+  /**
+   * The ring changed: active entities another node owns now are passivated when idle (the next
+   * message activates them there; a durable one recovers there from the shared journal).
+   */
+  rebalance(): void {
+    if (this.placement === undefined) return;
+    for (const entity of this.#byActor.values()) {
+      if (entity.state !== 'active' || entity.asks > 0 || entity.waiting.length > 0) continue;
+      if (this.placement.ownerOf(entity.ref.persistenceId) !== undefined) this.#passivate(entity);
+    }
   }
 
   /** An ask on behalf of `sender` (read when it was sent: a retry runs later, in a promise callback). */
@@ -480,6 +531,10 @@ function validate(options: EntityOptions | undefined): EntityOptions {
 }
 
 /** `.../actors/account.js` → `account`; a named export adds itself: `account.Savings`. */
+function specOf(entity: Entity): EntitySpec {
+  return { module: entity.module, export: entity.exportName, key: entity.ref.key, type: entity.ref.type, args: entity.args, idleMs: entity.idleMs };
+}
+
 function defaultType(module: string, exportName: string): string {
   let file: string;
   try {
