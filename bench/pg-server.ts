@@ -6,10 +6,10 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { freePort } from './free-port.js';
 
 export interface PgServer {
   connectionString: string;
@@ -23,16 +23,6 @@ function binDir(): string {
     if (versions.length > 0) return join(root, versions[0], 'bin');
   }
   throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 export async function startPostgres(): Promise<PgServer> {

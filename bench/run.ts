@@ -32,6 +32,7 @@ const kBenchmarks: Entry[] = [
   { name: 'recovery', file: 'recovery' },
   { name: 'persistence', file: 'persistence' },
   { name: 'entities', file: 'entities' },
+  { name: 'cluster', file: 'cluster' },
   ...['ping-pong', 'counting', 'thread-ring', 'chameneos', 'big', 'fork-join-throughput', 'fork-join-creation', 'bank'].map(savina),
   { name: 'swarm', file: 'swarm' },
   { name: 'scaling', file: 'scaling' },

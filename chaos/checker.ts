@@ -11,10 +11,12 @@
  * - lost: accepted and never received, unless indeterminate. In reliable mode
  *   this includes messages accepted by a producer incarnation that is still
  *   alive (the channel promised them) and messages it saw confirmed.
- * - indeterminate (never counted as lost): reliable mode only, accepted by a
+ * - indeterminate (never counted as lost): reliable mode, accepted by a
  *   producer incarnation that died before the consumer confirmed them (the
  *   producer persists nothing: whether they arrived is unknown to it, as for
- *   a Jepsen client that crashed mid-operation).
+ *   a Jepsen client that crashed mid-operation); in both modes, the last send
+ *   a producer incarnation that died recorded, if nobody received it (the
+ *   thread may have died between recording the send and making it).
  * - duplicated: deliveries of a message to the same consumer incarnation after
  *   its first.
  * - redelivered: deliveries of a message to a later consumer incarnation than
@@ -119,6 +121,12 @@ export function check(history: Iterable<HistoryRecord>): Ledger {
   /** Producer incarnations that were followed by another on the same host: they died. */
   const dead = new Set<number>();
   const lastProducer = new Map<string, number>();
+  /**
+   * Each producer incarnation's last send record (mode|pair|k). A producer records a send, then makes it: a thread
+   * killed between the two leaves a record of a send that may never have been made. So the last send of an
+   * incarnation that died, if nobody received it, is indeterminate in at-most-once mode too, never lost.
+   */
+  const lastSendOf = new Map<number, string>();
   let corruptDelivered = 0;
   let run: RunRecord | undefined;
   const deadLetters: DeadLetter[] = [];
@@ -131,6 +139,7 @@ export function check(history: Iterable<HistoryRecord>): Ledger {
         const s = stream(r.pair, r.mode);
         s.sends.set(r.k, r.inc);
         s.sentAt.set(r.k, r.at);
+        lastSendOf.set(r.inc, `${r.mode}|${r.pair}|${r.k}`);
         break;
       }
       case 'dead-letter':
@@ -201,9 +210,11 @@ export function check(history: Iterable<HistoryRecord>): Ledger {
         continue;
       }
       const confirmed = k <= (s.confirmed.get(inc) ?? -1);
-      if (s.mode === 'at-most-once' || confirmed) c.acknowledged++;
-      if (incarnationsOf.has(k)) continue;
-      if (s.mode === 'reliable' && !confirmed && dead.has(inc)) {
+      const received = incarnationsOf.has(k);
+      const uncertain = s.mode === 'at-most-once' && !received && dead.has(inc) && lastSendOf.get(inc) === `${s.mode}|${s.pair}|${k}`;
+      if ((s.mode === 'at-most-once' && !uncertain) || confirmed) c.acknowledged++;
+      if (received) continue;
+      if ((s.mode === 'reliable' && !confirmed && dead.has(inc)) || uncertain) {
         c.indeterminate++;
       } else {
         c.lost++;

@@ -79,12 +79,10 @@ export class Cluster {
     return this.#link.self.incarnation;
   }
 
-  /** The live members as this node sees them, itself first. */
+  /** The live members as this node sees them: itself first, then the others by name. */
   nodes(): ClusterMember[] {
-    return [
-      { node: this.#link.self.node, incarnation: this.#link.self.incarnation, state: 'up', self: true },
-      ...this.#link.members().map((m) => ({ ...m, self: false })),
-    ];
+    const others = this.#link.members().sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+    return [{ node: this.#link.self.node, incarnation: this.#link.self.incarnation, state: 'up', self: true }, ...others.map((m) => ({ ...m, self: false }))];
   }
 
   /** Resolves once `node` is a live member (at once if it is); rejects with `TROUPE_ERR_ASK_TIMEOUT` after `timeoutMs`. */
