@@ -85,8 +85,8 @@ export class UnencodableMessageError extends TroupeError {
 
 export class PayloadTooLargeError extends TroupeError {
   /** `atLeast`: `bytes` is a lower bound (the sender refused without encoding the whole message). */
-  constructor(bytes: number, limit: number, atLeast = false) {
-    super('TROUPE_ERR_PAYLOAD_TOO_LARGE', `encoded message is ${atLeast ? 'at least ' : ''}${bytes} bytes; a lane holds at most ${limit} (raise laneBytes)`);
+  constructor(bytes: number, limit: number, atLeast = false, holder = 'a lane holds at most', remedy = 'raise laneBytes') {
+    super('TROUPE_ERR_PAYLOAD_TOO_LARGE', `encoded message is ${atLeast ? 'at least ' : ''}${bytes} bytes; ${holder} ${limit} (${remedy})`);
   }
 }
 

@@ -11,8 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { Packr } from 'msgpackr';
 import type { ActorRef, ActorSystem } from 'troupe';
-import { startNats, type NatsServer } from '../bench/nats-server.js';
+import { startNats, startNatsCluster, type NatsServer } from '../bench/nats-server.js';
 import { fixture, startSystem } from './helpers.js';
 import { HashRing } from '../dist/src/cluster/ring.js';
 
@@ -31,8 +33,8 @@ interface NodeProcess {
   next(word: string): Promise<string>;
 }
 
-async function startNode(url: string, name: string): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, [nodeScript, url, 'test', name, '1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startNode(url: string, name: string, cluster = 'test'): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, [nodeScript, url, cluster, name, '1'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! });
   const waiting: { word: string; resolve: (line: string) => void }[] = [];
   lines.on('line', (line) => {
@@ -181,6 +183,39 @@ describe('a cluster of processes over NATS', () => {
     expect(owners.size).toBe(4);
   });
 
+  it('junk on a node\'s subjects is dropped and logged; the node goes on serving', async () => {
+    const n1 = driver.cluster.nodes().find((n) => n.node === 'n1')!;
+    const raw = await connect({ servers: nats.url });
+    const packr = new Packr({ useRecords: false });
+    const subject = `troupe.test.n.n1.${n1.incarnation}`;
+    raw.publish(subject, new Uint8Array([0xc1, 0xff, 0x00]));
+    raw.publish(subject, packr.pack(['driver', 1, n1.incarnation, [[4, 7, { code: 'X', name: 'E', message: 'm', cause: null }]]]));
+    raw.publish(subject, packr.pack(['driver', 1, n1.incarnation, [[5, 0, [{ module: 'file:///nowhere.js', export: 'default', key: 'k', type: 't', idleMs: 1 }, 1]]]]));
+    raw.publish('troupe.test.ctl.n1', packr.pack({ op: 'spawn', url: 5 }));
+    raw.publish('troupe.test.hb', new Uint8Array([0xc1]));
+    await raw.flush();
+    await raw.close();
+    const ref = await driver.cluster.lookup('echo-n1');
+    expect(await ref!.ask({ type: 'echo', v: 'still here' })).toBe('still here');
+    expect(driver.cluster.nodes().find((n) => n.node === 'n1')?.incarnation).toBe(n1.incarnation);
+  });
+
+  it('ctx.stop of another node\'s actor and ctx.spawn with a node are refused, typed; a payload no frame carries too', async () => {
+    const onN1 = await driver.spawn(echo, { node: 'n1' });
+    const onN2 = await driver.spawn(echo, { node: 'n2' });
+    expect(await onN1.ask({ type: 'stop-it', ref: onN2 })).toBe('TROUPE_ERR_INVALID_ARGUMENT');
+    expect(await onN1.ask({ type: 'spawn-on', node: 'n2' })).toBe('TROUPE_ERR_INVALID_ARGUMENT');
+    expect(await onN2.ask({ type: 'echo', v: 'not stopped' })).toBe('not stopped');
+    // A node whose lanes take 4 MiB messages: one over NATS's 1 MiB max_payload is refused at the sender.
+    await using big = await startSystem({ workers: 0, laneBytes: 4 * 1024 * 1024, cluster: { servers: nats.url, name: 'test', node: 'big', ...timing } });
+    await big.cluster.whenUp('n1');
+    const far = (await big.cluster.lookup('echo-n1'))!;
+    expect(() => far.tell({ type: 'echo', v: new Uint8Array(1536 * 1024) })).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_PAYLOAD_TOO_LARGE' }));
+    // Three of 700 KiB in one run go in three frames, and the next ask is answered.
+    for (let i = 0; i < 3; i++) far.tell({ type: 'seq', seq: -1, pad: new Uint8Array(700 * 1024) });
+    expect(await far.ask({ type: 'echo', v: 'after the big ones' })).toBe('after the big ones');
+  });
+
   it('a node whose main thread is busy past the detector limit is not declared down', async () => {
     const n1 = nodes.get('n1')!;
     let downs = 0;
@@ -254,12 +289,66 @@ describe('a cluster of processes over NATS', () => {
   });
 });
 
+describe('a cluster on a 3-server NATS cluster', () => {
+  it('each server killed in turn: the nodes move to another server, a reliable channel loses nothing, nobody is declared down', async () => {
+    const servers = await startNatsCluster(3);
+    const options = { servers: servers.urls, name: 'failover', ...timing };
+    await using system = await startSystem({ workers: 1, cluster: { ...options, node: 'd' } });
+    const child = await startNode(servers.urls.join(','), 'f1', 'failover');
+    try {
+      await system.cluster.whenUp('f1', { timeoutMs: 20_000 });
+      let downs = 0;
+      const off = system.cluster.events.on('nodeDown', () => downs++);
+      const askUntilAnswered = async (ref: ActorRef, msg: unknown): Promise<unknown> => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await ref.ask(msg, { timeoutMs: 2000 });
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'TROUPE_ERR_ASK_TIMEOUT' || attempt === 10) throw error;
+          }
+        }
+      };
+      const consumer = await system.spawn(reliableConsumer, { node: 'f1' });
+      const producer = await system.spawn(reliableSender, { args: { consumer, resendAfterMs: 200 } });
+      let sent = 0;
+      for (let i = 0; i < 3; i++) {
+        sent = (await askUntilAnswered(producer, { type: 'send', count: 5000 })) as number;
+        // Whichever server each node is on, one of these kills moves it.
+        await servers.restart(i);
+      }
+      expect(await askUntilAnswered(producer, { type: 'drain' })).toEqual({ sent, confirmed: sent });
+      const got = (await askUntilAnswered(consumer, { type: 'got' })) as number[];
+      expect(got.length).toBe(sent);
+      expect(got.every((n, i) => n === i)).toBe(true);
+      off();
+      expect(downs).toBe(0);
+    } finally {
+      child.proc.kill('SIGKILL');
+      await servers.stop();
+    }
+  });
+});
+
 describe('cluster options and servers', () => {
   it('refuses bad options, typed', async () => {
     await expect(startSystem({ cluster: { servers: '', name: 'x' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_OPTION', option: 'cluster.servers' });
     await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'a.b' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_OPTION', option: 'cluster.name' });
     await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'x', heartbeatMs: 0 } })).rejects.toMatchObject({ option: 'cluster.heartbeatMs' });
     await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'x', bogus: 1 } as never })).rejects.toMatchObject({ option: 'cluster.bogus' });
+  });
+
+  it('a server that asks for credentials: the right ones join, wrong or missing ones fail the start typed', async () => {
+    const guarded = await startNats(['--user', 'troupe', '--pass', 's3cret']);
+    try {
+      const base = { servers: guarded.url, name: 'auth', connectTimeoutMs: 2000 };
+      await using system = await startSystem({ workers: 0, cluster: { ...base, node: 'a', user: 'troupe', pass: 's3cret' } });
+      expect(system.cluster.nodes()[0].node).toBe('a');
+      await expect(startSystem({ workers: 0, cluster: { ...base, node: 'b', user: 'troupe', pass: 'wrong' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_CLUSTER_UNAVAILABLE' });
+      await expect(startSystem({ workers: 0, cluster: { ...base, node: 'c' } })).rejects.toMatchObject({ code: 'TROUPE_ERR_CLUSTER_UNAVAILABLE' });
+      await expect(startSystem({ cluster: { ...base, token: '' } })).rejects.toMatchObject({ option: 'cluster.token' });
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it('an unreachable server fails the start with TROUPE_ERR_CLUSTER_UNAVAILABLE', async () => {

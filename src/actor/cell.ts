@@ -4,7 +4,7 @@ import type { Supervisor } from '../supervision/supervisor.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ActorContext, HostName, ReplyHandle, SpawnOptions } from './context.js';
 import type { ActorDefinition } from './define-actor.js';
-import { ActorStoppedError } from '../errors.js';
+import { ActorStoppedError, InvalidArgumentError } from '../errors.js';
 import { Mailbox } from './mailbox.js';
 import type { ActorRef, AskOptions } from './ref.js';
 
@@ -380,6 +380,10 @@ export class Context implements ActorContext {
   }
 
   stop(ref?: ActorRef): Promise<void> {
+    if (ref?.address !== undefined) {
+      // Its id is another node's: stopping it here would stop whichever local actor has that id.
+      return Promise.reject(new InvalidArgumentError(`ctx.stop(${String(ref)}): an actor on another node is stopped with system.stop(ref) on any node`));
+    }
     if (ref === undefined || ref.id === this.#cell.id) {
       // Stopping itself: the stop waits for this very handler to finish, so the
       // promise resolves once the stop is under way, not once it is done (an

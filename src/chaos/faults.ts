@@ -91,6 +91,7 @@ export class Chaos {
 
   /** The actor's next message throws (`TROUPE_ERR_CHAOS_FAULT`) instead of being handled. */
   crashActor(ref: ActorRef): boolean {
+    if (ref.address !== undefined) throw new InvalidArgumentError(`crashActor(${String(ref)}): the actor runs on another cluster node; inject faults there`);
     return this.#internals.crashActor(ref.id);
   }
 

@@ -21,11 +21,13 @@ import { assertEncodable, type MessageLimits } from '../codec/validate.js';
 import { ClusterUnavailableError, DecodeError, NodeDownError, errorToWire, errorFromWire, type WireError } from '../errors.js';
 import { PendingTable } from '../host/pending.js';
 import type { ActorId } from '../lane/directory.js';
-import type { ResolvedCluster } from './cluster-options.js';
+import { connectionOptions, type ResolvedCluster } from './cluster-options.js';
 import { ControlClient, serveControl, type ControlHost } from './control.js';
-import { RecordKind, decodeFrame, type EntitySpec, type FrameWriter } from './frames.js';
+import { RecordKind, decodeFrame, type EntitySpec, type FrameRecord, type FrameWriter } from './frames.js';
+import { askTimeoutOf } from '../host/arguments.js';
 import { NodeOutbox } from './node-outbox.js';
 import { StandIns } from './stand-ins.js';
+import { RemoteWatches } from './remote-watches.js';
 import { HashRing } from './ring.js';
 import type { HeartbeatBoot, HeartbeatCommand, HeartbeatReport } from './heartbeat-protocol.js';
 import type { MemberEvent, MemberState } from './membership.js';
@@ -72,7 +74,9 @@ export class ClusterLink implements RefHost {
   readonly #options: ResolvedCluster;
   readonly #host: LinkHost;
   readonly #nc: NatsConnection;
-  readonly #heartbeats: Worker;
+  #heartbeats: Worker | undefined;
+  readonly #execArgv: string[] | undefined;
+  #leaving = false;
   readonly #members = new Map<string, LiveMember>();
   /** A small number per node, the key of its asks in `#pending` (PendingTable keys requests by number). */
   readonly #nodeKeys = new Map<string, number>();
@@ -84,21 +88,27 @@ export class ClusterLink implements RefHost {
   #ring: HashRing;
   readonly #placementListeners: (() => void)[] = [];
   /** Watches of this node's actors on other nodes' actors, by node, then `watcher/target`: what a nodeDown ends. */
-  readonly #watches = new Map<string, Map<string, { watcher: number; ref: ActorRef }>>();
+  readonly #watches: RemoteWatches;
   readonly #standIns: StandIns;
   #frames: Subscription | undefined;
   #stopControl: (() => void) | undefined;
   #closed = false;
 
-  private constructor(options: ResolvedCluster, host: LinkHost, nc: NatsConnection, heartbeats: Worker, incarnation: number) {
+  private constructor(options: ResolvedCluster, host: LinkHost, nc: NatsConnection, incarnation: number, execArgv: string[] | undefined) {
     this.#options = options;
     this.#host = host;
     this.#nc = nc;
-    this.#heartbeats = heartbeats;
+    this.#execArgv = execArgv;
     this.self = { node: options.node, incarnation };
     this.subjects = subjectsOf(options.name);
     this.#control = new ControlClient(this);
     this.#ring = new HashRing([options.node]);
+    this.#watches = new RemoteWatches({
+      isLive: (address) => this.isLive(address),
+      down: (watcher, ref, reason) => this.#deliverTell(watcher, 0, { type: 'down', ref, reason }),
+      register: (ref, watcher) => this.#control.watch(ref, watcher, this.self),
+      unregister: (ref, watcher) => this.#control.unwatch(ref, watcher, this.self),
+    });
     this.#standIns = new StandIns({
       log: host.log,
       remoteRef: (id, from) => this.refFor(id, undefined, from),
@@ -123,39 +133,53 @@ export class ClusterLink implements RefHost {
     const incarnation = (Math.floor(Math.random() * 0xfffffffe) + 1) >>> 0;
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: options.servers, name: `troupe-${options.node}`, timeout: options.connectTimeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+      nc = await connect(connectionOptions(options, 'data'));
     } catch (error) {
       throw new ClusterUnavailableError(`no NATS server answered at ${options.servers.join(', ')} within ${options.connectTimeoutMs} ms (${(error as Error).message})`, { cause: error });
     }
-    const boot: HeartbeatBoot = { cluster: options, incarnation };
-    const heartbeats = new Worker(new URL('./heartbeat-thread.js', import.meta.url), { workerData: boot, execArgv: execArgv ?? [] });
-    const link = new ClusterLink(options, host, nc, heartbeats, incarnation);
+    const link = new ClusterLink(options, host, nc, incarnation, execArgv);
     try {
-      await link.#startHeartbeats();
-      link.#frames = nc.subscribe(link.subjects.frames(options.node), {
+      // Subscribed before the first heartbeat: a peer that hears of this node can reach it at once.
+      link.#frames = nc.subscribe(link.subjects.frames(options.node, incarnation), {
         callback: (error, msg) => {
           if (error === null) link.#receive(msg.data);
         },
       });
       link.#stopControl = serveControl(nc, link.subjects.control(options.node), link, host);
       await nc.flush();
+      await link.#startHeartbeats();
       void link.#watchConnection();
     } catch (error) {
-      await heartbeats.terminate();
+      await link.#heartbeats?.terminate();
       await nc.close().catch(() => undefined);
       throw error;
     }
     return link;
   }
 
+  /** Starts the heartbeat thread; one that dies later is started again (peers would take the node for dead). */
   #startHeartbeats(): Promise<void> {
+    const boot: HeartbeatBoot = { cluster: this.#options, incarnation: this.self.incarnation };
+    const heartbeats = new Worker(new URL('./heartbeat-thread.js', import.meta.url), { workerData: boot, execArgv: this.#execArgv ?? [] });
+    this.#heartbeats = heartbeats;
     return new Promise((resolve, reject) => {
-      this.#heartbeats.on('message', (report: HeartbeatReport) => {
-        if (report.type === 'ready') resolve();
-        else if (report.type === 'failed') reject(new ClusterUnavailableError(`the heartbeat connection failed: ${report.message}`));
+      let ready = false;
+      heartbeats.on('message', (report: HeartbeatReport) => {
+        if (report.type === 'ready') {
+          ready = true;
+          resolve();
+        } else if (report.type === 'failed') reject(new ClusterUnavailableError(`the heartbeat connection failed: ${report.message}`));
         else if (report.type === 'member') this.#memberChanged(report.event);
       });
-      this.#heartbeats.once('error', (error) => reject(new ClusterUnavailableError(`the heartbeat thread failed: ${error.message}`, { cause: error })));
+      heartbeats.once('error', (error) => {
+        if (!ready) reject(new ClusterUnavailableError(`the heartbeat thread failed: ${error.message}`, { cause: error }));
+        else this.#host.log.error({ err: error }, 'the cluster heartbeat thread failed');
+      });
+      heartbeats.once('exit', (code) => {
+        if (!ready || this.#leaving || this.#closed) return;
+        this.#host.log.error({ code }, 'the cluster heartbeat thread exited; starting it again');
+        this.#startHeartbeats().catch((error: unknown) => this.#host.log.error({ err: error }, 'the cluster heartbeat thread could not be started again'));
+      });
     });
   }
 
@@ -242,15 +266,7 @@ export class ClusterLink implements RefHost {
 
   /** Everything waiting on a node that went down fails now, typed, instead of timing out; its watchers get their down. */
   #failNode(node: string, incarnation: number, reason: string): void {
-    const watches = this.#watches.get(node);
-    if (watches !== undefined) {
-      for (const [key, { watcher, ref }] of watches) {
-        if (ref.address!.incarnation !== incarnation) continue;
-        watches.delete(key);
-        this.#deliverTell(watcher, 0, { type: 'down', ref, reason: 'nodedown' });
-      }
-      if (watches.size === 0) this.#watches.delete(node);
-    }
+    this.#watches.nodeDown(node, incarnation);
     const key = this.#nodeKeys.get(node);
     if (key !== undefined) this.#pending.rejectEveryOf(key, () => new NodeDownError(node, reason));
     this.#standIns.dropNode(node, incarnation);
@@ -289,61 +305,79 @@ export class ClusterLink implements RefHost {
   }
 
   tellFrom(target: ActorRef, msg: unknown, sender: number): boolean {
-    assertEncodable(msg, this.#host.limits);
     const address = target.address!;
-    if (this.#closed || !this.isLive(address)) {
-      this.#host.deadLetter(target.id, msg, 'nodedown');
+    return this.#tell(this.isLive(address) ? address : undefined, target.id, msg, msg, (out, payload) => out.tell(target.id, sender, payload));
+  }
+
+  askFrom(target: ActorRef, msg: unknown, sender: number, _trace: number, options: AskOptions | undefined): Promise<unknown> {
+    const address = target.address!;
+    return this.#ask(this.isLive(address) ? address : undefined, address.node, String(target), msg, msg, options, (out, corr, timeoutMs, payload) => out.ask(target.id, sender, corr, timeoutMs, payload));
+  }
+
+  /** A tell to the entity `spec` on the node that owns it. */
+  tellEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number): boolean {
+    return this.#tell(this.#liveAddress(owner), 0, msg, [spec, msg], (out, payload) => out.entityTell(sender, payload));
+  }
+
+  askEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown> {
+    return this.#ask(this.#liveAddress(owner), owner, `entity ${spec.type}/${spec.key}@${owner}`, msg, [spec, msg], { timeoutMs }, (out, corr, t, payload) => out.entityAsk(sender, corr, t, payload));
+  }
+
+  /** Checks `msg`, encodes `value` (the message, or what carries it) and writes its record; a node not live: a dead letter. */
+  #tell(address: NodeAddress | undefined, target: number, msg: unknown, value: unknown, write: (out: FrameWriter, payload: Uint8Array) => void): boolean {
+    assertEncodable(msg, this.#host.limits);
+    if (this.#closed || address === undefined) {
+      this.#host.deadLetter(target, msg, 'nodedown');
       return true;
     }
-    const payload = encodeForNode(msg, this.self);
+    const payload = encodeForNode(value, this.self);
     this.#outbox.admit(payload.length);
-    this.#outbox.writerFor(address).tell(target.id, sender, payload);
+    write(this.#outbox.writerFor(address, payload.length), payload);
     this.#outbox.sent(address.node);
     return this.#outbox.writable;
   }
 
-  askFrom(target: ActorRef, msg: unknown, sender: number, _trace: number, options: AskOptions | undefined): Promise<unknown> {
-    try {
-      assertEncodable(msg, this.#host.limits);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const address = target.address!;
-    if (this.#closed || !this.isLive(address)) return Promise.reject(new NodeDownError(address.node, this.#closed ? 'this node has left the cluster' : 'not a live member of the cluster'));
-    const timeoutMs = options?.timeoutMs ?? this.#host.askTimeoutMs;
+  #ask(
+    address: NodeAddress | undefined,
+    node: string,
+    label: string,
+    msg: unknown,
+    value: unknown,
+    options: AskOptions | undefined,
+    write: (out: FrameWriter, corr: number, timeoutMs: number, payload: Uint8Array) => void,
+  ): Promise<unknown> {
+    let timeoutMs: number;
     let payload: Uint8Array;
     try {
-      payload = encodeForNode(msg, this.self);
+      assertEncodable(msg, this.#host.limits);
+      if (this.#closed || address === undefined) throw new NodeDownError(node, this.#closed ? 'this node has left the cluster' : 'not a live member of the cluster');
+      timeoutMs = askTimeoutOf(options, this.#host.askTimeoutMs);
+      payload = encodeForNode(value, this.self);
       this.#outbox.admit(payload.length);
     } catch (error) {
       return Promise.reject(error);
     }
-    const { corr, promise } = this.#pending.open(this.#keyOf(address.node), String(target), timeoutMs);
-    this.#outbox.writerFor(address).ask(target.id, sender, corr, timeoutMs, payload);
-    this.#outbox.sent(address.node);
+    const { corr, promise } = this.#pending.open(this.#keyOf(node), label, timeoutMs);
+    write(this.#outbox.writerFor(address, payload.length), corr, timeoutMs, payload);
+    this.#outbox.sent(node);
     return promise;
   }
 
   // -------------------------------------------------------------- watches
 
-  /**
-   * `watcher` (an actor of this node) watches `ref` (an actor of another): registered there
-   * through the watcher's stand-in, so the target's end comes back as the `down` any watcher
-   * gets; the node's loss is a `down` with reason `nodedown`, from here.
-   */
-  async watchRemote(watcher: number, ref: ActorRef): Promise<void> {
-    const address = ref.address!;
-    if (this.#closed || !this.isLive(address)) {
-      this.#deliverTell(watcher, 0, { type: 'down', ref, reason: 'nodedown' });
-      return;
-    }
-    let watches = this.#watches.get(address.node);
-    if (watches === undefined) this.#watches.set(address.node, (watches = new Map()));
-    watches.set(`${watcher}/${ref.id}`, { watcher, ref });
-    await this.#control.watch(ref, watcher, this.self);
+  refused(target: ActorRef, msg: unknown, error: unknown): void {
+    this.#host.deadLetter(target.id, msg, (error as { code?: string }).code === 'TROUPE_ERR_MAILBOX_FULL' ? 'mailbox-full' : 'undeliverable');
   }
 
-  /** The main host's `ctx.watch` of another node's actor (NodeRefs). */
+  /** `ctx.watch` of another node's actor: by the main host (NodeRefs) and by a worker's, through the gateway. */
+  watchRemote(watcher: number, ref: ActorRef): Promise<void> {
+    return this.#watches.watch(watcher, ref, this.#closed);
+  }
+
+  unwatchRemote(watcher: number, ref: ActorRef): void {
+    this.#watches.unwatch(watcher, ref);
+  }
+
   watch(watcher: number, ref: ActorRef): Promise<void> {
     return this.watchRemote(watcher, ref);
   }
@@ -352,56 +386,9 @@ export class ClusterLink implements RefHost {
     this.unwatchRemote(watcher, ref);
   }
 
-  unwatchRemote(watcher: number, ref: ActorRef): void {
-    const address = ref.address!;
-    const watches = this.#watches.get(address.node);
-    if (watches?.delete(`${watcher}/${ref.id}`) !== true) return;
-    if (this.isLive(address)) this.#control.unwatch(ref, watcher, this.self).catch(() => undefined);
-  }
-
-  /** A `down` from another node ends the watch kept here (no second `down` when its node goes later). */
-  #watchEnded(from: NodeAddress, watcher: number, msg: unknown): void {
-    const watches = this.#watches.get(from.node);
-    if (watches === undefined || typeof msg !== 'object' || msg === null || (msg as { type?: unknown }).type !== 'down') return;
-    const ref = (msg as { ref?: unknown }).ref;
-    if (ref instanceof ActorRef) watches.delete(`${watcher}/${ref.id}`);
-  }
-
   /** The stand-in of `from`'s actor `sender` on this node, started if need be (for a watch request from there). */
   standIn(from: NodeAddress, sender: number): Promise<number> {
     return this.#standIns.of(from, sender);
-  }
-
-  /** A tell to the entity `spec` on the node that owns it. */
-  tellEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number): boolean {
-    assertEncodable(msg, this.#host.limits);
-    const address = this.#liveAddress(owner);
-    if (address === undefined || this.#closed) {
-      this.#host.deadLetter(0, msg, 'nodedown');
-      return true;
-    }
-    const payload = encodeForNode([spec, msg], this.self);
-    this.#outbox.admit(payload.length);
-    this.#outbox.writerFor(address).entityTell(sender, payload);
-    this.#outbox.sent(owner);
-    return this.#outbox.writable;
-  }
-
-  askEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown> {
-    const address = this.#liveAddress(owner);
-    if (address === undefined || this.#closed) return Promise.reject(new NodeDownError(owner, 'not a live member of the cluster'));
-    let payload: Uint8Array;
-    try {
-      assertEncodable(msg, this.#host.limits);
-      payload = encodeForNode([spec, msg], this.self);
-      this.#outbox.admit(payload.length);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const { corr, promise } = this.#pending.open(this.#keyOf(owner), `entity ${spec.type}/${spec.key}@${owner}`, timeoutMs);
-    this.#outbox.writerFor(address).entityAsk(sender, corr, timeoutMs, payload);
-    this.#outbox.sent(owner);
-    return promise;
   }
 
   #liveAddress(node: string): NodeAddress | undefined {
@@ -430,33 +417,47 @@ export class ClusterLink implements RefHost {
     }
     const from: NodeAddress = { node: frame.from, incarnation: frame.fromIncarnation };
     const forMe = frame.toIncarnation === this.self.incarnation;
+    // A sender whose incarnation this node has seen end gets no stand-in (nothing would ever stop it).
+    const senderLive = this.isLiveOrSelf(from);
     for (const record of frame.records) {
+      // One record's failure is that record's: it must never stop the client's read loop, which calls this.
+      try {
+        this.#receiveRecord(from, forMe, senderLive, record);
+      } catch (error) {
+        this.#host.log.error({ err: error, kind: record[0] }, 'a record from another node could not be handled');
+      }
+    }
+  }
+
+  #receiveRecord(from: NodeAddress, forMe: boolean, senderLive: boolean, record: FrameRecord): void {
+    const withSender = (sender: number, deliver: (standIn: number) => void): void => this.#standIns.with(from, senderLive ? sender : 0, deliver);
+    {
       switch (record[0]) {
         case RecordKind.tell: {
           const [, target, sender, msg] = record;
           if (!forMe) this.#host.deadLetter(target, msg, 'nodedown');
           else {
-            this.#watchEnded(from, target, msg);
-            this.#standIns.with(from, sender, (proxy) => this.#deliverTell(target, proxy, msg));
+            this.#watches.ended(from, target, msg);
+            withSender(sender, (proxy) => this.#deliverTell(target, proxy, msg));
           }
           break;
         }
         case RecordKind.ask: {
           const [, target, sender, corr, timeoutMs, msg] = record;
           if (!forMe) this.#fail(from, corr, new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
-          else this.#standIns.with(from, sender, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
+          else withSender(sender, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
           break;
         }
         case RecordKind.entityTell: {
           const [, sender, [spec, msg]] = record;
           if (!forMe) this.#host.deadLetter(0, msg, 'nodedown');
-          else this.#standIns.with(from, sender, (proxy) => this.#host.entityTell(spec, msg, proxy));
+          else withSender(sender, (proxy) => this.#deliverEntityTell(spec, proxy, msg));
           break;
         }
         case RecordKind.entityAsk: {
           const [, sender, corr, timeoutMs, [spec, msg]] = record;
           if (!forMe) this.#fail(from, corr, new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
-          else this.#standIns.with(from, sender, (proxy) => this.#answerWith(from, corr, this.#host.entityAsk(spec, msg, proxy, timeoutMs)));
+          else withSender(sender, (proxy) => this.#answerWith(from, corr, this.#host.entityAsk(spec, msg, proxy, timeoutMs)));
           break;
         }
         case RecordKind.reply:
@@ -466,6 +467,15 @@ export class ClusterLink implements RefHost {
           if (forMe) this.#pending.reject(record[1], errorFromWire(record[2]));
           break;
       }
+    }
+  }
+
+  #deliverEntityTell(spec: EntitySpec, sender: number, msg: unknown): void {
+    try {
+      this.#host.entityTell(spec, msg, sender);
+    } catch (error) {
+      // Stopping, full, or another node's options for the same entity: a dead letter here, as a failed local send.
+      this.#host.deadLetter(0, msg, (error as { code?: string }).code === 'TROUPE_ERR_MAILBOX_FULL' ? 'mailbox-full' : 'undeliverable');
     }
   }
 
@@ -495,11 +505,13 @@ export class ClusterLink implements RefHost {
         let bytes: Uint8Array;
         try {
           bytes = encodeForNode(value, this.self);
+          // Too large for a frame: the asker gets PAYLOAD_TOO_LARGE instead (replies are not held to overflowBytes).
+          if (bytes.length > this.#outbox.maxRecordBytes) this.#outbox.admit(bytes.length);
         } catch (error) {
           this.#fail(from, corr, error);
           return;
         }
-        this.#outbox.writerFor(from).answer(RecordKind.reply, corr, bytes);
+        this.#outbox.writerFor(from, bytes.length).answer(RecordKind.reply, corr, bytes);
         this.#outbox.sent(from.node);
       },
       (error: unknown) => this.#fail(from, corr, error),
@@ -508,7 +520,8 @@ export class ClusterLink implements RefHost {
 
   #fail(to: NodeAddress, corr: number, error: unknown): void {
     if (this.#closed) return;
-    this.#outbox.writerFor(to).answer(RecordKind.failure, corr, encodeForNode(errorToWire(error), this.self));
+    const bytes = encodeForNode(errorToWire(error), this.self);
+    this.#outbox.writerFor(to, bytes.length).answer(RecordKind.failure, corr, bytes);
     this.#outbox.sent(to.node);
   }
 
@@ -546,13 +559,17 @@ export class ClusterLink implements RefHost {
 
   /** Says goodbye (peers see `nodeDown` with reason `left` at once, not after the silence), then sends what is queued. */
   async leave(): Promise<void> {
-    if (this.#closed) return;
+    const heartbeats = this.#heartbeats;
+    if (this.#closed || this.#leaving || heartbeats === undefined) return;
+    this.#leaving = true;
+    // What this node answered reaches the server before the goodbye, which peers act on at once.
     this.#outbox.flush();
+    await this.#nc.flush().catch(() => undefined);
     const left = new Promise<void>((resolve) => {
-      this.#heartbeats.on('message', (report: HeartbeatReport) => report.type === 'left' && resolve());
-      this.#heartbeats.once('exit', () => resolve());
+      heartbeats.on('message', (report: HeartbeatReport) => report.type === 'left' && resolve());
+      heartbeats.once('exit', () => resolve());
     });
-    this.#heartbeats.postMessage({ type: 'leave' } satisfies HeartbeatCommand);
+    heartbeats.postMessage({ type: 'leave' } satisfies HeartbeatCommand);
     await Promise.race([left, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 
@@ -565,7 +582,7 @@ export class ClusterLink implements RefHost {
     this.#frames?.unsubscribe();
     this.#pending.rejectAll(() => new NodeDownError(this.self.node, 'this node has left the cluster'));
     await this.#nc.drain().catch(() => undefined);
-    await this.#heartbeats.terminate();
+    await this.#heartbeats?.terminate();
   }
 }
 

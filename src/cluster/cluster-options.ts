@@ -20,6 +20,10 @@ export interface ClusterOptions {
   downAfterMs?: number;
   /** How long the start waits for a NATS server before it fails with `TROUPE_ERR_CLUSTER_UNAVAILABLE`. @default 5000 */
   connectTimeoutMs?: number;
+  /** Credentials the NATS servers ask for: a user and password, or a token. @default none */
+  user?: string;
+  pass?: string;
+  token?: string;
 }
 
 export interface ResolvedCluster {
@@ -30,11 +34,14 @@ export interface ResolvedCluster {
   suspectAfterMs: number;
   downAfterMs: number;
   connectTimeoutMs: number;
+  user: string | undefined;
+  pass: string | undefined;
+  token: string | undefined;
 }
 
 /** Node and cluster names become NATS subject tokens. */
 const kToken = /^[A-Za-z0-9_-]{1,64}$/;
-const kKeys = new Set(['servers', 'name', 'node', 'heartbeatMs', 'suspectAfterMs', 'downAfterMs', 'connectTimeoutMs']);
+const kKeys = new Set(['servers', 'name', 'node', 'heartbeatMs', 'suspectAfterMs', 'downAfterMs', 'connectTimeoutMs', 'user', 'pass', 'token']);
 
 export function resolveCluster(value: unknown): ResolvedCluster | undefined {
   if (value === undefined) return undefined;
@@ -55,6 +62,11 @@ export function resolveCluster(value: unknown): ResolvedCluster | undefined {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 3_600_000) throw new InvalidOptionError(`cluster.${key}`, `an integer from ${min} to 3600000 (ms)`, options[key]);
     return v;
   };
+  const secret = (key: string): string | undefined => {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new InvalidOptionError(`cluster.${key}`, 'a non-empty string', typeof v === 'string' ? '' : v);
+    return v as string | undefined;
+  };
   const heartbeatMs = ms('heartbeatMs', 250, 10);
   const suspectAfterMs = ms('suspectAfterMs', Math.max(1500, 3 * heartbeatMs), 2 * heartbeatMs);
   const downAfterMs = ms('downAfterMs', Math.max(3000, 2 * suspectAfterMs), suspectAfterMs + 1);
@@ -66,5 +78,24 @@ export function resolveCluster(value: unknown): ResolvedCluster | undefined {
     suspectAfterMs,
     downAfterMs,
     connectTimeoutMs: ms('connectTimeoutMs', 5000, 1),
+    user: secret('user'),
+    pass: secret('pass'),
+    token: secret('token'),
   };
+}
+
+/** The NATS client's connection options for one of this node's connections (`role` names it on the server). */
+export function connectionOptions(cluster: ResolvedCluster, role: string): Record<string, unknown> {
+  const options: Record<string, unknown> = {
+    servers: cluster.servers,
+    name: `troupe-${role}-${cluster.node}`,
+    timeout: cluster.connectTimeoutMs,
+    // For ever, a quarter second apart: a node outlives its server's restarts (heartbeats tell the rest).
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  };
+  if (cluster.user !== undefined) options.user = cluster.user;
+  if (cluster.pass !== undefined) options.pass = cluster.pass;
+  if (cluster.token !== undefined) options.token = cluster.token;
+  return options;
 }

@@ -49,6 +49,8 @@ export class ClusterEvents {
         off();
         reject(new AskTimeoutError(`cluster event ${type}`, timeoutMs));
       }, timeoutMs);
+      // A wait must not keep the process alive on its own (the listener is the caller's business).
+      timer.unref();
       const off = this.on(type, (event) => {
         if (!match(event)) return;
         clearTimeout(timer);

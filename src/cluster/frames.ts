@@ -142,7 +142,8 @@ export class FrameWriter {
  * become live through `refFactory`. Anything else is a DecodeError.
  */
 export function decodeFrame(bytes: Uint8Array, maxMessageDepth: number, refFactory: RefFactory): Frame {
-  const value = decodeFromNode(bytes, maxMessageDepth + 3, refFactory);
+  // Frame, records, record, then an entity record's [entity, message] and the entity's args: five levels above a message.
+  const value = decodeFromNode(bytes, maxMessageDepth + 5, refFactory);
   if (!Array.isArray(value) || value.length !== 4) throw new DecodeError('not a troupe cluster frame');
   const [from, fromIncarnation, toIncarnation, records] = value as unknown[];
   if (typeof from !== 'string' || !isU32(fromIncarnation) || !isU32(toIncarnation) || !Array.isArray(records)) throw new DecodeError('not a troupe cluster frame');
@@ -160,7 +161,7 @@ function wellFormed(record: unknown): record is FrameRecord {
     case RecordKind.ask:
       return record.length === 6 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isU32(record[4]);
     case RecordKind.failure:
-      return record.length === 3 && isU32(record[1]) && typeof record[2] === 'object' && record[2] !== null && typeof (record[2] as WireError).code === 'string';
+      return record.length === 3 && isU32(record[1]) && isWireError(record[2], 0);
     case RecordKind.entityTell:
       return record.length === 3 && isU32(record[1]) && isEntityMessage(record[2]);
     case RecordKind.entityAsk:
@@ -168,6 +169,15 @@ function wellFormed(record: unknown): record is FrameRecord {
     default:
       return false;
   }
+}
+
+/** What errorFromWire reads: code, name and message strings, and a cause of the same shape (at most three deep). */
+function isWireError(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null || depth > 3) return false;
+  const wire = value as Partial<WireError>;
+  if (typeof wire.code !== 'string' || typeof wire.name !== 'string' || typeof wire.message !== 'string') return false;
+  if (wire.stack !== undefined && typeof wire.stack !== 'string') return false;
+  return wire.cause === undefined || isWireError(wire.cause, depth + 1);
 }
 
 function isEntityMessage(value: unknown): boolean {

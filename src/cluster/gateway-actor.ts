@@ -38,7 +38,12 @@ export default defineActor({
     }
     // On with the worker actor's own id as the sender: the other node answers it, not the gateway.
     if (msg.t === undefined) {
-      msg.to.tellAs(msg.m, sender, 0);
+      try {
+        msg.to.tellAs(msg.m, sender, 0);
+      } catch (error) {
+        // The link is past its byte bound: the worker's tell was accepted by its lane, so it is a dead letter now.
+        kGatewayLinks.get(state.token)?.refused(msg.to, msg.m, error);
+      }
       return;
     }
     const answer = ctx.deferReply();

@@ -8,6 +8,8 @@ import type { ActorRef } from '../actor/ref.js';
 export interface GatewayLink {
   watchRemote(watcher: number, ref: ActorRef): Promise<void>;
   unwatchRemote(watcher: number, ref: ActorRef): void;
+  /** A worker's message the link refused (its byte bound): a dead letter, as a refused send on main throws. */
+  refused(target: ActorRef, msg: unknown, error: unknown): void;
 }
 
 export const kGatewayLinks = new Map<string, GatewayLink>();

@@ -11,6 +11,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Packr, Unpackr } from 'msgpackr';
 import type { HeartbeatBoot, HeartbeatCommand, HeartbeatReport } from './heartbeat-protocol.js';
 import { Membership } from './membership.js';
+import { connectionOptions } from './cluster-options.js';
 import { subjectsOf } from './subjects.js';
 
 const port = parentPort!;
@@ -23,7 +24,7 @@ const report = (message: HeartbeatReport): void => port.postMessage(message);
 
 let nc: NatsConnection;
 try {
-  nc = await connect({ servers: cluster.servers, name: `troupe-hb-${cluster.node}`, timeout: cluster.connectTimeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  nc = await connect(connectionOptions(cluster, 'heartbeats'));
 } catch (error) {
   report({ type: 'failed', message: (error as Error).message });
   process.exit(0);

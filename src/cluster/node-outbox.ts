@@ -12,7 +12,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { NodeAddress } from '../codec/codec.js';
-import { MailboxFullError } from '../errors.js';
+import { MailboxFullError, PayloadTooLargeError } from '../errors.js';
 import { FrameWriter, kFrameBytes, kFrameRecords } from './frames.js';
 import type { Subjects } from './subjects.js';
 
@@ -21,6 +21,11 @@ const kHighWaterBytes = 4 * 1024 * 1024;
 /** Bytes published between two confirmations; less than that is confirmed a few ms later, one PING for many frames. */
 const kConfirmEveryBytes = 512 * 1024;
 const kLazyConfirmMs = 5;
+/** NATS's default max_payload, when the server has not said (its INFO does at connect). */
+const kDefaultMaxPayload = 1024 * 1024;
+/** Room in a NATS message for the frame's headers and one record's. */
+const kFrameOverhead = 1024;
+const kRecordOverhead = 32;
 /** How often a destination that has not answered since a reconnect is pinged again. */
 const kGatePingMs = 25;
 
@@ -62,9 +67,19 @@ export class NodeOutbox {
     return this.#heldBytes < kHighWaterBytes;
   }
 
-  /** Refuses a payload that would take the held bytes past `overflowBytes`. */
+  /**
+   * Refuses a payload that no frame can carry (NATS's max_payload, less room for the frame's
+   * headers) or that would take the held bytes past `overflowBytes`.
+   */
   admit(bytes: number): void {
+    const limit = this.maxRecordBytes;
+    if (bytes > limit) throw new PayloadTooLargeError(bytes, limit, false, 'a frame to another node carries at most', "raise the NATS server's max_payload");
     if (this.#heldBytes + bytes > this.#deps.overflowBytes) throw new MailboxFullError('the cluster link', this.#deps.overflowBytes, 'link-bytes');
+  }
+
+  /** The largest payload of one record: the server's max_payload (1 MiB unless configured) less room for headers. */
+  get maxRecordBytes(): number {
+    return (this.#deps.nc.info?.max_payload ?? kDefaultMaxPayload) - kFrameOverhead;
   }
 
   whenWritable(): Promise<void> {
@@ -72,10 +87,13 @@ export class NodeOutbox {
     return new Promise((resolve) => this.#writableWaiters.push(resolve));
   }
 
-  /** The frame being filled for `address`; one for an earlier incarnation of the node goes first. */
-  writerFor(address: NodeAddress): FrameWriter {
+  /**
+   * The frame being filled for `address`, with room for a record of `bytes`: one for an earlier
+   * incarnation of the node, or one the record would take past the frame size, goes first.
+   */
+  writerFor(address: NodeAddress, bytes: number): FrameWriter {
     let out = this.#filling.get(address.node);
-    if (out !== undefined && out.toIncarnation !== address.incarnation) {
+    if (out !== undefined && (out.toIncarnation !== address.incarnation || (out.records > 0 && out.bytes + bytes + kRecordOverhead > kFrameBytes))) {
       this.#complete(address.node, out);
       out = undefined;
     }
@@ -182,7 +200,7 @@ export class NodeOutbox {
   #publish(node: string, out: FrameWriter): void {
     const { nc, subjects, self } = this.#deps;
     try {
-      nc.publish(subjects.frames(node), out.finish(self.node, self.incarnation));
+      nc.publish(subjects.frames(node, out.toIncarnation), out.finish(self.node, self.incarnation));
       this.#confirmSoon();
     } catch (error) {
       // A closed connection: what was in the frame is lost, as a message to a node that is down is.
@@ -215,7 +233,12 @@ export class NodeOutbox {
       this.#release(covered);
       if (this.#published() > 0) this.#confirmSoon();
     };
-    this.#deps.nc.flush().then(settle, settle);
+    this.#deps.nc.flush().then(settle, (error: unknown) => {
+      // The connection dropped first: the client discards what it had not written, and what it had may
+      // not have reached the server. Those frames are gone unreported (at most once); the bytes are free.
+      this.#deps.log.warn({ err: error, bytes: covered }, 'frames handed to NATS before its connection dropped may be lost');
+      settle();
+    });
   }
 
   /** Bytes handed to the client and not yet confirmed: all held bytes but those still in frames here. */

@@ -118,6 +118,10 @@ export class Starting {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new InvalidArgumentError('spawn options must be an object');
     }
+    if ((options as { node?: unknown } | undefined)?.node !== undefined) {
+      // system.spawn takes it off before it gets here; a child is its supervisor's, on its supervisor's node.
+      throw new InvalidArgumentError('ctx.spawn: the node option is for system.spawn; a child runs on its supervisor\'s node');
+    }
     const name = options?.name;
     if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) {
       throw new InvalidArgumentError(`spawn option "name" must be a non-empty string of at most 256 characters, received ${typeof name}`);
