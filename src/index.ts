@@ -35,7 +35,7 @@ export type {
   SystemEscalatedEvent,
   WaitForOptions,
 } from './system/events.js';
-export type { SystemStats, HostStats, LaneStats } from './metrics/stats.js';
+export type { SystemStats, HostStats, LaneStats, ClusterStats } from './metrics/stats.js';
 export type { Percentiles } from './metrics/shared-histogram.js';
 export {
   TroupeError,

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { Packr } from 'msgpackr';
 import type { ActorRef, ActorSystem } from 'troupe';
+import { createMetrics } from 'troupe/http';
 import { startNats, startNatsCluster, type NatsServer } from '../bench/nats-server.js';
 import { fixture, startSystem } from './helpers.js';
 import { HashRing } from '../dist/src/cluster/ring.js';
@@ -155,6 +156,14 @@ describe('a cluster of processes over NATS', () => {
     const seen = (await ref.ask({ type: 'seen' }, { timeoutMs: 20_000 })) as number[];
     expect(seen.length).toBe(count);
     expect(seen.every((v, i) => v === i)).toBe(true);
+    // 5,000 tells in a synchronous loop go in a few frames, not 5,000 NATS messages.
+    const stats = driver.stats().cluster!;
+    expect(stats).toMatchObject({ node: 'driver', members: 3, unreachable: 0, framesDropped: 0 });
+    expect(stats.recordsSent).toBeGreaterThan(count);
+    expect(stats.framesSent).toBeLessThan(stats.recordsSent / 10);
+    const metrics = await createMetrics(driver, { defaultMetrics: false }).scrape();
+    expect(metrics).toMatch(/^troupe_cluster_members 3$/m);
+    expect(metrics).toMatch(/^troupe_cluster_records_sent_total \d+$/m);
   });
 
   it('an actor error crosses as a typed error; unknown nodes and actors fail fast', async () => {

@@ -31,6 +31,7 @@ import { RemoteWatches } from './remote-watches.js';
 import { HashRing } from './ring.js';
 import type { HeartbeatBoot, HeartbeatCommand, HeartbeatReport } from './heartbeat-protocol.js';
 import type { MemberEvent, MemberState } from './membership.js';
+import type { ClusterStats } from '../metrics/stats.js';
 import { subjectsOf, type Subjects } from './subjects.js';
 
 /** What the link needs of this node's runtime (the engine gives it). */
@@ -93,6 +94,9 @@ export class ClusterLink implements RefHost {
   #frames: Subscription | undefined;
   #stopControl: (() => void) | undefined;
   #closed = false;
+  #framesReceived = 0;
+  #recordsReceived = 0;
+  #framesDropped = 0;
 
   private constructor(options: ResolvedCluster, host: LinkHost, nc: NatsConnection, incarnation: number, execArgv: string[] | undefined) {
     this.#options = options;
@@ -193,6 +197,23 @@ export class ClusterLink implements RefHost {
         this.#emit({ type: 'reconnected', server: status.server });
       }
     }
+  }
+
+  stats(): ClusterStats {
+    let unreachable = 0;
+    for (const member of this.#members.values()) if (member.state === 'unreachable') unreachable++;
+    return {
+      node: this.self.node,
+      members: this.#members.size,
+      unreachable,
+      framesSent: this.#outbox.framesSent,
+      framesReceived: this.#framesReceived,
+      recordsSent: this.#outbox.recordsSent,
+      recordsReceived: this.#recordsReceived,
+      framesDropped: this.#framesDropped,
+      heldBytes: this.#outbox.heldBytes,
+      standIns: this.#standIns.count,
+    };
   }
 
   // ------------------------------------------------------------ membership
@@ -412,9 +433,12 @@ export class ClusterLink implements RefHost {
     try {
       frame = decodeFrame(bytes, this.#host.maxMessageDepth, this.refFactory);
     } catch (error) {
+      this.#framesDropped++;
       this.#host.log.warn({ err: error }, 'a malformed cluster frame was dropped');
       return;
     }
+    this.#framesReceived++;
+    this.#recordsReceived += frame.records.length;
     const from: NodeAddress = { node: frame.from, incarnation: frame.fromIncarnation };
     const forMe = frame.toIncarnation === this.self.incarnation;
     // A sender whose incarnation this node has seen end gets no stand-in (nothing would ever stop it).

@@ -58,9 +58,15 @@ export class NodeOutbox {
   #confirming = false;
   #lazyConfirm: NodeJS.Timeout | undefined;
   #writableWaiters: (() => void)[] = [];
+  framesSent = 0;
+  recordsSent = 0;
 
   constructor(deps: OutboxDeps) {
     this.#deps = deps;
+  }
+
+  get heldBytes(): number {
+    return this.#heldBytes;
   }
 
   get writable(): boolean {
@@ -201,6 +207,8 @@ export class NodeOutbox {
     const { nc, subjects, self } = this.#deps;
     try {
       nc.publish(subjects.frames(node, out.toIncarnation), out.finish(self.node, self.incarnation));
+      this.framesSent++;
+      this.recordsSent += out.records;
       this.#confirmSoon();
     } catch (error) {
       // A closed connection: what was in the frame is lost, as a message to a node that is down is.

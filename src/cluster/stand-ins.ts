@@ -67,6 +67,12 @@ export class StandIns {
     );
   }
 
+  get count(): number {
+    let count = 0;
+    for (const ofNode of this.#byNode.values()) count += ofNode.size;
+    return count;
+  }
+
   /** The stand-in's id, once started. */
   of(from: NodeAddress, sender: number): Promise<number> {
     return new Promise((resolve) => this.with(from, sender, resolve));

@@ -87,6 +87,25 @@ export interface SystemStats {
   };
   /** Virtual actors (`system.entity`): refs made, activations running, starting, and waiting for a permit (`entities.maxActivating`). */
   entities: { known: number; active: number; activating: number; queued: number };
+  /** On a cluster node: what its link to the other nodes has done, since start. */
+  cluster?: ClusterStats;
+}
+
+export interface ClusterStats {
+  node: string;
+  /** Live members besides this node (`up` or `unreachable`). */
+  members: number;
+  unreachable: number;
+  framesSent: number;
+  framesReceived: number;
+  recordsSent: number;
+  recordsReceived: number;
+  /** Frames from the network that were not well-formed troupe frames, dropped whole. */
+  framesDropped: number;
+  /** Bytes held for other nodes that the NATS server has not confirmed (the byte bound's measure). */
+  heldBytes: number;
+  /** Local stand-ins of remote senders. */
+  standIns: number;
 }
 
 export interface StatsSources {

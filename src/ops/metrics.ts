@@ -138,6 +138,27 @@ export class TroupeMetrics {
       }),
       reset: () => undefined,
     } as unknown as Parameters<Registry['registerMetric']>[0]);
+    // A cluster node's link (system.stats().cluster): series only where the system is one.
+    const cluster = (): NonNullable<SystemStats['cluster']> | undefined => stats().cluster;
+    for (const [name, help, pick] of kClusterGauges) {
+      new Gauge({
+        name: prefix + name, help, registers,
+        collect() {
+          const c = cluster();
+          if (c !== undefined) this.set(pick(c));
+        },
+      });
+    }
+    for (const [name, help, pick] of kClusterCounters) {
+      new Counter({
+        name: prefix + name, help, registers,
+        collect() {
+          const c = cluster();
+          this.reset();
+          if (c !== undefined) this.inc(pick(c));
+        },
+      });
+    }
     new Gauge({
       name: `${prefix}workers`, help: 'Worker threads the system runs (besides the main thread).', registers,
       collect() {
@@ -207,6 +228,21 @@ export class TroupeMetrics {
     for (const off of this.#offs.splice(0)) off();
   }
 }
+
+type ClusterPick = (c: NonNullable<SystemStats['cluster']>) => number;
+const kClusterGauges: [string, string, ClusterPick][] = [
+  ['cluster_members', 'Live members of the cluster besides this node (up or unreachable).', (c) => c.members],
+  ['cluster_unreachable_members', 'Members silent past suspectAfterMs and not yet declared down.', (c) => c.unreachable],
+  ['cluster_held_bytes', 'Bytes held for other nodes that the NATS server has not confirmed.', (c) => c.heldBytes],
+  ['cluster_stand_ins', 'Local stand-ins of actors on other nodes that sent this node messages.', (c) => c.standIns],
+];
+const kClusterCounters: [string, string, ClusterPick][] = [
+  ['cluster_frames_sent_total', 'Frames (NATS messages of records) sent to other nodes.', (c) => c.framesSent],
+  ['cluster_frames_received_total', 'Well-formed frames received from other nodes.', (c) => c.framesReceived],
+  ['cluster_records_sent_total', 'Records (messages, replies) sent to other nodes.', (c) => c.recordsSent],
+  ['cluster_records_received_total', 'Records received from other nodes.', (c) => c.recordsReceived],
+  ['cluster_frames_dropped_total', 'Frames from the network that were not well-formed troupe frames, dropped whole.', (c) => c.framesDropped],
+];
 
 export function createMetrics(system: ActorSystem, options?: MetricsOptions): TroupeMetrics {
   return new TroupeMetrics(system, options);

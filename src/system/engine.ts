@@ -281,7 +281,9 @@ export class Engine implements MainDuties {
   }
 
   stats(): SystemStats {
-    return { ...this.#stats.read(), entities: this.#entities.counts() };
+    const stats: SystemStats = { ...this.#stats.read(), entities: this.#entities.counts() };
+    if (this.#link !== undefined) stats.cluster = this.#link.stats();
+    return stats;
   }
 
   /** Running actors registered under a name. */
