@@ -47,6 +47,17 @@ async function startNode(url: string, name: string, cluster = 'test'): Promise<N
   return { name, pid: Number(ready.split(' ')[1]), proc, lines, next };
 }
 
+/** Plain asks are at most once: one sent while a node is still reconnecting is lost, so ask again. */
+async function askUntilAnswered(ref: ActorRef, msg: unknown): Promise<unknown> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ref.ask(msg, { timeoutMs: 2000 });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'TROUPE_ERR_ASK_TIMEOUT' || attempt === 10) throw error;
+    }
+  }
+}
+
 function kill9(node: NodeProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => node.proc.once('exit', () => resolve()));
   node.proc.kill('SIGKILL');
@@ -116,16 +127,6 @@ describe('a cluster of processes over NATS', () => {
   });
 
   it('troupe/reliable across nodes: every message once, in order, through a NATS server restart', async () => {
-    // Plain asks are at most once: one sent while a node is still reconnecting is lost, so ask again.
-    const askUntilAnswered = async (ref: ActorRef, msg: unknown): Promise<unknown> => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await ref.ask(msg, { timeoutMs: 2000 });
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'TROUPE_ERR_ASK_TIMEOUT' || attempt === 10) throw error;
-        }
-      }
-    };
     const consumer = await driver.spawn(reliableConsumer, { node: 'n2' });
     const producer = await driver.spawn(reliableSender, { node: 'n3', args: { consumer, resendAfterMs: Number(process.env.RESEND_MS ?? 200) } });
     // Accepted at once (the channel buffers them), carried a window at a time for a few hundred ms:
@@ -308,15 +309,6 @@ describe('a cluster on a 3-server NATS cluster', () => {
       await system.cluster.whenUp('f1', { timeoutMs: 20_000 });
       let downs = 0;
       const off = system.cluster.events.on('nodeDown', () => downs++);
-      const askUntilAnswered = async (ref: ActorRef, msg: unknown): Promise<unknown> => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await ref.ask(msg, { timeoutMs: 2000 });
-          } catch (error) {
-            if ((error as { code?: string }).code !== 'TROUPE_ERR_ASK_TIMEOUT' || attempt === 10) throw error;
-          }
-        }
-      };
       const consumer = await system.spawn(reliableConsumer, { node: 'f1' });
       const producer = await system.spawn(reliableSender, { args: { consumer, resendAfterMs: 200 } });
       let sent = 0;
