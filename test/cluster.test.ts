@@ -352,6 +352,23 @@ describe('cluster options and servers', () => {
     }
   });
 
+  it('a node whose server is gone for good still shuts down, and its process ends', async () => {
+    const lonely = await startNats();
+    const proc = spawn(process.execPath, [fileURLToPath(fixture('cluster-exit')), lonely.url], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: proc.stdout! });
+    const said: string[] = [];
+    lines.on('line', (line) => said.push(line));
+    await new Promise<void>((resolve) => lines.on('line', (line) => line === 'ready' && resolve()));
+    await lonely.stop();
+    proc.stdin!.write('stop\n');
+    // The client would try to reconnect for ever: the shutdown bounds its drain and closes it.
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    expect(await exited).toBe(0);
+    clearTimeout(timer);
+    expect(said).toContain('stopped stopped');
+  });
+
   it('an unreachable server fails the start with TROUPE_ERR_CLUSTER_UNAVAILABLE', async () => {
     await expect(startSystem({ cluster: { servers: 'nats://127.0.0.1:1', name: 'x', connectTimeoutMs: 1000 } })).rejects.toMatchObject({ code: 'TROUPE_ERR_CLUSTER_UNAVAILABLE' });
   });

@@ -588,7 +588,7 @@ export class ClusterLink implements RefHost {
     this.#leaving = true;
     // What this node answered reaches the server before the goodbye, which peers act on at once.
     this.#outbox.flush();
-    await this.#nc.flush().catch(() => undefined);
+    await within(this.#nc.flush(), kLeaveFlushMs);
     const left = new Promise<void>((resolve) => {
       heartbeats.on('message', (report: HeartbeatReport) => report.type === 'left' && resolve());
       heartbeats.once('exit', () => resolve());
@@ -605,9 +605,22 @@ export class ClusterLink implements RefHost {
     this.#stopControl?.();
     this.#frames?.unsubscribe();
     this.#pending.rejectAll(() => new NodeDownError(this.self.node, 'this node has left the cluster'));
-    await this.#nc.drain().catch(() => undefined);
+    // A drain waits for the server; with it gone for good, the client would try to reconnect for ever and keep the
+    // process alive: bounded, then closed.
+    await within(this.#nc.drain(), kDrainMs);
+    await this.#nc.close().catch(() => undefined);
     await this.#heartbeats?.terminate();
   }
 }
 
 export type { WireError };
+
+const kLeaveFlushMs = 1000;
+const kDrainMs = 2000;
+
+/** Waits for `promise` at most `ms`; its outcome does not matter. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
