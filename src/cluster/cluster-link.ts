@@ -13,20 +13,21 @@
  */
 import { Worker } from 'node:worker_threads';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import type { Logger } from 'pino';
 import type { SpawnOptions } from '../actor/context.js';
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
-import { decodeFromNode, encodeForNode, type NodeAddress, type RefFactory } from '../codec/codec.js';
-import { assertEncodable, type MessageLimits } from '../codec/validate.js';
-import { ClusterUnavailableError, DecodeError, NodeDownError, errorToWire, errorFromWire, type WireError } from '../errors.js';
+import { encodeForNode, type NodeAddress, type RefFactory } from '../codec/codec.js';
+import { assertEncodable } from '../codec/validate.js';
+import { ClusterUnavailableError, NodeDownError, type WireError } from '../errors.js';
 import { PendingTable } from '../host/pending.js';
 import type { ActorId } from '../lane/directory.js';
 import { connectionOptions, type ResolvedCluster } from './cluster-options.js';
-import { ControlClient, serveControl, type ControlHost } from './control.js';
-import { RecordKind, decodeFrame, type EntitySpec, type FrameRecord, type FrameWriter } from './frames.js';
+import type { LinkHost } from './link-host.js';
+import { ControlClient, serveControl } from './control.js';
+import { RecordKind, decodeFrame, type EntitySpec, type FrameWriter } from './frames.js';
 import { askTimeoutOf } from '../host/arguments.js';
 import { NodeOutbox } from './node-outbox.js';
 import { StandIns } from './stand-ins.js';
+import { RecordDelivery } from './record-delivery.js';
 import { RemoteWatches } from './remote-watches.js';
 import { HashRing } from './ring.js';
 import type { HeartbeatBoot, HeartbeatCommand, HeartbeatReport } from './heartbeat-protocol.js';
@@ -34,29 +35,7 @@ import type { MemberEvent, MemberState } from './membership.js';
 import type { ClusterStats } from '../metrics/stats.js';
 import { subjectsOf, type Subjects } from './subjects.js';
 
-/** What the link needs of this node's runtime (the engine gives it). */
-export interface LinkHost extends ControlHost {
-  readonly limits: MessageLimits;
-  readonly maxMessageDepth: number;
-  /** Bytes the link holds unconfirmed by the server before `tell` throws `TROUPE_ERR_MAILBOX_FULL` (the system's overflowBytes). */
-  readonly overflowBytes: number;
-  readonly askTimeoutMs: number;
-  readonly log: Logger;
-  /** A ref to an actor of this node. */
-  localRef(id: number, name: string | undefined): ActorRef;
-  /** Delivers a message that came from another node (checked when it was sent, and decoded here) to an actor of this node. */
-  deliver(target: number, sender: number, msg: unknown): void;
-  /** A message from another node for an entity this node owns: its entity table activates it if need be. */
-  entityTell(spec: EntitySpec, msg: unknown, sender: number): void;
-  entityAsk(spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown>;
-  /** Starts the local stand-in of a remote sender (proxy-actor.ts); resolves with its id. */
-  spawnProxy(remote: ActorRef): Promise<number>;
-  currentSender(): number;
-  currentTrace(): number;
-  traceOf(options: TellOptions | undefined): number;
-  /** A message that cannot reach its actor on another node: a dead letter, as on one node. */
-  deadLetter(target: number, msg: unknown, reason: string): void;
-}
+export type { LinkHost } from './link-host.js';
 
 export interface LiveMember {
   node: string;
@@ -91,6 +70,7 @@ export class ClusterLink implements RefHost {
   /** Watches of this node's actors on other nodes' actors, by node, then `watcher/target`: what a nodeDown ends. */
   readonly #watches: RemoteWatches;
   readonly #standIns: StandIns;
+  readonly #delivery: RecordDelivery;
   #frames: Subscription | undefined;
   #stopControl: (() => void) | undefined;
   #closed = false;
@@ -109,7 +89,7 @@ export class ClusterLink implements RefHost {
     this.#ring = new HashRing([options.node]);
     this.#watches = new RemoteWatches({
       isLive: (address) => this.isLive(address),
-      down: (watcher, ref, reason) => this.#deliverTell(watcher, 0, { type: 'down', ref, reason }),
+      down: (watcher, ref, reason) => this.#delivery.tell(watcher, 0, { type: 'down', ref, reason }),
       register: (ref, watcher) => this.#control.watch(ref, watcher, this.self),
       unregister: (ref, watcher) => this.#control.unwatch(ref, watcher, this.self),
     });
@@ -118,6 +98,16 @@ export class ClusterLink implements RefHost {
       remoteRef: (id, from) => this.refFor(id, undefined, from),
       spawn: (remote) => host.spawnProxy(remote),
       stop: (id) => host.stopLocal(id),
+    });
+    this.#delivery = new RecordDelivery({
+      host,
+      self: this.self,
+      pending: this.#pending,
+      standIns: this.#standIns,
+      watches: this.#watches,
+      outbox: () => this.#outbox,
+      closed: () => this.#closed,
+      isLiveOrSelf: (address) => this.isLiveOrSelf(address),
     });
     this.#outbox = new NodeOutbox({
       nc,
@@ -446,107 +436,11 @@ export class ClusterLink implements RefHost {
     for (const record of frame.records) {
       // One record's failure is that record's: it must never stop the client's read loop, which calls this.
       try {
-        this.#receiveRecord(from, forMe, senderLive, record);
+        this.#delivery.record(from, forMe, senderLive, record);
       } catch (error) {
         this.#host.log.error({ err: error, kind: record[0] }, 'a record from another node could not be handled');
       }
     }
-  }
-
-  #receiveRecord(from: NodeAddress, forMe: boolean, senderLive: boolean, record: FrameRecord): void {
-    const withSender = (sender: number, deliver: (standIn: number) => void): void => this.#standIns.with(from, senderLive ? sender : 0, deliver);
-    {
-      switch (record[0]) {
-        case RecordKind.tell: {
-          const [, target, sender, msg] = record;
-          if (!forMe) this.#host.deadLetter(target, msg, 'nodedown');
-          else {
-            this.#watches.ended(from, target, msg);
-            withSender(sender, (proxy) => this.#deliverTell(target, proxy, msg));
-          }
-          break;
-        }
-        case RecordKind.ask: {
-          const [, target, sender, corr, timeoutMs, msg] = record;
-          if (!forMe) this.#fail(from, corr, new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
-          else withSender(sender, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
-          break;
-        }
-        case RecordKind.entityTell: {
-          const [, sender, [spec, msg]] = record;
-          if (!forMe) this.#host.deadLetter(0, msg, 'nodedown');
-          else withSender(sender, (proxy) => this.#deliverEntityTell(spec, proxy, msg));
-          break;
-        }
-        case RecordKind.entityAsk: {
-          const [, sender, corr, timeoutMs, [spec, msg]] = record;
-          if (!forMe) this.#fail(from, corr, new NodeDownError(this.self.node, 'the incarnation it was sent to has ended'));
-          else withSender(sender, (proxy) => this.#answerWith(from, corr, this.#host.entityAsk(spec, msg, proxy, timeoutMs)));
-          break;
-        }
-        case RecordKind.reply:
-          if (forMe && !this.#pending.resolve(record[1], record[2])) this.#host.deadLetter(0, record[2], 'reply-expired');
-          break;
-        case RecordKind.failure:
-          if (forMe) this.#pending.reject(record[1], errorFromWire(record[2]));
-          break;
-      }
-    }
-  }
-
-  #deliverEntityTell(spec: EntitySpec, sender: number, msg: unknown): void {
-    try {
-      this.#host.entityTell(spec, msg, sender);
-    } catch (error) {
-      // Stopping, full, or another node's options for the same entity: a dead letter here, as a failed local send.
-      this.#host.deadLetter(0, msg, (error as { code?: string }).code === 'TROUPE_ERR_MAILBOX_FULL' ? 'mailbox-full' : 'undeliverable');
-    }
-  }
-
-  #deliverTell(target: number, sender: number, msg: unknown): void {
-    try {
-      this.#host.deliver(target, sender, msg);
-    } catch (error) {
-      // A full mailbox on this node: the message is a dead letter here, as one from another thread would be.
-      this.#host.deadLetter(target, msg, (error as { code?: string }).code === 'TROUPE_ERR_MAILBOX_FULL' ? 'mailbox-full' : 'undeliverable');
-    }
-  }
-
-  #deliverAsk(from: NodeAddress, target: number, sender: number, corr: number, timeoutMs: number, msg: unknown): void {
-    let answer: Promise<unknown>;
-    try {
-      answer = this.#host.localRef(target, undefined).askAs(msg, sender, 0, { timeoutMs });
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-    this.#answerWith(from, corr, answer);
-  }
-
-  #answerWith(from: NodeAddress, corr: number, answer: Promise<unknown>): void {
-    answer.then(
-      (value) => {
-        if (this.#closed || !this.isLiveOrSelf(from)) return;
-        let bytes: Uint8Array;
-        try {
-          bytes = encodeForNode(value, this.self);
-          // Too large for a frame: the asker gets PAYLOAD_TOO_LARGE instead (replies are not held to overflowBytes).
-          if (bytes.length > this.#outbox.maxRecordBytes) this.#outbox.admit(bytes.length);
-        } catch (error) {
-          this.#fail(from, corr, error);
-          return;
-        }
-        this.#outbox.writerFor(from, bytes.length).answer(RecordKind.reply, corr, bytes);
-        this.#outbox.sent(from.node);
-      },
-      (error: unknown) => this.#fail(from, corr, error),
-    );
-  }
-
-  #fail(to: NodeAddress, corr: number, error: unknown): void {
-    if (this.#closed) return;
-    const bytes = encodeForNode(errorToWire(error), this.self);
-    this.#outbox.writerFor(to, bytes.length).answer(RecordKind.failure, corr, bytes);
-    this.#outbox.sent(to.node);
   }
 
   /** An asker on a node this one has not heard from yet still gets its answer (its heartbeat may be late). */
