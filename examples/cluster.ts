@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from 'troupe';
 
-const fast = { heartbeatMs: 100, suspectAfterMs: 500, downAfterMs: 1000 }; // the defaults are 250 / 1500 / 3000
+const fast = { heartbeatMs: 100, suspectAfterMs: 500, downAfterMs: 1000 }; // the defaults are 200 / 1000 / 2000
 const [role, servers, node] = process.argv.slice(2);
 
 if (role === 'node') {

@@ -4,7 +4,9 @@
  * A troupe node with an echo and a tally on its main thread and on a worker,
  * and beside it, on a NATS connection of its own, the raw baselines: an echo
  * responder (`raw.echo.<node>`) and a counting subscriber (`raw.sink.<node>`,
- * its count asked on `raw.count.<node>`). Prints `ready` when all serve.
+ * its count asked on `raw.count.<node>`). Prints `ready` when all serve. A line
+ * `block <ms>` on stdin keeps its main thread busy that long (a synchronous
+ * loop), then prints `unblocked`.
  */
 import { connect } from '@nats-io/transport-node';
 import { ActorSystem } from 'troupe';
@@ -36,5 +38,14 @@ nc.subscribe(`raw.count.${node}`, {
 });
 await nc.flush();
 process.stdout.write('ready\n');
-process.stdin.resume();
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk: string) => {
+  for (const line of chunk.split('\n')) {
+    const [word, ms] = line.split(' ');
+    if (word !== 'block') continue;
+    const until = performance.now() + Number(ms);
+    while (performance.now() < until);
+    process.stdout.write('unblocked\n');
+  }
+});
 process.stdin.on('end', () => void system.shutdown().then(() => nc.close()).then(() => process.exit(0)));

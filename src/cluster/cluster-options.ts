@@ -12,11 +12,11 @@ export interface ClusterOptions {
   name: string;
   /** This node's name, unique in the cluster. @default a random id */
   node?: string;
-  /** How often this node says it is alive, from a thread that runs no actors. @default 250 */
+  /** How often this node says it is alive, from a thread that runs no actors. @default 200 */
   heartbeatMs?: number;
-  /** Silence after which a node is `unreachable` (messages still go; nothing is failed yet). @default 1500 */
+  /** Silence after which a node is `unreachable` (messages still go; nothing is failed yet). @default 1000 */
   suspectAfterMs?: number;
-  /** Silence after which a node is `down`: its asks fail with `TROUPE_ERR_NODE_DOWN`, its incarnation is gone for good. @default 3000 */
+  /** Silence after which a node is `down`: its asks fail with `TROUPE_ERR_NODE_DOWN`, its incarnation is gone for good. @default 2000 */
   downAfterMs?: number;
   /** How long the start waits for a NATS server before it fails with `TROUPE_ERR_CLUSTER_UNAVAILABLE`. @default 5000 */
   connectTimeoutMs?: number;
@@ -67,9 +67,9 @@ export function resolveCluster(value: unknown): ResolvedCluster | undefined {
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new InvalidOptionError(`cluster.${key}`, 'a non-empty string', typeof v === 'string' ? '' : v);
     return v as string | undefined;
   };
-  const heartbeatMs = ms('heartbeatMs', 250, 10);
-  const suspectAfterMs = ms('suspectAfterMs', Math.max(1500, 3 * heartbeatMs), 2 * heartbeatMs);
-  const downAfterMs = ms('downAfterMs', Math.max(3000, 2 * suspectAfterMs), suspectAfterMs + 1);
+  const heartbeatMs = ms('heartbeatMs', 200, 10);
+  const suspectAfterMs = ms('suspectAfterMs', Math.max(1000, 3 * heartbeatMs), 2 * heartbeatMs);
+  const downAfterMs = ms('downAfterMs', Math.max(2000, 2 * suspectAfterMs), suspectAfterMs + 1);
   return {
     servers: servers as string[],
     name: token('name'),
