@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { Packr } from 'msgpackr';
-import type { ActorRef, ActorSystem } from 'troupe';
+import { kInternals, type ActorRef, type ActorSystem } from 'troupe';
 import { createMetrics } from 'troupe/http';
 import { startNats, startNatsCluster, type NatsServer } from '../bench/nats-server.js';
 import { fixture, startSystem } from './helpers.js';
@@ -296,6 +296,28 @@ describe('a cluster of processes over NATS', () => {
     const down = driver.cluster.events.waitFor('nodeDown', (e) => e.node === 'n2', { timeoutMs: 10_000 });
     n2.proc.stdin!.write('quit\n');
     expect((await down).reason).toBe('left');
+  });
+
+  it('a partition: each side declares the other down and goes on alone; a restarted node rejoins', async () => {
+    const echoN1 = (await driver.cluster.lookup('echo-n1'))!;
+    const downs = Promise.all(['n1', 'n3'].map((n) => driver.cluster.events.waitFor('nodeDown', (e) => e.node === n, { timeoutMs: 10_000 })));
+    driver[kInternals].isolateNode(true);
+    expect((await downs).map((e) => e.reason)).toEqual(['silent', 'silent']);
+    await expect(echoN1.ask({ type: 'echo', v: 1 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
+    // This side goes on alone.
+    const local = await driver.spawn(echo, { host: 'main' });
+    expect(await local.ask({ type: 'echo', v: 'alone' })).toBe('alone');
+    driver[kInternals].isolateNode(false);
+    // Healed: n3's heartbeats arrive again, from an incarnation this side declared down: ignored. n1 restarts and is a
+    // new incarnation, welcome on both sides.
+    nodes.get('n1')!.proc.kill('SIGKILL');
+    const up = driver.cluster.events.waitFor('nodeUp', (e) => e.node === 'n1', { timeoutMs: 20_000 });
+    nodes.set('n1', await startNode(nats.url, 'n1'));
+    const rejoined = await up;
+    expect(driver.cluster.nodes().map((n) => n.node)).toEqual(['driver', 'n1']);
+    const fresh = (await driver.cluster.lookup('echo-n1'))!;
+    expect(fresh.address!.incarnation).toBe(rejoined.incarnation);
+    expect(await fresh.ask({ type: 'echo', v: 'back' })).toBe('back');
   });
 });
 

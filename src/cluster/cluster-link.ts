@@ -74,6 +74,7 @@ export class ClusterLink implements RefHost {
   #frames: Subscription | undefined;
   #stopControl: (() => void) | undefined;
   #closed = false;
+  isolated = false;
   #framesReceived = 0;
   #recordsReceived = 0;
   #framesDropped = 0;
@@ -118,6 +119,7 @@ export class ClusterLink implements RefHost {
       lost: (node, out, reason) => this.#lost(node, out, reason),
       ping: (node) => this.#control.ping(node),
       isMember: (node) => this.#members.has(node),
+      isolated: () => this.isolated,
     });
   }
 
@@ -187,6 +189,16 @@ export class ClusterLink implements RefHost {
         this.#emit({ type: 'reconnected', server: status.server });
       }
     }
+  }
+
+  /**
+   * A partition injected by the chaos hooks (system[kInternals].isolateNode): this node stops
+   * beating, hearing, sending and receiving, as if its network to the others were cut; the
+   * detectors on both sides see silence. Ended with `false`.
+   */
+  isolate(on: boolean): void {
+    this.isolated = on;
+    this.#heartbeats?.postMessage({ type: 'mute', muted: on } satisfies HeartbeatCommand);
   }
 
   stats(): ClusterStats {
@@ -419,6 +431,7 @@ export class ClusterLink implements RefHost {
   }
 
   #receive(bytes: Uint8Array): void {
+    if (this.isolated) return;
     let frame;
     try {
       frame = decodeFrame(bytes, this.#host.maxMessageDepth, this.refFactory);

@@ -32,6 +32,8 @@ export interface ControlLink {
   readonly refFactory: RefFactory;
   members(): { node: string; incarnation: number }[];
   liveIncarnation(node: string): number | undefined;
+  /** Cut off by an injected partition: requests go unanswered, and none are answered. */
+  readonly isolated: boolean;
   standIn(from: NodeAddress, sender: number): Promise<number>;
 }
 
@@ -54,7 +56,7 @@ const kLookupTimeoutMs = 2000;
 export function serveControl(nc: NatsConnection, subject: string, link: ControlLink, host: ControlHost): () => void {
   const subscription = nc.subscribe(subject, {
     callback: (error, msg) => {
-      if (error !== null) return;
+      if (error !== null || link.isolated) return;
       const respond = (answer: Answer): void => {
         try {
           msg.respond(kPackr.pack(answer));
@@ -169,6 +171,11 @@ export class ControlClient {
   }
 
   async #request(node: string, request: Request, timeoutMs: number): Promise<unknown> {
+    if (this.#link.isolated) {
+      // Nothing crosses a partition: the request times out, as it would on a cut network.
+      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+      throw new AskTimeoutError(`${request.op} on node ${node}`, timeoutMs);
+    }
     let reply;
     try {
       reply = await this.#link.nc.request(this.#link.subjects.control(node), kPackr.pack(request), { timeout: timeoutMs });

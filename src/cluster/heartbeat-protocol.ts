@@ -8,7 +8,8 @@ export interface HeartbeatBoot {
 }
 
 /** Main → heartbeat thread. */
-export type HeartbeatCommand = { type: 'leave' };
+/** `mute`: stop beating and stop hearing (a partition injected by the chaos hooks), or end that. */
+export type HeartbeatCommand = { type: 'leave' } | { type: 'mute'; muted: boolean };
 
 /** Heartbeat thread → main. */
 export type HeartbeatReport =

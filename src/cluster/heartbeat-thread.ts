@@ -31,7 +31,9 @@ try {
 }
 
 let seq = 0;
+let muted = false;
 const beat = (leaving: boolean): void => {
+  if (muted && !leaving) return;
   try {
     nc.publish(subjects.heartbeats, packr.pack({ n: cluster.node, i: incarnation, s: ++seq, l: leaving }));
   } catch {
@@ -41,7 +43,7 @@ const beat = (leaving: boolean): void => {
 
 const subscription = nc.subscribe(subjects.heartbeats, {
   callback: (error, msg) => {
-    if (error !== null) return;
+    if (error !== null || muted) return;
     let beatOf: { n?: unknown; i?: unknown; l?: unknown };
     try {
       beatOf = unpackr.unpack(msg.data) as typeof beatOf;
@@ -63,7 +65,10 @@ const checks = setInterval(() => {
 report({ type: 'ready' });
 
 port.on('message', (command: HeartbeatCommand) => {
-  if (command.type !== 'leave') return;
+  if (command.type === 'mute') {
+    muted = command.muted;
+    return;
+  }
   clearInterval(beats);
   clearInterval(checks);
   subscription.unsubscribe();

@@ -40,6 +40,8 @@ export interface OutboxDeps {
   /** Resolves once `node` answers on its control subject (its connection is back and subscribed). */
   ping(node: string): Promise<void>;
   isMember(node: string): boolean;
+  /** The node is cut off by an injected partition: what it publishes is lost, as NATS would lose it. */
+  isolated(): boolean;
 }
 
 export class NodeOutbox {
@@ -205,6 +207,10 @@ export class NodeOutbox {
 
   #publish(node: string, out: FrameWriter): void {
     const { nc, subjects, self } = this.#deps;
+    if (this.#deps.isolated()) {
+      this.#release(out.bytes);
+      return;
+    }
     try {
       nc.publish(subjects.frames(node, out.toIncarnation), out.finish(self.node, self.incarnation));
       this.framesSent++;

@@ -405,7 +405,7 @@ export class Engine implements MainDuties {
 
   /** Hooks for tests and the chaos harness; not part of the public contract. */
   internals(): SystemInternals {
-    return systemInternals({ options: this.options, host: this.host, lanes: this.#lanes, hostBlocks: this.#hostBlocks, pool: this.#pool });
+    return systemInternals({ options: this.options, host: this.host, lanes: this.#lanes, hostBlocks: this.#hostBlocks, pool: this.#pool, link: this.#link });
   }
 
   get workers(): number {

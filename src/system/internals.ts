@@ -31,6 +31,8 @@ export interface SystemInternals {
   inflict(worker: number, fault: WorkerFault): void;
   /** Makes the actor's next message crash it, wherever it runs. */
   crashActor(id: number): boolean;
+  /** A cluster node only: cuts it off from the others (no heartbeats, frames or requests either way), or heals. */
+  isolateNode(isolated: boolean): void;
 }
 
 /** The engine's parts the hooks act on. */
@@ -40,9 +42,10 @@ export interface InternalsParts {
   readonly lanes: (SharedArrayBuffer | undefined)[][];
   readonly hostBlocks: SharedArrayBuffer[];
   readonly pool: Pick<WorkerPool, 'terminate' | 'threadIds' | 'spareReady' | 'send'>;
+  readonly link: { isolate(on: boolean): void } | undefined;
 }
 
-export function systemInternals({ options, host: main, lanes, hostBlocks, pool }: InternalsParts): SystemInternals {
+export function systemInternals({ options, host: main, lanes, hostBlocks, pool, link }: InternalsParts): SystemInternals {
   return {
     injectRecord: (to, kind, target, payload, corruptFrame = false) => {
       const index = to + 1;
@@ -74,5 +77,9 @@ export function systemInternals({ options, host: main, lanes, hostBlocks, pool }
       pool.send(worker + 1, { type: 'chaos', fault });
     },
     crashActor: (id) => main.crashNextMessage(id),
+    isolateNode: (isolated) => {
+      if (link === undefined) throw new InvalidArgumentError('isolateNode: this system is not a cluster node');
+      link.isolate(isolated);
+    },
   };
 }
