@@ -47,7 +47,17 @@ const LEVELS = [
     ],
   },
   { name: 'ops', groups: [{ name: 'ops/', test: (p) => p.startsWith('ops/') }] },
-  { name: 'entry', groups: [{ name: 'index.ts/tsx.ts/persistence/index.ts', test: (p) => p === 'index.ts' || p === 'tsx.ts' || p === 'persistence/index.ts' }] },
+  // LLM providers and durable workflows: actors and journals of the system below.
+  { name: 'agents', groups: [{ name: 'agents/', test: (p) => p.startsWith('agents/') && p !== 'agents/index.ts' }] },
+  {
+    name: 'entry',
+    groups: [
+      {
+        name: 'index.ts/tsx.ts/persistence/index.ts/agents/index.ts',
+        test: (p) => p === 'index.ts' || p === 'tsx.ts' || p === 'persistence/index.ts' || p === 'agents/index.ts',
+      },
+    ],
+  },
 ];
 
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));

@@ -1,0 +1,232 @@
+/**
+ * createAgents(system, { providers }): the agents layer of one system. It
+ * starts each provider as an actor (`troupe.provider/<name>`), the hub on
+ * main (`troupe.agents`), and then resumes every run the store says is
+ * unfinished, a bounded number at a time (a restart after a crash with
+ * 10,000 runs in flight must not start 10,000 recoveries at once).
+ *
+ * A run is a durable actor `troupe.run/<id>`; `start` with an id that was
+ * started before returns that run (idempotent), running or not.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ActorRef } from '../actor/ref.js';
+import { moduleHref } from '../host/arguments.js';
+import { InvalidArgumentError, InvalidOptionError, NameTakenError } from '../errors.js';
+import type { ActorSystem } from '../system/actor-system.js';
+import { isWorkflowDefinition } from './define-workflow.js';
+import { RunNotFoundError, WorkflowCancelledError, WorkflowDefinitionError, WorkflowFailedError } from './errors.js';
+import type { HubMessage, RunEntry } from './hub-actor.js';
+import type { ProviderLedger } from './provider-actor.js';
+import { isProviderSpec, type ProviderSpec } from './provider-spec.js';
+import { RunEvents, type RunEventBase } from './run-events.js';
+import { runEventSinks } from './run-listeners.js';
+import type { RunSummary, WorkflowArgs, WorkflowMessage } from './workflow-actor.js';
+
+export interface AgentsOptions {
+  /** Providers by the name steps call them with: `openai({...})`, `anthropic({...})`. */
+  providers?: Record<string, ProviderSpec>;
+  /** Runs resumed at once after a restart. @default 32 */
+  resumeConcurrency?: number;
+  /** How long a finished run's actor stays up after the last question about it (its journal stays for good). @default 60000 */
+  keepFinishedMs?: number;
+}
+
+export interface StartOptions {
+  /** Makes start idempotent: a run with this id that exists is returned as it is. @default a random UUID */
+  id?: string;
+  /** The export of the module that holds the workflow. @default 'default' */
+  export?: string;
+}
+
+const kProviderActor = new URL('./provider-actor.js', import.meta.url);
+const kHubActor = new URL('./hub-actor.js', import.meta.url);
+const kWorkflowActor = new URL('./workflow-actor.js', import.meta.url);
+const kAskMs = 30_000;
+
+const runName = (id: string): string => `troupe.run/${id}`;
+
+export class Run {
+  readonly id: string;
+  readonly events = new RunEvents();
+  readonly #agents: Agents;
+
+  /** @internal */
+  constructor(agents: Agents, id: string) {
+    this.#agents = agents;
+    this.id = id;
+  }
+
+  /** The run's state from its journal: status, each step's status and attempt, results, usage. */
+  async status(): Promise<RunSummary> {
+    const ref = await this.#agents.ensureRunning(this.id);
+    return ref.ask<RunSummary>({ type: 'status' }, { timeoutMs: kAskMs });
+  }
+
+  /** Delivers a signal to `step.waitFor(name)` (journaled first; kept if the wait has not begun). False once the run has ended. */
+  async signal(name: string, payload?: unknown): Promise<boolean> {
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('a signal needs a name');
+    const ref = await this.#agents.ensureRunning(this.id);
+    return ref.ask<boolean>({ type: 'signal', name, payload }, { timeoutMs: kAskMs });
+  }
+
+  /** Every step's result by id once the run finishes; rejects (WorkflowFailedError, WorkflowCancelledError) if it does not. */
+  async result(): Promise<Record<string, unknown>> {
+    const ended = this.events.waitFor('ended');
+    const first = await this.status();
+    const summary = first.status === 'running' || first.status === 'new' ? (await ended, await this.status()) : first;
+    if (summary.status === 'finished') return summary.results;
+    if (summary.status === 'cancelled') throw new WorkflowCancelledError(this.id);
+    throw new WorkflowFailedError(this.id, summary.error?.step ?? '?', `${summary.error?.code ?? ''} ${summary.error?.message ?? ''}`.trim());
+  }
+
+  /** Ends the run as cancelled: running steps and waits are aborted, in-flight llm calls cancelled at their provider. */
+  async cancel(): Promise<RunSummary> {
+    const ref = await this.#agents.ensureRunning(this.id);
+    return ref.ask<RunSummary>({ type: 'cancel' }, { timeoutMs: kAskMs });
+  }
+}
+
+export class Agents {
+  readonly system: ActorSystem;
+  /** Resolves once the providers and the hub run and the unfinished runs have been resumed. */
+  readonly ready: Promise<void>;
+  readonly #token = randomUUID();
+  readonly #options: Required<Omit<AgentsOptions, 'providers'>>;
+  readonly #specs: Record<string, ProviderSpec>;
+  readonly #runs = new Map<string, Run>();
+  readonly #starting = new Map<string, Promise<ActorRef<WorkflowMessage>>>();
+  #providers: Record<string, ActorRef> = {};
+  #hub: ActorRef<HubMessage> | undefined;
+
+  /** @internal use createAgents */
+  constructor(system: ActorSystem, options: AgentsOptions) {
+    this.system = system;
+    this.#specs = checkProviders(options.providers);
+    const resumeConcurrency = options.resumeConcurrency ?? 32;
+    if (!Number.isInteger(resumeConcurrency) || resumeConcurrency < 1) throw new InvalidOptionError('resumeConcurrency', 'a positive integer', resumeConcurrency);
+    const keepFinishedMs = options.keepFinishedMs ?? 60_000;
+    if (!(typeof keepFinishedMs === 'number' && keepFinishedMs > 0 && keepFinishedMs <= 2 ** 31 - 1)) throw new InvalidOptionError('keepFinishedMs', 'a positive number of ms', keepFinishedMs);
+    this.#options = { resumeConcurrency, keepFinishedMs };
+    runEventSinks.set(this.#token, (run, event) => this.#runs.get(run)?.events.dispatch(event as RunEventBase));
+    this.ready = this.#boot();
+    this.ready.catch(() => {}); // reported by every method that awaits it
+  }
+
+  async #boot(): Promise<void> {
+    const entries = await Promise.all(
+      Object.entries(this.#specs).map(async ([name, spec]) => {
+        const options = { name: `troupe.provider/${name}`, args: { name, spec }, ...(spec.host === undefined ? {} : { host: spec.host }) };
+        return [name, await spawnOrFind(this.system, kProviderActor, options)] as const;
+      }),
+    );
+    this.#providers = Object.fromEntries(entries);
+    this.#hub = (await spawnOrFind(this.system, kHubActor, { name: 'troupe.agents', persistenceId: 'troupe.agents/runs', host: 'main', args: { token: this.#token } })) as ActorRef<HubMessage>;
+    const unfinished = await this.#hub.ask<({ id: string } & RunEntry)[]>({ type: 'unfinished' }, { timeoutMs: kAskMs });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < unfinished.length) {
+        const entry = unfinished[next++];
+        await this.#spawnRun(entry.id, entry, undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#options.resumeConcurrency, unfinished.length) }, worker));
+  }
+
+  /** The provider actor of that name (ask it `{ type: 'ledger' }`, or send it calls of your own). */
+  async provider(name: string): Promise<ActorRef> {
+    await this.ready;
+    const ref = this.#providers[name];
+    if (ref === undefined) throw new InvalidArgumentError(`no provider named "${name}"`);
+    return ref;
+  }
+
+  /** Tokens, cost, calls, retries and 429s per provider, since the provider started. */
+  async ledger(): Promise<ProviderLedger[]> {
+    await this.ready;
+    return Promise.all(Object.values(this.#providers).map((ref) => ref.ask<ProviderLedger>({ type: 'ledger' }, { timeoutMs: kAskMs })));
+  }
+
+  /**
+   * Starts a run of the workflow that `moduleUrl` exports (validated here:
+   * a bad graph rejects with WorkflowDefinitionError). With an `id` already
+   * started, returns that run and ignores `input`.
+   */
+  async start(moduleUrl: URL | string, input?: unknown, options: StartOptions = {}): Promise<Run> {
+    await this.ready;
+    const href = moduleHref(moduleUrl);
+    const exportName = options.export ?? 'default';
+    const id = options.id ?? randomUUID();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 400) throw new InvalidArgumentError('a run id is a string of 1 to 400 characters');
+    const module = (await import(href)) as Record<string, unknown>;
+    if (!isWorkflowDefinition(module[exportName])) throw new WorkflowDefinitionError([`export "${exportName}" of ${href} is not made by defineWorkflow()`]);
+    const run = this.get(id);
+    const registered = await this.#hub!.ask<{ created: boolean; entry: RunEntry }>({ type: 'register', id, module: href, export: exportName }, { timeoutMs: kAskMs });
+    if (registered.created) await this.#spawnRun(id, registered.entry, input);
+    else await this.ensureRunning(id);
+    return run;
+  }
+
+  /** The run with this id (its methods reject with RunNotFoundError if none was ever started on this store). */
+  get(id: string): Run {
+    let run = this.#runs.get(id);
+    if (run === undefined) this.#runs.set(id, (run = new Run(this, id)));
+    return run;
+  }
+
+  /** Every run started on this store, with its status. */
+  async list(): Promise<{ id: string; status: string }[]> {
+    await this.ready;
+    return this.#hub!.ask({ type: 'list' }, { timeoutMs: kAskMs });
+  }
+
+  /** @internal The run's actor, activated from its journal if it is not running. */
+  async ensureRunning(id: string): Promise<ActorRef<WorkflowMessage>> {
+    await this.ready;
+    const running = this.system.lookup<WorkflowMessage>(runName(id));
+    if (running !== undefined) return running;
+    const entry = await this.#hub!.ask<RunEntry | undefined>({ type: 'entry', id }, { timeoutMs: kAskMs });
+    if (entry === undefined) throw new RunNotFoundError(id);
+    return this.#spawnRun(id, entry, undefined);
+  }
+
+  #spawnRun(id: string, entry: Pick<RunEntry, 'module' | 'export'>, input: unknown): Promise<ActorRef<WorkflowMessage>> {
+    const pending = this.#starting.get(id);
+    if (pending !== undefined) return pending;
+    const args: WorkflowArgs = { id, module: entry.module, export: entry.export, providers: this.#providers, hub: this.#hub!, keepMs: this.#options.keepFinishedMs };
+    if (input !== undefined) args.input = input;
+    const options = { name: runName(id), persistenceId: runName(id), restart: 'transient' as const, args };
+    const started = spawnOrFind(this.system, kWorkflowActor, options).finally(() => this.#starting.delete(id)) as Promise<ActorRef<WorkflowMessage>>;
+    this.#starting.set(id, started);
+    return started;
+  }
+}
+
+/** Starts the agents layer of `system` (a system with a store: runs are durable). */
+export function createAgents(system: ActorSystem, options: AgentsOptions = {}): Agents {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('createAgents options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!['providers', 'resumeConcurrency', 'keepFinishedMs'].includes(key)) throw new InvalidOptionError(key, 'one of providers, resumeConcurrency, keepFinishedMs (unknown option)', key);
+  }
+  return new Agents(system, options);
+}
+
+function checkProviders(providers: AgentsOptions['providers']): Record<string, ProviderSpec> {
+  if (providers === undefined) return {};
+  if (providers === null || typeof providers !== 'object') throw new InvalidOptionError('providers', 'an object of providers by name', providers);
+  for (const [name, spec] of Object.entries(providers)) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new InvalidOptionError(`providers.${name}`, 'a name of 1 to 64 letters, digits, _ . -', name);
+    if (!isProviderSpec(spec)) throw new InvalidOptionError(`providers.${name}`, 'openai({...}) or anthropic({...})', spec);
+  }
+  return { ...providers };
+}
+
+async function spawnOrFind(system: ActorSystem, url: URL, options: Parameters<ActorSystem['spawn']>[1] & { name: string }): Promise<ActorRef> {
+  try {
+    return await system.spawn(url, options);
+  } catch (error) {
+    if (!(error instanceof NameTakenError)) throw error;
+    const found = system.lookup(options.name);
+    if (found === undefined) throw error;
+    return found;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * troupe/agents end to end: real worker threads, a real SQLite journal, the
+ * official OpenAI and Anthropic SDKs as clients of a loopback server that
+ * speaks both APIs (bench/llm-server.ts) and bills every token it serves.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ActorSystem } from 'troupe';
+import { sqliteStore } from 'troupe/persistence';
+import { anthropic, createAgents, openai, type Agents } from 'troupe/agents';
+import { startLlmServer, type LlmServer } from '../dist/bench/llm-server.js';
+
+const fixture = (name: string): URL => new URL(`../dist/test/fixtures/workflows/${name}.js`, import.meta.url);
+let server: LlmServer;
+let dir: string;
+let system: ActorSystem | undefined;
+
+beforeAll(async () => {
+  server = await startLlmServer({ latencyMs: 5 });
+  dir = mkdtempSync(join(tmpdir(), 'troupe-agents-'));
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await system?.shutdown();
+  system = undefined;
+  server.resetBill();
+  server.configure({ latencyMs: 5, limits: undefined });
+});
+
+async function boot(name: string, providers?: Record<string, ReturnType<typeof openai>>): Promise<Agents> {
+  system = await ActorSystem.start({ workers: 2, store: sqliteStore({ path: join(dir, `${name}.db`) }) });
+  return createAgents(system, {
+    providers: providers ?? {
+      gpt: openai({ model: 'gpt-4o-mini', apiKey: 'test', baseURL: server.openaiBaseURL }),
+      claude: anthropic({ model: 'claude-sonnet-4-5', apiKey: 'test', baseURL: server.anthropicBaseURL }),
+    },
+  });
+}
+
+describe('workflows', () => {
+  it('runs the review workflow: two APIs, a streamed step, a human wait, a journaled tool; the ledger equals the bill', async () => {
+    const agents = await boot('review');
+    const ledgerPath = join(dir, 'review.log');
+    writeFileSync(ledgerPath, '');
+    const run = await agents.start(fixture('review'), { topic: 'actors', ledgerPath }, { id: 'review-1' });
+    const seen: string[] = [];
+    const tokens: string[] = [];
+    run.events.onAny((e) => seen.push(`${e.type}:${e.step ?? ''}`));
+    run.events.on('token', (e) => tokens.push(String(e.text)));
+    await run.events.waitFor('waiting', (e) => e.step === 'approve');
+    expect(await run.signal('approval', { ok: true, by: 'ada' })).toBe(true);
+    const result = await run.result();
+    expect((result.draft as any).text).toBe('re: Draft: actors');
+    expect((result.critique as any).text).toBe('re: Critique: re: Draft: actors');
+    expect(tokens.join('')).toBe('re: Critique: re: Draft: actors');
+    expect(result.publish).toEqual({ published: true, approvedBy: 'ada' });
+    expect(readFileSync(ledgerPath, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(seen).toEqual(expect.arrayContaining(['stepStarted:draft', 'stepFinished:draft', 'usage:critique', 'waiting:approve', 'stepFinished:publish']));
+
+    const status = await run.status();
+    const bill = server.bill();
+    expect(bill.completed).toBe(2);
+    expect(status.usage.inputTokens).toBe(bill.inputTokens);
+    expect(status.usage.outputTokens).toBe(bill.outputTokens);
+    const ledger = await agents.ledger();
+    expect(ledger.reduce((a, l) => a + l.inputTokens + l.outputTokens, 0)).toBe(bill.inputTokens + bill.outputTokens);
+
+    // Idempotent start: the same id is the same run, nothing called again.
+    const again = await agents.start(fixture('review'), { topic: 'other', ledgerPath }, { id: 'review-1' });
+    expect(await again.result()).toEqual(result);
+    expect(server.bill().requests).toBe(2);
+  });
+
+  it('fans steps out up to the run concurrency and joins them', async () => {
+    const agents = await boot('fanout');
+    server.configure({ latencyMs: 150 });
+    const run = await agents.start(fixture('fanout'), { topic: 'x' });
+    const result = await run.result();
+    expect(String(result.join).split(' | ')).toHaveLength(6);
+    expect(server.peakConcurrent()).toBeGreaterThan(1);
+    expect(server.peakConcurrent()).toBeLessThanOrEqual(3);
+  });
+
+  it('a bad graph is refused at start with every problem named', async () => {
+    const agents = await boot('bad');
+    await expect(agents.start(fixture('cyclic'), {})).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKFLOW_DEFINITION', message: expect.stringMatching(/cycle: .*unknown step "nowhere".*needs itself|needs unknown step "nowhere".*cycle/s) });
+  });
+});
+
+describe('providers', () => {
+  it('retries 429s (honouring retry-after) and 500s; a malformed stream fails the attempt typed and the step retries', async () => {
+    const agents = await boot('retries');
+    server.inject({ kind: 'status', status: 429, retryAfterMs: 50 }, { count: 2 });
+    server.inject({ kind: 'status', status: 500 });
+    const run = await agents.start(fixture('single'), { prompt: 'hello' });
+    expect(((await run.result()).only as any).text).toBe('re: hello');
+    const [gpt] = await agents.ledger();
+    expect(gpt.rateLimited).toBe(2);
+    expect(gpt.attempts).toBe(4);
+
+    server.inject({ kind: 'malformed' });
+    const retried: string[] = [];
+    const streamed = await agents.start(fixture('single'), { prompt: 'stream me please now', stream: true, provider: 'claude' });
+    streamed.events.on('stepRetried', (e) => retried.push((e.error as any).code));
+    expect(((await streamed.result()).only as any).text).toBe('re: stream me please now');
+    expect(retried).toEqual(['TROUPE_ERR_LLM_MALFORMED']);
+  });
+
+  it('holds one requests-per-window budget across runs on every worker', async () => {
+    const agents = await boot('limits', { gpt: openai({ model: 'm', apiKey: 'test', baseURL: server.openaiBaseURL, limits: { rpm: 300, windowMs: 1000 } }) }); // 5 per second
+    const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => agents.start(fixture('single'), { prompt: `p${i}` })));
+    await Promise.all(runs.map((r) => r.result()));
+    expect(server.bill().completed).toBe(12);
+    expect(server.peakRequests(1000)).toBeLessThanOrEqual(5);
+  });
+
+  it('cancel aborts an in-flight call at once', async () => {
+    const agents = await boot('cancel');
+    server.inject({ kind: 'hang' });
+    const run = await agents.start(fixture('single'), { prompt: 'never' });
+    await run.events.waitFor('stepStarted');
+    await new Promise<void>((resolve) => server.onRequest(() => resolve()) && server.bill().requests > 0 && resolve());
+    await run.cancel();
+    await expect(run.result()).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKFLOW_CANCELLED' });
+    const [gpt] = await agents.ledger();
+    expect(gpt.inFlight).toBe(0);
+  });
+});
