@@ -431,7 +431,7 @@ describe.each(apis)('$api adapter', ({ api, make, finish }) => {
 
 describe('loopback LLM server', () => {
   it('counts peak concurrency and the rolling request peak', async () => {
-    server.configure({ latencyMs: 150 });
+    server.configure({ latencyMs: 400 });
     const adapter = apis[0].make(server);
     await Promise.all(['c1', 'c2', 'c3'].map((p) => adapter.complete(ask(p), call())));
     expect(server.peakConcurrent()).toBe(3);
