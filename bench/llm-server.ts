@@ -22,6 +22,7 @@ import { anthropicDialect } from './llm-server-anthropic.js';
 import { RateWindow, type RateLimits } from './llm-server-limits.js';
 import { openaiDialect } from './llm-server-openai.js';
 import { planReply, type Dialect, type LlmApi, type ParsedCall, type ReplyAnswer, type ReplyPlan } from './llm-server-wire.js';
+import { seededRandom } from '../examples/actors/random.js';
 
 export type { LlmApi, ReplyAnswer } from './llm-server-wire.js';
 
@@ -150,18 +151,6 @@ export interface LlmServer {
 const kMaxBodyBytes = 16 * 2 ** 20;
 const kSettingKeys = new Set(['latencyMs', 'chunkDelayMs', 'limits', 'reply', 'apiKey']);
 const kOptionKeys = new Set([...kSettingKeys, 'port', 'seed']);
-
-/** A seeded RNG (mulberry32): the same seed gives the same latencies, run after run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkNonNegative(name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a finite number >= 0 (received ${String(value)})`);

@@ -124,7 +124,11 @@ describe('providers', () => {
     server.inject({ kind: 'hang' });
     const run = await agents.start(fixture('single'), { prompt: 'never' });
     await run.events.waitFor('stepStarted');
-    await new Promise<void>((resolve) => server.onRequest(() => resolve()) && server.bill().requests > 0 && resolve());
+    // The hung request has reached the server (subscribe first, then look: no arrival slips between).
+    await new Promise<void>((resolve) => {
+      const off = server.onRequest(() => (off(), resolve()));
+      if (server.bill().requests > 0) (off(), resolve());
+    });
     await run.cancel();
     await expect(run.result()).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKFLOW_CANCELLED' });
     const [gpt] = await agents.ledger();

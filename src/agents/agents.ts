@@ -44,6 +44,8 @@ const kWorkflowActor = new URL('./workflow-actor.js', import.meta.url);
 const kAskMs = 30_000;
 
 const runName = (id: string): string => `troupe.run/${id}`;
+/** Marks an activation of a run that has a journal (no input to start it with). */
+const kResumed = Symbol('resumed');
 
 export class Run {
   readonly id: string;
@@ -71,9 +73,19 @@ export class Run {
 
   /** Every step's result by id once the run finishes; rejects (WorkflowFailedError, WorkflowCancelledError) if it does not. */
   async result(): Promise<Record<string, unknown>> {
-    const ended = this.events.waitFor('ended');
-    const first = await this.status();
-    const summary = first.status === 'running' || first.status === 'new' ? (await ended, await this.status()) : first;
+    // Listen before asking, so an end between the answer and the wait is not missed; stop listening either way.
+    let off = (): void => {};
+    const ended = new Promise<void>((resolve) => (off = this.events.on('ended', () => resolve())));
+    let summary: RunSummary;
+    try {
+      summary = await this.status();
+      if (summary.status === 'running' || summary.status === 'new') {
+        await ended;
+        summary = await this.status();
+      }
+    } finally {
+      off();
+    }
     if (summary.status === 'finished') return summary.results;
     if (summary.status === 'cancelled') throw new WorkflowCancelledError(this.id);
     throw new WorkflowFailedError(this.id, summary.error?.step ?? '?', `${summary.error?.code ?? ''} ${summary.error?.message ?? ''}`.trim());
@@ -126,7 +138,7 @@ export class Agents {
     const worker = async (): Promise<void> => {
       while (next < unfinished.length) {
         const entry = unfinished[next++];
-        await this.#spawnRun(entry.id, entry, undefined);
+        await this.#spawnRun(entry.id, entry, kResumed);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#options.resumeConcurrency, unfinished.length) }, worker));
@@ -161,7 +173,7 @@ export class Agents {
     if (!isWorkflowDefinition(module[exportName])) throw new WorkflowDefinitionError([`export "${exportName}" of ${href} is not made by defineWorkflow()`]);
     const run = this.get(id);
     const registered = await this.#hub!.ask<{ created: boolean; entry: RunEntry }>({ type: 'register', id, module: href, export: exportName }, { timeoutMs: kAskMs });
-    if (registered.created) await this.#spawnRun(id, registered.entry, input);
+    if (registered.created) await this.#spawnRun(id, registered.entry, input ?? null);
     else await this.ensureRunning(id);
     return run;
   }
@@ -186,14 +198,15 @@ export class Agents {
     if (running !== undefined) return running;
     const entry = await this.#hub!.ask<RunEntry | undefined>({ type: 'entry', id }, { timeoutMs: kAskMs });
     if (entry === undefined) throw new RunNotFoundError(id);
-    return this.#spawnRun(id, entry, undefined);
+    return this.#spawnRun(id, entry, kResumed);
   }
 
+  /** `input` starts a new run; kResumed activates one from its journal. */
   #spawnRun(id: string, entry: Pick<RunEntry, 'module' | 'export'>, input: unknown): Promise<ActorRef<WorkflowMessage>> {
     const pending = this.#starting.get(id);
     if (pending !== undefined) return pending;
     const args: WorkflowArgs = { id, module: entry.module, export: entry.export, providers: this.#providers, hub: this.#hub!, keepMs: this.#options.keepFinishedMs };
-    if (input !== undefined) args.input = input;
+    if (input !== kResumed) args.input = input;
     const options = { name: runName(id), persistenceId: runName(id), restart: 'transient' as const, args };
     const started = spawnOrFind(this.system, kWorkflowActor, options).finally(() => this.#starting.delete(id)) as Promise<ActorRef<WorkflowMessage>>;
     this.#starting.set(id, started);

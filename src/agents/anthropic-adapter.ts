@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { LlmMalformedResponseError } from './errors.js';
 import type { CompleteOptions, LlmAdapter, LlmMessage, LlmRequest, LlmResult, LlmToolCall } from './llm-types.js';
 import type { AdapterOptions } from './openai-adapter.js';
-import { Attempt, parseArguments } from './sdk-errors.js';
+import { Attempt, readStream, parseArguments } from './sdk-errors.js';
 
 type Block = Anthropic.Messages.ContentBlockParam;
 type Turn = { role: 'user' | 'assistant'; content: Block[] };
@@ -202,30 +202,7 @@ async function streamed(client: Anthropic, provider: string, params: MessagePara
     throw attempt.fail(error, 'request');
   }
   const assembly = new EventAssembly(params.model);
-  const events = stream[Symbol.asyncIterator]();
-  let drained = false;
-  try {
-    for (;;) {
-      let step: IteratorResult<StreamEvent>;
-      try {
-        step = await events.next();
-      } catch (error) {
-        drained = true;
-        throw attempt.fail(error, 'stream');
-      }
-      if (step.done === true) break;
-      const text = assembly.add(provider, step.value);
-      // The caller's callback runs outside the SDK's try: its throw is its own, not a malformed stream.
-      if (text !== '') options.onToken?.(text);
-    }
-    drained = true;
-  } finally {
-    // Leaving early (events out of order, a throwing onToken) must abort the request, which return() does.
-    if (!drained) await events.return?.().catch(() => undefined);
-  }
-  // An aborted stream ends quietly in the SDK; only the attempt knows it was stopped.
-  const stopped = attempt.stopped();
-  if (stopped !== undefined) throw stopped;
+  await readStream(stream, attempt, (chunk) => assembly.add(provider, chunk), options.onToken);
   return assembly.result(provider);
 }
 

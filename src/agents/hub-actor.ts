@@ -52,7 +52,7 @@ export default defineActor<HubState, HubMessage, { token: string }>({
       }
       case 'ended':
         if (state.runs[msg.id] !== undefined && state.runs[msg.id].status !== msg.status) await ctx.persist({ t: 'ended', id: msg.id, status: msg.status } satisfies HubEvent);
-        runEventSinks.get(state.token)?.(msg.id, { type: 'ended', status: msg.status });
+        runEventSinks.get(state.token)?.(msg.id, { type: 'ended', status: msg.status, at: Date.now() });
         return;
       case 'entry':
         return ctx.reply(state.runs[msg.id]);

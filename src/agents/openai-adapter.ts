@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { InvalidArgumentError } from '../errors.js';
 import { LlmMalformedResponseError } from './errors.js';
 import type { CompleteOptions, LlmAdapter, LlmMessage, LlmRequest, LlmResult, LlmToolCall } from './llm-types.js';
-import { Attempt, parseArguments } from './sdk-errors.js';
+import { Attempt, readStream, parseArguments } from './sdk-errors.js';
 
 type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
 type ChatParams = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
@@ -163,30 +163,7 @@ async function streamed(client: OpenAI, provider: string, params: ChatParams, op
     throw attempt.fail(error, 'request');
   }
   const assembly = new ChunkAssembly(params.model);
-  const chunks = stream[Symbol.asyncIterator]();
-  let drained = false;
-  try {
-    for (;;) {
-      let step: IteratorResult<OpenAI.Chat.ChatCompletionChunk>;
-      try {
-        step = await chunks.next();
-      } catch (error) {
-        drained = true;
-        throw attempt.fail(error, 'stream');
-      }
-      if (step.done === true) break;
-      const text = assembly.add(provider, step.value);
-      // The caller's callback runs outside the SDK's try: its throw is its own, not a malformed stream.
-      if (text !== '') options.onToken?.(text);
-    }
-    drained = true;
-  } finally {
-    // Leaving early (a bad chunk, a throwing onToken) must abort the request, which return() does.
-    if (!drained) await chunks.return?.().catch(() => undefined);
-  }
-  // An aborted stream ends quietly in the SDK; only the attempt knows it was stopped.
-  const stopped = attempt.stopped();
-  if (stopped !== undefined) throw stopped;
+  await readStream(stream, attempt, (chunk) => assembly.add(provider, chunk), options.onToken);
   return assembly.result(provider);
 }
 

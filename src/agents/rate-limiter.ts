@@ -25,6 +25,8 @@ export interface RateLimits {
 interface Entry {
   at: number;
   tokens: number;
+  /** Out of the window: its tokens no longer count. */
+  expired: boolean;
 }
 
 export interface Permit {
@@ -76,7 +78,7 @@ export class RateLimiter {
     // A call larger than the whole token budget may still go alone, into an empty window.
     const tokensFit = this.#tokensInWindow + tokens <= this.#tokensPerWindow || live === 0;
     if (live < this.#requestsPerWindow && tokensFit) {
-      const entry = { at: now, tokens };
+      const entry = { at: now, tokens, expired: false };
       this.#entries.push(entry);
       this.#tokensInWindow += tokens;
       this.#inFlight += 1;
@@ -92,7 +94,7 @@ export class RateLimiter {
     this.#inFlight -= 1;
     if (billedTokens !== undefined) {
       // An entry already out of the window no longer counts; only adjust a live one.
-      if (this.#isLive(permit.entry)) this.#tokensInWindow += billedTokens - permit.entry.tokens;
+      if (!permit.entry.expired) this.#tokensInWindow += billedTokens - permit.entry.tokens;
       permit.entry.tokens = billedTokens;
     }
     if (outputTokens !== undefined) this.#expectedOutput = this.#expectedOutput * 0.8 + outputTokens * 0.2;
@@ -108,15 +110,11 @@ export class RateLimiter {
     if (at > this.#pausedUntil) this.#pausedUntil = at;
   }
 
-  #isLive(entry: Entry): boolean {
-    for (let i = this.#head; i < this.#entries.length; i++) if (this.#entries[i] === entry) return true;
-    return false;
-  }
-
   #expire(now: number): void {
     const horizon = now - this.#windowMs - this.#marginMs;
     while (this.#head < this.#entries.length && this.#entries[this.#head].at <= horizon) {
       this.#tokensInWindow -= this.#entries[this.#head].tokens;
+      this.#entries[this.#head].expired = true;
       this.#head += 1;
     }
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {

@@ -56,10 +56,6 @@ export class RunEvents {
     for (const listener of this.#byType.get(event.type) ?? []) call(listener, event);
     for (const listener of this.#any) call(listener, event);
   }
-
-  get listening(): boolean {
-    return this.#any.size > 0 || [...this.#byType.values()].some((set) => set.size > 0);
-  }
 }
 
 function call(listener: Listener, event: RunEventBase): void {

@@ -211,3 +211,35 @@ export class Attempt {
     this.#caller.removeEventListener('abort', this.#onCallerAbort);
   }
 }
+
+/**
+ * Reads an SDK stream to its end through `add` (which returns the text a
+ * chunk carries, or ''), forwarding text to `onToken`. An SDK throw while
+ * reading is the attempt's typed error; a throw of `add` (events out of
+ * order) or of `onToken` (the caller's own) leaves early, and leaving early
+ * must abort the request, which the iterator's return() does. A stream that
+ * ended because it was aborted ends quietly in both SDKs: the attempt says so.
+ */
+export async function readStream<T>(stream: AsyncIterable<T>, attempt: Attempt, add: (chunk: T) => string, onToken: ((text: string) => void) | undefined): Promise<void> {
+  const chunks = stream[Symbol.asyncIterator]();
+  let drained = false;
+  try {
+    for (;;) {
+      let step: IteratorResult<T>;
+      try {
+        step = await chunks.next();
+      } catch (error) {
+        drained = true;
+        throw attempt.fail(error, 'stream');
+      }
+      if (step.done === true) break;
+      const text = add(step.value);
+      if (text !== '') onToken?.(text);
+    }
+    drained = true;
+  } finally {
+    if (!drained) await chunks.return?.().catch(() => undefined);
+  }
+  const stopped = attempt.stopped();
+  if (stopped !== undefined) throw stopped;
+}

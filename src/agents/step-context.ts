@@ -10,7 +10,7 @@
  * each time, as any durable-execution engine asks.
  */
 import type { ActorRef } from '../actor/ref.js';
-import { LlmAbortedError, UnknownProviderError, WaitTimeoutError, WorkflowCancelledError } from './errors.js';
+import { UnknownProviderError, WaitTimeoutError, WorkflowCancelledError } from './errors.js';
 import type { StepContext } from './define-workflow.js';
 import type { LlmRequest, LlmResult } from './llm-types.js';
 import { renderPrompt } from './prompt.js';
@@ -72,7 +72,8 @@ export function stepContext(runtime: RunRuntime, stepId: string, attempt: number
           { timeoutMs: options?.timeoutMs ?? kDefaultLlmTimeoutMs },
         );
       } catch (error) {
-        if (signal.aborted && (error as { code?: string }).code === new LlmAbortedError('').code) checkLive();
+        // A call aborted by the run's signal is the run's cancellation (or timeout), said as such.
+        if (signal.aborted && (error as { code?: string }).code === 'TROUPE_ERR_LLM_ABORTED') checkLive();
         throw error;
       } finally {
         signal.removeEventListener('abort', onAbort);

@@ -101,10 +101,6 @@ function summary(state: WorkflowState): RunSummary {
   return { id: state.live.args.id, status: run.status, steps, results, usage: run.usage, error: run.error, startedAt: run.startedAt, endedAt: run.endedAt };
 }
 
-function runtimeOf(state: WorkflowState): RunRuntime {
-  return state.live.runtime!;
-}
-
 /** Starts every step whose needs are done, up to the workflow's concurrency, journaling each new attempt first. */
 async function schedule(state: WorkflowState, ctx: ActorContext<WorkflowMessage>): Promise<void> {
   const { run, live } = state;
@@ -139,7 +135,7 @@ function startStep(state: WorkflowState, self: ActorRef<WorkflowMessage>, id: st
   emit(state, { type: 'stepStarted', step: id, attempt });
   const nonce = live.nonce;
   const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(new StepTimeoutError(live.args.id, id, step.timeoutMs!)), step.timeoutMs);
-  const context = stepContext(runtimeOf(state), id, attempt, abort.signal);
+  const context = stepContext(live.runtime!, id, attempt, abort.signal);
   const aborted = new Promise<never>((_, reject) => {
     abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
   });
@@ -322,7 +318,6 @@ export default defineActor<WorkflowState, WorkflowMessage, WorkflowArgs>({
         if (state.run.status !== 'running') return reply.fail(new WorkflowCancelledError(live.args.id));
         await ctx.persist(msg.event);
         reply.send(true);
-        if (msg.event.t === 'wait') wakeWaiters(state, msg.event.name);
         return;
       }
       case 'stepEnded':
