@@ -86,6 +86,13 @@ describe('workflows', () => {
     expect(server.peakConcurrent()).toBeLessThanOrEqual(3);
   });
 
+  it('starts a run without input: its steps get null', async () => {
+    const agents = await boot('no-input');
+    const run = await agents.start(fixture('no-input'));
+    expect(await run.result()).toEqual({ look: { input: null }, after: 'saw {"input":null}' });
+    expect((await agents.list()).find((r) => r.id === run.id)?.status).toBe('finished');
+  });
+
   it('a bad graph is refused at start with every problem named', async () => {
     const agents = await boot('bad');
     await expect(agents.start(fixture('cyclic'), {})).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKFLOW_DEFINITION', message: expect.stringMatching(/cycle: .*unknown step "nowhere".*needs itself|needs unknown step "nowhere".*cycle/s) });
