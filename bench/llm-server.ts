@@ -553,6 +553,7 @@ async function main(args: string[]): Promise<void> {
   const limits: LlmServerLimits = {};
   if (number('--rpm') !== undefined) limits.rpm = number('--rpm');
   if (number('--tpm') !== undefined) limits.tpm = number('--tpm');
+  if (number('--window-ms') !== undefined) limits.windowMs = number('--window-ms');
   const server = await startLlmServer({
     port: number('--port') ?? 0,
     seed: number('--seed') ?? 1,
@@ -560,6 +561,13 @@ async function main(args: string[]): Promise<void> {
     latencyMs: latency === undefined ? 0 : latency.length === 1 ? latency[0] : [latency[0], latency[1]],
     limits: Object.keys(limits).length > 0 ? limits : undefined,
   });
+  // --inject-429-every N: every N-th request is refused with a 429 (retry-after-ms --retry-after-ms, default 1000).
+  const every = number('--inject-429-every');
+  if (every !== undefined) {
+    let seen = 0;
+    const retryAfterMs = number('--retry-after-ms') ?? 1000;
+    server.inject({ kind: 'status', status: 429, retryAfterMs }, { count: 2 ** 31 - 1, match: () => ++seen % every === 0 });
+  }
   console.log(`llm-server listening on ${server.url}`);
   console.log(`  OPENAI_BASE_URL=${server.openaiBaseURL}`);
   console.log(`  ANTHROPIC_BASE_URL=${server.anthropicBaseURL}`);

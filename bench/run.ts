@@ -33,6 +33,7 @@ const kBenchmarks: Entry[] = [
   { name: 'persistence', file: 'persistence' },
   { name: 'entities', file: 'entities' },
   { name: 'cluster', file: 'cluster' },
+  { name: 'agents', file: 'agents' },
   ...['ping-pong', 'counting', 'thread-ring', 'chameneos', 'big', 'fork-join-throughput', 'fork-join-creation', 'bank'].map(savina),
   { name: 'swarm', file: 'swarm' },
   { name: 'scaling', file: 'scaling' },
