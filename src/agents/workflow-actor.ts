@@ -7,9 +7,12 @@
  * so a task left over from a crashed activation cannot touch the next one.
  *
  * Resuming is what starting is: the first message (`resume`, sent by init)
- * loads the workflow module and starts every ready step; a step journaled as
- * running was in flight at the crash and runs again as the same attempt, so
- * its journaled llm and tool results are found under the same keys.
+ * loads the workflow module and starts every ready step. A step's attempt is
+ * one past its last journaled failure, so it needs no event of its own (a
+ * persist per step saved): a step in flight at the crash runs again as the
+ * same attempt, and finds its journaled llm and tool results under the same
+ * keys. (Journals written before that still carry `attempt` events; they
+ * replay the same way.)
  */
 import { randomInt } from 'node:crypto';
 import { defineActor } from '../actor/define-actor.js';
@@ -69,6 +72,8 @@ interface Activation {
   definition: WorkflowDefinition | undefined;
   /** Steps whose attempt runs in this activation. */
   running: Map<string, AbortController>;
+  /** The attempt each step started in this activation is on. */
+  attempts: Map<string, number>;
   /** Steps waiting out a retry backoff. */
   backingOff: Map<string, NodeJS.Timeout>;
   waiters: Map<string, Waiter>;
@@ -84,28 +89,52 @@ interface WorkflowState {
 }
 
 /** Step errors no retry can mend. */
-const kFinalCodes = new Set(['TROUPE_ERR_WORKFLOW_CANCELLED', 'TROUPE_ERR_WAIT_TIMEOUT', 'TROUPE_ERR_UNKNOWN_PROVIDER', 'TROUPE_ERR_UNENCODABLE', 'TROUPE_ERR_PROMPT_TEMPLATE', 'TROUPE_ERR_LLM_ABORTED']);
+const kFinalCodes = new Set(['TROUPE_ERR_INVALID_ARGUMENT', 'TROUPE_ERR_WORKFLOW_CANCELLED', 'TROUPE_ERR_WAIT_TIMEOUT', 'TROUPE_ERR_UNKNOWN_PROVIDER', 'TROUPE_ERR_UNENCODABLE', 'TROUPE_ERR_PROMPT_TEMPLATE', 'TROUPE_ERR_LLM_ABORTED']);
 
 function emit(state: WorkflowState, event: Record<string, unknown>): void {
   state.live.args.hub.tell({ type: 'event', run: state.live.args.id, event: { ...event, at: Date.now() } });
 }
 
+/** A step's result, journaled with whatever it leads to (the next steps start, or the run ends). */
+interface Finished {
+  event: Extract<RunEvent, { t: 'done' }>;
+  attempt: number;
+}
+
+/** Only once its result is durable: a listener that saw stepFinished can rely on it after any crash. */
+function emitFinished(state: WorkflowState, finished: Finished): void {
+  emit(state, { type: 'stepFinished', step: finished.event.step, attempt: finished.attempt });
+}
+
 function summary(state: WorkflowState): RunSummary {
-  const { run } = state;
+  const { run, live } = state;
   const steps: RunSummary['steps'] = {};
   const results: Record<string, unknown> = {};
   for (const [id, step] of Object.entries(run.steps)) {
     steps[id] = step.error === undefined ? { status: step.status, attempt: step.attempt } : { status: step.status, attempt: step.attempt, error: step.error };
     if (step.status === 'done') results[id] = step.result;
   }
+  // A step's attempt is not journaled when it starts (see above): the activation knows which run now.
+  for (const [id, attempt] of live.attempts) if (live.running.has(id)) steps[id] = { status: 'running', attempt };
   return { id: state.live.args.id, status: run.status, steps, results, usage: run.usage, error: run.error, startedAt: run.startedAt, endedAt: run.endedAt };
 }
 
-/** Starts every step whose needs are done, up to the workflow's concurrency, journaling each new attempt first. */
-async function schedule(state: WorkflowState, ctx: ActorContext<WorkflowMessage>): Promise<void> {
+/**
+ * Starts every step whose needs are done, up to the workflow's concurrency;
+ * ends the run once every step is done (`done` is journaled with the end, in
+ * one write, when the last step's result is what finishes the run).
+ */
+async function schedule(state: WorkflowState, ctx: ActorContext<WorkflowMessage>, finished?: Finished): Promise<void> {
   const { run, live } = state;
   const definition = live.definition;
   if (run.status !== 'running' || definition === undefined) return;
+  if (finished !== undefined) {
+    const isDone = (id: string): boolean => run.steps[id]?.status === 'done' || finished.event.step === id;
+    if (definition.order.every(isDone)) return end(state, { t: 'end', status: 'finished', at: Date.now() }, ctx, finished);
+    await ctx.persist(finished.event);
+    emitFinished(state, finished);
+    if (run.status !== 'running') return;
+  }
   let allDone = true;
   for (const id of definition.order) {
     const record = run.steps[id];
@@ -115,13 +144,8 @@ async function schedule(state: WorkflowState, ctx: ActorContext<WorkflowMessage>
     if (live.running.has(id) || live.backingOff.has(id)) continue;
     const step = definition.steps.get(id)!;
     if (!step.needs.every((need) => run.steps[need]?.status === 'done')) continue;
-    // A step journaled as running was in flight when the last activation ended: the same attempt again.
-    let attempt = record?.attempt ?? 0;
-    if (record?.status !== 'running') {
-      attempt += 1;
-      await ctx.persist({ t: 'attempt', step: id, attempt } satisfies RunEvent);
-      if (run.status !== 'running') return;
-    }
+    // One past the last failure; an old journal's `attempt` event marks one in flight at the crash (the same again).
+    const attempt = (record?.attempt ?? 0) + (record?.status === 'running' ? 0 : 1);
     startStep(state, ctx.self, id, attempt);
   }
   if (allDone) await end(state, { t: 'end', status: 'finished', at: Date.now() }, ctx);
@@ -132,6 +156,7 @@ function startStep(state: WorkflowState, self: ActorRef<WorkflowMessage>, id: st
   const step = live.definition!.steps.get(id)!;
   const abort = new AbortController();
   live.running.set(id, abort);
+  live.attempts.set(id, attempt);
   emit(state, { type: 'stepStarted', step: id, attempt });
   const nonce = live.nonce;
   const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(new StepTimeoutError(live.args.id, id, step.timeoutMs!)), step.timeoutMs);
@@ -161,9 +186,10 @@ function startStep(state: WorkflowState, self: ActorRef<WorkflowMessage>, id: st
   );
 }
 
-async function end(state: WorkflowState, event: Extract<RunEvent, { t: 'end' }>, ctx: ActorContext<WorkflowMessage>): Promise<void> {
+async function end(state: WorkflowState, event: Extract<RunEvent, { t: 'end' }>, ctx: ActorContext<WorkflowMessage>, finished?: Finished): Promise<void> {
   if (state.run.status !== 'running' && state.run.status !== 'new') return;
-  await ctx.persist(event);
+  await ctx.persist(finished === undefined ? event : [finished.event, event]);
+  if (finished !== undefined) emitFinished(state, finished);
   stopEverything(state, event.status === 'cancelled' ? new WorkflowCancelledError(state.live.args.id) : undefined);
   const { id } = state.live.args;
   state.live.args.hub.tell({ type: 'ended', id, status: event.status });
@@ -246,11 +272,7 @@ async function onStepEnded(state: WorkflowState, msg: Extract<WorkflowMessage, {
   const { run, live } = state;
   live.running.delete(msg.step);
   if (run.status !== 'running') return;
-  if (msg.ok) {
-    await ctx.persist({ t: 'done', step: msg.step, result: msg.value } satisfies RunEvent);
-    emit(state, { type: 'stepFinished', step: msg.step, attempt: msg.attempt });
-    return schedule(state, ctx);
-  }
+  if (msg.ok) return schedule(state, ctx, { event: { t: 'done', step: msg.step, result: msg.value }, attempt: msg.attempt });
   const step = live.definition!.steps.get(msg.step)!;
   const final = !msg.retryable || msg.attempt >= step.retry.attempts;
   await ctx.persist({ t: 'failed', step: msg.step, attempt: msg.attempt, error: msg.error, final } satisfies RunEvent);
@@ -274,6 +296,7 @@ export default defineActor<WorkflowState, WorkflowMessage, WorkflowArgs>({
       args,
       definition: undefined,
       running: new Map(),
+      attempts: new Map(),
       backingOff: new Map(),
       waiters: new Map(),
       inFlight: new Map(),
