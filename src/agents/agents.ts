@@ -13,6 +13,8 @@ import type { ActorRef } from '../actor/ref.js';
 import { moduleHref } from '../host/arguments.js';
 import { InvalidArgumentError, InvalidOptionError, NameTakenError } from '../errors.js';
 import type { ActorSystem } from '../system/actor-system.js';
+import type { ConversationMessage } from './conversation-actor.js';
+import { conversationSpawn, type ConversationSpawnOptions } from './conversation.js';
 import { isWorkflowDefinition } from './define-workflow.js';
 import { RunNotFoundError, WorkflowCancelledError, WorkflowDefinitionError, WorkflowFailedError } from './errors.js';
 import type { HubMessage, RunEntry } from './hub-actor.js';
@@ -156,6 +158,19 @@ export class Agents {
   async ledger(): Promise<ProviderLedger[]> {
     await this.ready;
     return Promise.all(Object.values(this.#providers).map((ref) => ref.ask<ProviderLedger>({ type: 'ledger' }, { timeoutMs: kAskMs })));
+  }
+
+  /**
+   * Starts the conversation agent that `moduleUrl` exports (made by
+   * defineConversation) with the actors that serve its tools; durable: its
+   * history is recovered from the journal `persistenceId` (default its name).
+   * A conversation of that name already running is returned as it is.
+   */
+  async conversation(moduleUrl: URL | string, options: ConversationSpawnOptions): Promise<ActorRef<ConversationMessage>> {
+    await this.ready;
+    const href = moduleHref(moduleUrl);
+    const module = (await import(href)) as Record<string, unknown>;
+    return spawnOrFind(this.system, new URL(href), conversationSpawn(module, href, options, this.#providers));
   }
 
   /**

@@ -3,6 +3,7 @@
  * (cycles, unknown `needs`, duplicate and bad ids: one typed error naming
  * every offender) and exported as a module's default, like an actor.
  */
+import type { ActorRef } from '../actor/ref.js';
 import type { LlmRequest, LlmResult } from './llm-types.js';
 import { WorkflowDefinitionError } from './errors.js';
 
@@ -42,6 +43,16 @@ export interface StepContext {
    * a key, stable across those runs, to make its side effect idempotent.
    */
   tool<T>(name: string, fn: (idempotencyKey: string) => T | Promise<T>): Promise<T>;
+  /**
+   * Asks an actor (a conversation agent, say: `{ type: 'say', text }`) and
+   * journals its reply like a tool's: a resumed run, or a later attempt of
+   * this step, gets the journaled reply without asking again. A crash before
+   * the reply is journaled asks again. The ref comes in the run's input or a
+   * step's result; one read back from the journal of an earlier process is
+   * no live ref, so a step asks only through refs of this process.
+   * @default timeoutMs 300000
+   */
+  ask<T = any>(ref: ActorRef, message: unknown, options?: { timeoutMs?: number }): Promise<T>;
   /**
    * Waits for `run.signal(name, payload)` and resolves to its payload.
    * Survives restarts (the wait and its deadline are journaled); a signal

@@ -119,3 +119,24 @@ export class PromptTemplateError extends TroupeError {
     super('TROUPE_ERR_PROMPT_TEMPLATE', `prompt template: ${detail}`, options);
   }
 }
+
+/** A conversation turn went past `maxToolRounds` rounds of tool calls without an answer in text. */
+export class ToolRoundsExceededError extends TroupeError {
+  constructor(conversation: string, maxToolRounds: number) {
+    super('TROUPE_ERR_TOOL_ROUNDS_EXCEEDED', `conversation ${conversation}: the model still called tools after ${maxToolRounds} rounds (maxToolRounds); the turn is given up`);
+  }
+}
+
+/** The model called a tool the conversation does not have (told to the model as the tool's result, not thrown). */
+export class UnknownToolError extends TroupeError {
+  constructor(name: string, known: string[]) {
+    super('TROUPE_ERR_UNKNOWN_TOOL', `no tool named "${name}" (known: ${known.length === 0 ? 'none' : known.join(', ')})`);
+  }
+}
+
+/** A tool call left unanswered by a turn that a crash or a stop cut short (told to the model when the next turn begins). */
+export class TurnInterruptedError extends TroupeError {
+  constructor(conversation: string, tool: string) {
+    super('TROUPE_ERR_TURN_INTERRUPTED', `conversation ${conversation} stopped before tool "${tool}" answered; it may or may not have run`);
+  }
+}

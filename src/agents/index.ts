@@ -1,7 +1,8 @@
 /**
  * troupe/agents: LLM providers as actors (one budget for the whole system),
  * durable workflows of steps (journaled llm calls, tools and human waits
- * that survive a crash), prompt templates.
+ * that survive a crash), conversation agents (durable message histories
+ * whose tools are other actors), prompt templates.
  */
 export { createAgents, Agents, Run } from './agents.js';
 export type { AgentsOptions, StartOptions } from './agents.js';
@@ -11,6 +12,9 @@ export type { RateLimits } from './rate-limiter.js';
 export type { BreakerOptions } from './circuit-breaker.js';
 export { defineWorkflow, isWorkflowDefinition } from './define-workflow.js';
 export type { WorkflowDefinition, WorkflowOptions, StepDefinition, StepContext, StepRetry } from './define-workflow.js';
+export { defineConversation, isConversationDefinition } from './conversation.js';
+export type { ConversationDefinition, ConversationOptions, ConversationToolSpec, ConversationSpawnOptions } from './conversation.js';
+export type { ConversationMessage, ConversationToolCall, SayReply, ToolRequest } from './conversation-actor.js';
 export type { LlmRequest, LlmResult, LlmMessage, LlmTool, LlmToolCall, LlmUsage } from './llm-types.js';
 export type { ProviderLedger } from './provider-actor.js';
 export type { RunSummary } from './workflow-actor.js';
@@ -34,4 +38,7 @@ export {
   WaitTimeoutError,
   StepTimeoutError,
   PromptTemplateError,
+  ToolRoundsExceededError,
+  UnknownToolError,
+  TurnInterruptedError,
 } from './errors.js';

@@ -4,12 +4,14 @@
  * finds what an earlier one already paid for or did:
  *   llm   `<step>/<attempt>/llm/<n>`  (a new attempt calls again)
  *   tool  `<step>/tool/<name>/<n>`    (never run again once journaled)
+ *   ask   `<step>/ask/<n>`            (never asked again once journaled)
  *   wait  `<step>/wait/<name>/<n>`    (bound once to the signal it takes)
  * where n counts the calls of that kind (and name) in the attempt, in the
  * order the step makes them: a step's code must make them in the same order
  * each time, as any durable-execution engine asks.
  */
-import type { ActorRef } from '../actor/ref.js';
+import { isActorRef, type ActorRef } from '../actor/ref.js';
+import { InvalidArgumentError } from '../errors.js';
 import { UnknownProviderError, WaitTimeoutError, WorkflowCancelledError } from './errors.js';
 import type { StepContext } from './define-workflow.js';
 import type { LlmRequest, LlmResult } from './llm-types.js';
@@ -34,6 +36,8 @@ export interface RunRuntime {
 }
 
 const kDefaultLlmTimeoutMs = 3_600_000;
+/** A conversation turn, its model calls and tools included. */
+const kDefaultAskTimeoutMs = 300_000;
 
 export function stepContext(runtime: RunRuntime, stepId: string, attempt: number, signal: AbortSignal): StepContext {
   const counters = new Map<string, number>();
@@ -93,6 +97,32 @@ export function stepContext(runtime: RunRuntime, stepId: string, attempt: number
       const value = await fn(`${runtime.runId}/${key}`);
       await runtime.journal({ t: 'call', key, step: stepId, value: value === undefined ? null : value });
       return (value === undefined ? null : value) as T;
+    },
+
+    async ask<T>(ref: ActorRef, message: unknown, options?: { timeoutMs?: number }): Promise<T> {
+      const key = `${stepId}/ask/${next('ask')}`;
+      if (key in runtime.record.calls) return runtime.record.calls[key] as T;
+      checkLive();
+      // A ref journaled by an earlier process comes back as plain data: say so, rather than "ask is not a function".
+      if (!isActorRef(ref)) throw new InvalidArgumentError(`step.ask(${key}): the first argument must be a live ActorRef (a ref read back from the journal of an earlier process is plain data), received ${JSON.stringify(ref) ?? String(ref)}`);
+      // The ask itself cannot be called back: a cancel or timeout ends the wait for it.
+      let onAbort = (): void => {};
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      let reply: unknown;
+      try {
+        reply = await Promise.race([ref.ask(message, { timeoutMs: options?.timeoutMs ?? kDefaultAskTimeoutMs }), aborted]);
+      } catch (error) {
+        if (signal.aborted) checkLive();
+        throw error;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+      const value = reply === undefined ? null : reply;
+      await runtime.journal({ t: 'call', key, step: stepId, value });
+      return value as T;
     },
 
     async waitFor<T>(name: string, options?: { timeoutMs?: number }): Promise<T> {
