@@ -42,6 +42,7 @@ export interface StartOptions {
 
 const kProviderActor = new URL('./provider-actor.js', import.meta.url);
 const kHubActor = new URL('./hub-actor.js', import.meta.url);
+const kStepRunner = new URL('./step-runner-actor.js', import.meta.url);
 const kWorkflowActor = new URL('./workflow-actor.js', import.meta.url);
 const kAskMs = 30_000;
 
@@ -111,6 +112,8 @@ export class Agents {
   readonly #starting = new Map<string, Promise<ActorRef<WorkflowMessage>>>();
   #providers: Record<string, ActorRef> = {};
   #hub: ActorRef<HubMessage> | undefined;
+  /** One per worker, for steps with `spread`. */
+  #runners: ActorRef[] = [];
 
   /** @internal use createAgents */
   constructor(system: ActorSystem, options: AgentsOptions) {
@@ -134,6 +137,8 @@ export class Agents {
       }),
     );
     this.#providers = Object.fromEntries(entries);
+    const hosts = Array.from({ length: this.system.workers }, (_, host) => host);
+    this.#runners = await Promise.all(hosts.map((host) => spawnOrFind(this.system, kStepRunner, { name: `troupe.steps/${host}`, host })));
     this.#hub = (await spawnOrFind(this.system, kHubActor, { name: 'troupe.agents', persistenceId: 'troupe.agents/runs', host: 'main', args: { token: this.#token } })) as ActorRef<HubMessage>;
     const unfinished = await this.#hub.ask<({ id: string } & RunEntry)[]>({ type: 'unfinished' }, { timeoutMs: kAskMs });
     let next = 0;
@@ -220,7 +225,7 @@ export class Agents {
   #spawnRun(id: string, entry: Pick<RunEntry, 'module' | 'export'>, input: unknown): Promise<ActorRef<WorkflowMessage>> {
     const pending = this.#starting.get(id);
     if (pending !== undefined) return pending;
-    const args: WorkflowArgs = { id, module: entry.module, export: entry.export, providers: this.#providers, hub: this.#hub!, keepMs: this.#options.keepFinishedMs };
+    const args: WorkflowArgs = { id, module: entry.module, export: entry.export, providers: this.#providers, hub: this.#hub!, runners: this.#runners, keepMs: this.#options.keepFinishedMs };
     if (input !== kResumed) args.input = input;
     const options = { name: runName(id), persistenceId: runName(id), restart: 'transient' as const, args };
     const started = spawnOrFind(this.system, kWorkflowActor, options).finally(() => this.#starting.delete(id)) as Promise<ActorRef<WorkflowMessage>>;

@@ -73,6 +73,13 @@ export interface StepDefinition<TInput = any> {
   retry?: StepRetry;
   /** Per attempt. @default none */
   timeoutMs?: number;
+  /**
+   * Runs this step on the agents' step runners, one per worker, taken in
+   * turn, instead of on the run's own worker: the steps of a fan-out then
+   * use every core. For steps that compute; a step that mostly waits on llm
+   * calls gains nothing from it. @default the workflow's `spread` (false)
+   */
+  spread?: boolean;
 }
 
 export interface WorkflowOptions<TInput = any> {
@@ -82,6 +89,8 @@ export interface WorkflowOptions<TInput = any> {
   concurrency?: number;
   /** The steps' default retry policy. */
   retry?: StepRetry;
+  /** The steps' default `spread`. @default false */
+  spread?: boolean;
 }
 
 export interface ResolvedStep {
@@ -90,6 +99,7 @@ export interface ResolvedStep {
   run: StepDefinition['run'];
   retry: Required<StepRetry>;
   timeoutMs: number | undefined;
+  spread: boolean;
 }
 
 export interface WorkflowDefinition {
@@ -100,7 +110,7 @@ export interface WorkflowDefinition {
   readonly concurrency: number;
 }
 
-const kStepKeys = new Set(['id', 'needs', 'run', 'retry', 'timeoutMs']);
+const kStepKeys = new Set(['id', 'needs', 'run', 'retry', 'timeoutMs', 'spread']);
 const kRetryDefaults: Required<StepRetry> = { attempts: 3, backoffMs: 1000, maxBackoffMs: 30_000 };
 
 export function defineWorkflow<TInput = any>(options: WorkflowOptions<TInput>): WorkflowDefinition {
@@ -128,6 +138,7 @@ export function defineWorkflow<TInput = any>(options: WorkflowOptions<TInput>): 
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(concurrency) || concurrency < 1) problems.push(`concurrency must be a positive integer, received ${String(options.concurrency)}`);
   const defaults = { ...kRetryDefaults, ...retryOf(options.retry, 'workflow retry', problems) };
+  if (options.spread !== undefined && typeof options.spread !== 'boolean') problems.push(`spread must be a boolean, received ${String(options.spread)}`);
 
   const steps = new Map<string, ResolvedStep>();
   for (const [id, step] of entries) {
@@ -142,7 +153,9 @@ export function defineWorkflow<TInput = any>(options: WorkflowOptions<TInput>): 
     if (!Array.isArray(needs) || needs.some((n) => typeof n !== 'string')) problems.push(`step "${id}": needs must be an array of step ids`);
     if (step.timeoutMs !== undefined && !(typeof step.timeoutMs === 'number' && step.timeoutMs > 0)) problems.push(`step "${id}": timeoutMs must be a positive number`);
     const retry = { ...defaults, ...retryOf(step.retry, `step "${id}" retry`, problems) };
-    steps.set(id, { id, needs: Array.isArray(needs) ? [...needs] : [], run: step.run, retry, timeoutMs: step.timeoutMs });
+    if (step.spread !== undefined && typeof step.spread !== 'boolean') problems.push(`step "${id}": spread must be a boolean`);
+    const spread = step.spread ?? options.spread ?? false;
+    steps.set(id, { id, needs: Array.isArray(needs) ? [...needs] : [], run: step.run, retry, timeoutMs: step.timeoutMs, spread: spread === true });
   }
   for (const step of steps.values()) {
     for (const need of step.needs) {

@@ -20,10 +20,12 @@ import type { ActorContext, ReplyHandle } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import { assertEncodable } from '../codec/validate.js';
 import { errorToWire, TroupeError, type WireError } from '../errors.js';
-import { isWorkflowDefinition, type WorkflowDefinition } from './define-workflow.js';
-import { StepTimeoutError, WorkflowCancelledError, WorkflowDefinitionError } from './errors.js';
+import type { WorkflowDefinition } from './define-workflow.js';
+import { StepTimeoutError, WorkflowCancelledError } from './errors.js';
+import { loadWorkflow } from './load-workflow.js';
 import { applyRunEvent, emptyRun, type RunEvent, type RunRecord } from './run-journal.js';
 import { stepContext, type RunRuntime } from './step-context.js';
+import type { JournalAnswer, RemoteStep } from './step-runner-actor.js';
 
 export interface WorkflowArgs {
   id: string;
@@ -33,6 +35,8 @@ export interface WorkflowArgs {
   input?: unknown;
   providers: Record<string, ActorRef>;
   hub: ActorRef;
+  /** The step runners, one per worker, for steps with `spread`. */
+  runners: ActorRef[];
   /** How long a finished run's actor stays up for status and result questions. */
   keepMs: number;
 }
@@ -44,6 +48,7 @@ export type WorkflowMessage =
   | { type: 'stepEnded'; nonce: number; step: string; attempt: number; ok: false; error: WireError; retryable: boolean }
   | { type: 'retryStep'; nonce: number; step: string }
   | { type: 'signal'; name: string; payload: unknown }
+  | { type: 'awaitSignal'; nonce: number; key: string; name: string; index: number }
   | { type: 'status' }
   | { type: 'cancel' }
   | { type: 'idle'; nonce: number };
@@ -64,6 +69,8 @@ interface Waiter {
   name: string;
   index: number;
   resolve(value: unknown): void;
+  /** A wait of a step on a runner: told when the activation ends. */
+  fail?(error: unknown): void;
 }
 
 interface Activation {
@@ -80,6 +87,8 @@ interface Activation {
   inFlight: Map<string, ActorRef>;
   idleTimer: NodeJS.Timeout | undefined;
   runtime: RunRuntime | undefined;
+  /** Steps with `spread` started so far: which runner takes the next. */
+  spreadCount: number;
 }
 
 interface WorkflowState {
@@ -160,12 +169,12 @@ function startStep(state: WorkflowState, self: ActorRef<WorkflowMessage>, id: st
   emit(state, { type: 'stepStarted', step: id, attempt });
   const nonce = live.nonce;
   const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(new StepTimeoutError(live.args.id, id, step.timeoutMs!)), step.timeoutMs);
-  const context = stepContext(live.runtime!, id, attempt, abort.signal);
   const aborted = new Promise<never>((_, reject) => {
     abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
   });
   aborted.catch(() => {});
-  Promise.race([Promise.resolve().then(() => step.run(state.run.input, context)), aborted]).then(
+  const running = step.spread && live.args.runners.length > 0 ? runRemotely(state, self, id, attempt, abort.signal) : Promise.resolve().then(() => step.run(state.run.input, stepContext(live.runtime!, id, attempt, abort.signal)));
+  Promise.race([running, aborted]).then(
     (value) => {
       clearTimeout(timer);
       const result = value === undefined ? null : value;
@@ -184,6 +193,24 @@ function startStep(state: WorkflowState, self: ActorRef<WorkflowMessage>, id: st
       self.tell({ type: 'stepEnded', nonce, step: id, attempt, ok: false, error: errorToWire(error), retryable });
     },
   );
+}
+
+/** Hands the step to the next runner in turn; an abort here (cancel, timeout, failure) is passed on to it. */
+function runRemotely(state: WorkflowState, self: ActorRef<WorkflowMessage>, id: string, attempt: number, signal: AbortSignal): Promise<unknown> {
+  const { live, run } = state;
+  const runner = live.args.runners[live.spreadCount++ % live.args.runners.length];
+  const task = `${live.nonce}/${id}/${attempt}`;
+  const prefix = `${id}/`;
+  const mine = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(record).filter(([key]) => key.startsWith(prefix)));
+  const results: Record<string, unknown> = {};
+  for (const [step, record] of Object.entries(run.steps)) if (record.status === 'done') results[step] = record.result;
+  const message: RemoteStep = {
+    type: 'run', task, nonce: live.nonce, run: self, runId: live.args.id, module: live.args.module, export: live.args.export,
+    step: id, attempt, input: run.input, results, calls: mine(run.calls), waits: mine(run.waits), signals: run.signals,
+    providers: live.args.providers, hub: live.args.hub,
+  };
+  signal.addEventListener('abort', () => void runner.tell({ type: 'abort', task }), { once: true });
+  return runner.ask(message, { timeoutMs: 2 ** 31 - 1 });
 }
 
 async function end(state: WorkflowState, event: Extract<RunEvent, { t: 'end' }>, ctx: ActorContext<WorkflowMessage>, finished?: Finished): Promise<void> {
@@ -207,6 +234,8 @@ function stopEverything(state: WorkflowState, reason: unknown): void {
   for (const timer of live.backingOff.values()) clearTimeout(timer);
   live.backingOff.clear();
   for (const [callId, provider] of live.inFlight) provider.tell({ type: 'cancel', callId });
+  for (const waiter of live.waiters.values()) waiter.fail?.(new WorkflowCancelledError(live.args.id));
+  live.waiters.clear();
 }
 
 /** A finished run's actor answers questions for keepMs after the last one, then ends (its journal stays). */
@@ -228,13 +257,6 @@ function wakeWaiters(state: WorkflowState, name: string): void {
   }
 }
 
-async function loadDefinition(args: WorkflowArgs): Promise<WorkflowDefinition> {
-  const module = (await import(args.module)) as Record<string, unknown>;
-  const definition = module[args.export];
-  if (!isWorkflowDefinition(definition)) throw new WorkflowDefinitionError([`export "${args.export}" of ${args.module} is not made by defineWorkflow()`]);
-  return definition;
-}
-
 function makeRuntime(state: WorkflowState, self: ActorRef<WorkflowMessage>): RunRuntime {
   const { live } = state;
   return {
@@ -244,8 +266,8 @@ function makeRuntime(state: WorkflowState, self: ActorRef<WorkflowMessage>): Run
     hub: live.args.hub,
     inFlight: live.inFlight,
     journal: async (event) => {
-      const written = await self.ask<boolean>({ type: 'journal', nonce: live.nonce, event }, { timeoutMs: 600_000 });
-      if (written !== true) throw new WorkflowCancelledError(live.args.id); // this activation is over
+      const written = await self.ask<JournalAnswer>({ type: 'journal', nonce: live.nonce, event }, { timeoutMs: 600_000 });
+      if (written === false) throw new WorkflowCancelledError(live.args.id); // this activation is over
     },
     emit: (event) => emit(state, event),
     awaitSignal: (key, name, index, signal) =>
@@ -271,6 +293,8 @@ function makeRuntime(state: WorkflowState, self: ActorRef<WorkflowMessage>): Run
 async function onStepEnded(state: WorkflowState, msg: Extract<WorkflowMessage, { type: 'stepEnded' }>, ctx: ActorContext<WorkflowMessage>): Promise<void> {
   const { run, live } = state;
   live.running.delete(msg.step);
+  // A wait of the step left behind (it timed out, or the step went on without it) wakes nobody now.
+  for (const [key, waiter] of live.waiters) if (key.startsWith(`${msg.step}/`)) (live.waiters.delete(key), waiter.fail?.(new WorkflowCancelledError(live.args.id)));
   if (run.status !== 'running') return;
   if (msg.ok) return schedule(state, ctx, { event: { t: 'done', step: msg.step, result: msg.value }, attempt: msg.attempt });
   const step = live.definition!.steps.get(msg.step)!;
@@ -302,6 +326,7 @@ export default defineActor<WorkflowState, WorkflowMessage, WorkflowArgs>({
       inFlight: new Map(),
       idleTimer: undefined,
       runtime: undefined,
+      spreadCount: 0,
     };
     return { run: emptyRun(), live };
   },
@@ -323,7 +348,7 @@ export default defineActor<WorkflowState, WorkflowMessage, WorkflowArgs>({
         }
         if (state.run.status !== 'running') return armIdle(state, ctx.self);
         try {
-          live.definition = await loadDefinition(live.args);
+          live.definition = await loadWorkflow(live.args.module, live.args.export);
         } catch (error) {
           const wire = errorToWire(error);
           return end(state, { t: 'end', status: 'failed', at: Date.now(), error: { step: '(definition)', code: wire.code, message: wire.message } }, ctx);
@@ -340,7 +365,16 @@ export default defineActor<WorkflowState, WorkflowMessage, WorkflowArgs>({
         }
         if (state.run.status !== 'running') return reply.fail(new WorkflowCancelledError(live.args.id));
         await ctx.persist(msg.event);
-        reply.send(true);
+        // A step on a runner learns which signal its wait takes from here (the run numbers the waits).
+        reply.send(msg.event.t === 'wait' ? state.run.waits[msg.event.key] : true);
+        return;
+      }
+      case 'awaitSignal': {
+        const reply: ReplyHandle = ctx.deferReply();
+        if (msg.nonce !== live.nonce || state.run.status !== 'running') return reply.fail(new WorkflowCancelledError(live.args.id));
+        const arrived = state.run.signals[msg.name];
+        if (arrived !== undefined && arrived.length > msg.index) return reply.send(arrived[msg.index]);
+        live.waiters.set(msg.key, { name: msg.name, index: msg.index, resolve: (value) => reply.send(value), fail: (error) => reply.fail(error) });
         return;
       }
       case 'stepEnded':
