@@ -8,9 +8,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LlmBill } from './llm-server.js';
 
+/** The CLI's bill: per-prompt counts are summed up as how many prompts there were. */
+export type ChildBill = Omit<LlmBill, 'byPrompt'> & { prompts: number };
+
 export interface LlmServerChild {
   openaiBaseURL: string;
-  stop(): Promise<{ bill: LlmBill; peakConcurrent: number }>;
+  stop(): Promise<{ bill: ChildBill; peakConcurrent: number }>;
 }
 
 const kScript = fileURLToPath(new URL('./llm-server.js', import.meta.url));
@@ -37,7 +40,7 @@ export async function startLlmServerChild(args: string[]): Promise<LlmServerChil
       child.kill('SIGTERM');
       for (;;) {
         const line = await next();
-        if (line.startsWith('{')) return JSON.parse(line) as { bill: LlmBill; peakConcurrent: number };
+        if (line.startsWith('{')) return JSON.parse(line) as { bill: ChildBill; peakConcurrent: number };
       }
     },
   };

@@ -572,8 +572,10 @@ async function main(args: string[]): Promise<void> {
   console.log(`  OPENAI_BASE_URL=${server.openaiBaseURL}`);
   console.log(`  ANTHROPIC_BASE_URL=${server.anthropicBaseURL}`);
   const stop = () => {
-    console.log(JSON.stringify({ bill: server.bill(), peakConcurrent: server.peakConcurrent() }));
-    void server.close().then(() => process.exit(0));
+    // The bill without its per-prompt table (a long run has one entry per prompt); written out before the exit.
+    const { byPrompt, ...bill } = server.bill();
+    const line = `${JSON.stringify({ bill: { ...bill, prompts: Object.keys(byPrompt).length }, peakConcurrent: server.peakConcurrent() })}\n`;
+    process.stdout.write(line, () => void server.close().then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ActorSystem } from 'troupe';
 import { sqliteStore } from 'troupe/persistence';
-import { anthropic, createAgents, openai, type Agents } from 'troupe/agents';
+import { anthropic, createAgents, openai, type Agents, type ProviderLedger } from 'troupe/agents';
 import { startLlmServer, type LlmServer } from '../dist/bench/llm-server.js';
 
 const fixture = (name: string): URL => new URL(`../dist/test/fixtures/workflows/${name}.js`, import.meta.url);
@@ -47,9 +47,13 @@ async function boot(name: string, providers?: Record<string, ReturnType<typeof o
  * no order between them. Ask until the provider has let go of every call (a cancel that never arrives times the test out).
  */
 async function untilNothingInFlight(agents: Agents): Promise<void> {
+  await untilLedger(agents, (gpt) => gpt.inFlight === 0);
+}
+
+async function untilLedger(agents: Agents, done: (gpt: ProviderLedger) => boolean): Promise<void> {
   for (;;) {
     const [gpt] = await agents.ledger();
-    if (gpt.inFlight === 0) return;
+    if (done(gpt)) return;
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -160,6 +164,23 @@ describe('providers', () => {
     streamed.events.on('stepRetried', (e) => retried.push((e.error as any).code));
     expect(((await streamed.result()).only as any).text).toBe('re: stream me please now');
     expect(retried).toEqual(['TROUPE_ERR_LLM_MALFORMED']);
+  });
+
+  it("one 429 holds back only its own call: another call goes on while it waits out its retry-after", async () => {
+    const agents = await boot('lone-429');
+    server.inject({ kind: 'status', status: 429, retryAfterMs: 1500 }, { match: (info) => info.lastUser === 'slow' });
+    const slow = await agents.start(fixture('single'), { prompt: 'slow' });
+    await new Promise<void>((resolve) => {
+      const off = server.onRequest(() => (off(), resolve()));
+      if (server.bill().requests > 0) (off(), resolve());
+    });
+    // The 429 has been answered once the provider counts it; then a second run's call must not wait for it.
+    await untilLedger(agents, (gpt) => gpt.rateLimited === 1);
+    const fast = await agents.start(fixture('single'), { prompt: 'fast' });
+    await fast.result();
+    await slow.result();
+    const order = server.log.map((entry) => `${entry.lastUser}:${entry.status}`);
+    expect(order).toEqual(['slow:429', 'fast:200', 'slow:200']);
   });
 
   it('holds one requests-per-window budget across runs on every worker', async () => {

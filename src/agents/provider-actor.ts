@@ -81,6 +81,8 @@ interface ProviderState {
   calls: Map<string, Call>;
   wake: NodeJS.Timeout | undefined;
   wakeAt: number;
+  /** Until when the latest 429's wait runs: a 429 before then pauses every call. */
+  rateLimitedUntil: number;
   ledger: ProviderLedger;
 }
 
@@ -209,12 +211,14 @@ function retryOrFail(state: ProviderState, call: Call, error: unknown): void {
   if (error instanceof LlmApiError && error.status === 429) {
     state.breaker.neutral();
     state.ledger.rateLimited += 1;
-    // The limit is the account's: every call waits, not only this one.
-    state.limiter.pauseUntil(now + backoffMs(call.attempts, delays, error.retryAfterMs));
+    const waitMs = backoffMs(call.attempts, delays, error.retryAfterMs);
+    // One 429 is this call's: it waits out its retry-after alone, the budget goes on. Another while an earlier
+    // one's wait runs says the account's limit is spent (someone else shares it, or the API counts otherwise):
+    // then every call waits, as the API asks.
+    if (now < state.rateLimitedUntil) state.limiter.pauseUntil(now + waitMs);
+    state.rateLimitedUntil = Math.max(state.rateLimitedUntil, now + waitMs);
     if (!attemptsLeft) return fail(state, call, error);
-    call.state = 'queued';
-    state.queue.unshift(call);
-    return;
+    return retryLater(state, call, waitMs);
   }
   const serverFault = (error instanceof LlmApiError && error.retryable) || error instanceof LlmTimeoutError || error instanceof LlmConnectionError;
   if (!serverFault) {
@@ -223,14 +227,19 @@ function retryOrFail(state: ProviderState, call: Call, error: unknown): void {
   }
   state.breaker.failed(now);
   if (!attemptsLeft) return fail(state, call, error);
-  call.state = 'backoff';
   const retryAfter = error instanceof LlmApiError ? error.retryAfterMs : undefined;
+  retryLater(state, call, backoffMs(call.attempts, delays, retryAfter));
+}
+
+/** Back to the head of the queue after `ms` (a cancel meanwhile ends it). */
+function retryLater(state: ProviderState, call: Call, ms: number): void {
+  call.state = 'backoff';
   setTimeout(() => {
     if (call.state !== 'backoff') return;
     call.state = 'queued';
     state.queue.unshift(call);
     pump(state);
-  }, backoffMs(call.attempts, delays, retryAfter));
+  }, ms);
 }
 
 export default defineActor<ProviderState, ProviderMessage, ProviderArgs>({
@@ -246,6 +255,7 @@ export default defineActor<ProviderState, ProviderMessage, ProviderArgs>({
       calls: new Map(),
       wake: undefined,
       wakeAt: 0,
+      rateLimitedUntil: 0,
       ledger: { provider: name, model: spec.model, calls: 0, failed: 0, attempts: 0, inputTokens: 0, outputTokens: 0, cost: 0, rateLimited: 0, queued: 0, inFlight: 0 },
     };
     const ready = (): void => {
