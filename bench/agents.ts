@@ -63,6 +63,7 @@ async function boot(name: string, baseURL: string, limits: Parameters<typeof ope
 /** Starts `count` runs (`startConcurrency` starts at once), answers each one's human wait as it begins, and waits for every result. */
 async function driveRuns(agents: Agents, url: URL, count: number, prefix: string, options: { signalAtStart?: boolean; startConcurrency?: number } = {}): Promise<{ failed: number; runMs: number[] }> {
   let failed = 0;
+  const reasons = new Map<string, number>();
   const runMs: number[] = [];
   const one = async (i: number): Promise<void> => {
     const id = `${prefix}-${i}`;
@@ -73,8 +74,10 @@ async function driveRuns(agents: Agents, url: URL, count: number, prefix: string
     if (options.signalAtStart === true) await run.signal('approval', { ok: true });
     try {
       await run.result();
-    } catch {
+    } catch (error) {
       failed++;
+      const reason = String((error as Error).message).slice(0, 200);
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     } finally {
       off();
     }
@@ -85,6 +88,8 @@ async function driveRuns(agents: Agents, url: URL, count: number, prefix: string
     while (next < count) await one(next++);
   };
   await Promise.all(Array.from({ length: Math.min(options.startConcurrency ?? count, count) }, lane));
+  // A run that fails is a finding, not noise: say why on stderr.
+  for (const [reason, times] of reasons) progress(`${prefix}: ${times} run(s) failed: ${reason}`);
   return { failed, runMs };
 }
 

@@ -141,6 +141,15 @@ describe('workflows', () => {
     expect((await agents.list()).find((r) => r.id === run.id)?.status).toBe('finished');
   });
 
+  it("asks a finished run again when its actor ends (idle) just as the question arrives", async () => {
+    system = await ActorSystem.start({ workers: 2, store: sqliteStore({ path: join(dir, 'idle.db') }) });
+    const agents = createAgents(system, { keepFinishedMs: 1, providers: { gpt: openai({ model: 'm', apiKey: 'test', baseURL: server.openaiBaseURL }) } });
+    const run = await agents.start(fixture('no-input'));
+    await run.result();
+    // Each question finds the actor ending, ended, or activated again from its journal: always an answer.
+    for (let i = 0; i < 100; i++) expect((await run.status()).status).toBe('finished');
+  });
+
   it('a bad graph is refused at start with every problem named', async () => {
     const agents = await boot('bad');
     await expect(agents.start(fixture('cyclic'), {})).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKFLOW_DEFINITION', message: expect.stringMatching(/cycle: .*unknown step "nowhere".*needs itself|needs unknown step "nowhere".*cycle/s) });

@@ -63,8 +63,23 @@ export class Run {
 
   /** The run's state from its journal: status, each step's status and attempt, results, usage. */
   async status(): Promise<RunSummary> {
-    const ref = await this.#agents.ensureRunning(this.id);
-    return ref.ask<RunSummary>({ type: 'status' }, { timeoutMs: kAskMs });
+    return this.#askAgain<RunSummary>({ type: 'status' });
+  }
+
+  /**
+   * For questions that may be asked twice (status, cancel): a finished run's actor that ends (idle after
+   * keepFinishedMs) just as the question reaches it is activated again from its journal and asked again.
+   */
+  async #askAgain<T>(msg: WorkflowMessage): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const ref = await this.#agents.ensureRunning(this.id);
+      try {
+        return await ref.ask<T>(msg, { timeoutMs: kAskMs });
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= 5 || (code !== 'TROUPE_ERR_ACTOR_STOPPED' && code !== 'TROUPE_ERR_ACTOR_NOT_FOUND')) throw error;
+      }
+    }
   }
 
   /** Delivers a signal to `step.waitFor(name)` (journaled first; kept if the wait has not begun). False once the run has ended. */
@@ -96,8 +111,7 @@ export class Run {
 
   /** Ends the run as cancelled: running steps and waits are aborted, in-flight llm calls cancelled at their provider. */
   async cancel(): Promise<RunSummary> {
-    const ref = await this.#agents.ensureRunning(this.id);
-    return ref.ask<RunSummary>({ type: 'cancel' }, { timeoutMs: kAskMs });
+    return this.#askAgain<RunSummary>({ type: 'cancel' });
   }
 }
 
