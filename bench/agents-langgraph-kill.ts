@@ -1,13 +1,16 @@
 /**
- * Re-billed calls after a kill -9, for LangGraph.js (issue 14): runs the five-node
+ * Re-billed calls after a kill -9, for LangGraph.js or troupe (`--engine`, issue 14): runs the five-node
  * workflow of agents-langgraph.ts on a SqliteSaver file in a child process, SIGKILLs
  * the child once the loopback LLM server has seen `--kill-after` requests, then lets
  * a second child resume every thread from the file, and counts what was paid for or
  * done twice: completions beyond one per prompt (every prompt names its run and call)
  * and tool effects beyond one per run (the tool appends its run id to a ledger).
  *
- *   node dist/bench/agents-langgraph-kill.js [--runs 20] [--kill-after 30] [--latency 100 | --latency 80,120]
- *     [--durability sync|async|exit] [--keep]
+ *   node dist/bench/agents-langgraph-kill.js [--engine langgraph|troupe] [--runs 20] [--kill-after 30]
+ *     [--latency 100 | --latency 80,120] [--durability sync|async|exit] [--keep]
+ *
+ * `--engine troupe` runs the same graph as troupe durable workflows (agents-troupe-child.ts, the same
+ * command line as the LangGraph child).
  *
  * The loopback server bills only answers it sent whole, so `rebilledCalls` counts calls
  * the dead process had received (or was receiving) and its resume paid for again;
@@ -24,7 +27,10 @@ import { fileURLToPath } from 'node:url';
 import { environment, intFlag, parseFlags, progress } from './lib.js';
 import { startLlmServer, type LlmBill } from './llm-server.js';
 
-const kChild = fileURLToPath(new URL('./agents-langgraph.js', import.meta.url));
+const kChildren: Record<string, string> = {
+  langgraph: fileURLToPath(new URL('./agents-langgraph.js', import.meta.url)),
+  troupe: fileURLToPath(new URL('./agents-troupe-child.js', import.meta.url)),
+};
 const kChildTimeoutMs = 120_000;
 
 function fail(message: string): never {
@@ -70,7 +76,7 @@ const beyondOne = (counts: Iterable<number>): number => {
   return extra;
 };
 
-const kKnownFlags = new Set(['runs', 'kill-after', 'latency', 'durability', 'keep']);
+const kKnownFlags = new Set(['engine', 'runs', 'kill-after', 'latency', 'durability', 'keep']);
 for (const arg of process.argv.slice(2)) {
   const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : undefined;
   if (name !== undefined && !kKnownFlags.has(name)) fail(`unknown flag --${name} (known: ${[...kKnownFlags].map((f) => `--${f}`).join(', ')})`);
@@ -90,6 +96,8 @@ try {
   fail((error as Error).message);
 }
 const durability = flags.value('durability');
+const engine = flags.value('engine') ?? 'langgraph';
+const kChild = kChildren[engine] ?? fail(`--engine must be langgraph or troupe (received ${engine})`);
 const totalCalls = runs * 3;
 if (killAfter >= totalCalls) fail(`--kill-after must be below the ${totalCalls} calls that ${runs} runs make (received ${killAfter})`);
 
@@ -135,7 +143,7 @@ if (!keep) await rm(dir, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify({
     name: 'agents-langgraph-kill',
-    params: { runs, killAfter, latencyMs, durability: durability ?? 'async' },
+    params: { engine, runs, killAfter, latencyMs, durability: engine === 'troupe' ? 'journal fsync per write' : (durability ?? 'async') },
     rebilledCalls: beyondOne(prompts.map((p) => p.completed)),
     repeatedToolEffects: beyondOne(effectsByRun.values()),
     completedRuns: resumed.summary.completedRuns,

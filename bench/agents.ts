@@ -222,16 +222,30 @@ function checkpointBytes(path: string): { bytes: number; events: number } {
 }
 
 const kLangGraph = fileURLToPath(new URL('./agents-langgraph.js', import.meta.url));
+const kKillDriver = fileURLToPath(new URL('./agents-langgraph-kill.js', import.meta.url));
+const langGraphInstalled = existsSync(new URL('../../node_modules/@langchain/langgraph/package.json', import.meta.url));
 
-/** One JSON line from the LangGraph script in a child process, or undefined when LangGraph is not installed. */
-async function langGraph(args: string[]): Promise<Record<string, number> | undefined> {
-  if (!existsSync(kLangGraph)) return undefined;
-  const child = spawn(process.execPath, [kLangGraph, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The last JSON line a bench script prints, from a child process. */
+async function childJson(script: string, args: string[]): Promise<Record<string, number>> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   for await (const chunk of child.stdout!) out += chunk;
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
-  if (code !== 0) throw new Error(`agents-langgraph ${args.join(' ')} exited ${code}`);
+  if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited ${code}`);
   return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
+}
+
+/** The LangGraph script's figures, or undefined when LangGraph is not installed (a production install). */
+const langGraph = (args: string[]): Promise<Record<string, number> | undefined> => (langGraphInstalled ? childJson(kLangGraph, args) : Promise.resolve(undefined));
+
+/** kill -9 of 20 runs after `killAfter` server requests, then a resume: what was paid for or done twice, per engine. */
+async function killComparison(killAfter: number): Promise<Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const engine of langGraphInstalled ? ['troupe', 'langgraph'] : ['troupe']) {
+    const { rebilledCalls, repeatedToolEffects, repeatedRequests, lostInFlight, completedRuns } = await childJson(kKillDriver, ['--engine', engine, '--kill-after', String(killAfter)]);
+    out[engine] = { rebilledCalls, repeatedToolEffects, repeatedRequests, lostInFlight, completedRuns };
+  }
+  return out;
 }
 
 try {
@@ -247,6 +261,11 @@ try {
   const lgServer = await startLlmServerChild(['--latency', '20,60']);
   const lgLoad = await langGraph(['--mode', 'load', '--runs', String(overheadRuns), '--concurrency', String(callConcurrency), '--sqlite', join(dir, 'langgraph.db'), '--llm', lgServer.openaiBaseURL]);
   await lgServer.stop();
+  progress('kill -9 of 20 runs and a resume, troupe and LangGraph.js');
+  const kills: Record<string, Record<string, Record<string, number>>> = {};
+  for (const killAfter of quick ? [30] : [30, 45]) kills[`after${killAfter}Requests`] = await killComparison(killAfter);
+  progress(`kill -9: ${JSON.stringify(kills)}`);
+  const sum = (engine: string, field: string): number => Object.values(kills).reduce((total, k) => total + (k[engine]?.[field] ?? 0), 0);
   const lgCpu = lgNoop?.cpuMsPerStep;
   emit({
     name: 'agents',
@@ -259,8 +278,10 @@ try {
       { metric: 'allowed tokens used while calls queue', value: round(load.tokenUtilisation * 100, 1), unit: '%', target: '≥ 95 %' },
       { metric: 'unhandled 429s', value: load.unhandled429, unit: 'runs', target: '0' },
       { metric: 'checkpoint bytes per step', value: load.checkpointBytesPerStep, unit: 'B' },
+      { metric: 'completed tool effects repeated after kill -9', value: sum('troupe', 'repeatedToolEffects'), unit: 'effects', ...(lgCpu === undefined ? {} : { baseline: 'LangGraph.js + SqliteSaver', baselineValue: sum('langgraph', 'repeatedToolEffects') }) },
+      { metric: 'llm calls billed twice after kill -9 (in flight at the kill)', value: sum('troupe', 'rebilledCalls'), unit: 'calls', ...(lgCpu === undefined ? {} : { baseline: 'LangGraph.js + SqliteSaver', baselineValue: sum('langgraph', 'rebilledCalls') }) },
     ],
-    results: { overhead, noop: noopSteps, load, langgraph: { noop: lgNoop ?? null, load: lgLoad ?? null } },
+    results: { overhead, noop: noopSteps, load, langgraph: { noop: lgNoop ?? null, load: lgLoad ?? null }, kills },
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });
