@@ -63,7 +63,8 @@ interface Call {
   step: string | undefined;
   events: ActorRef | undefined;
   reply: ReplyHandle<CompleteReply>;
-  estimate: number;
+  /** Counted once; the output's share of the estimate is taken when the call starts (see pump). */
+  inputTokens: number;
   attempts: number;
   abort: AbortController;
   state: 'queued' | 'backoff' | 'running' | 'done';
@@ -142,7 +143,10 @@ function pump(state: ProviderState): void {
       for (const waiting of state.queue.splice(0)) if (waiting.state === 'queued') fail(state, waiting, new LlmUnavailableError(state.name, retryIn));
       return;
     }
-    const acquired = state.limiter.tryAcquire(call.estimate, now);
+    // Estimated now, not when queued: a call queued behind thousands uses the output the provider sees lately,
+    // not the guess of when it arrived (10,000 calls queued at once had reserved 7× their tokens).
+    const estimate = state.limiter.estimate(call.inputTokens, call.request.maxTokens ?? kDefaultMaxTokens);
+    const acquired = state.limiter.tryAcquire(estimate, now);
     if (!acquired.ok) {
       state.breaker.neutral(); // the probe slot (if it was taken) is not used yet
       if (Number.isFinite(acquired.waitMs)) wakeIn(state, acquired.waitMs);
@@ -285,7 +289,6 @@ export default defineActor<ProviderState, ProviderMessage, ProviderArgs>({
           return;
         }
         const request = msg.request;
-        const estimate = state.limiter.estimate(inputTokensOf(request), request.maxTokens ?? kDefaultMaxTokens);
         const call: Call = {
           callId: msg.callId,
           request,
@@ -293,7 +296,7 @@ export default defineActor<ProviderState, ProviderMessage, ProviderArgs>({
           step: msg.step,
           events: msg.events,
           reply,
-          estimate,
+          inputTokens: inputTokensOf(request),
           attempts: 0,
           abort: new AbortController(),
           state: 'queued',
