@@ -61,8 +61,9 @@ async function boot(name: string, baseURL: string, limits: Parameters<typeof ope
 }
 
 /** Starts `count` runs (`startConcurrency` starts at once), answers each one's human wait as it begins, and waits for every result. */
-async function driveRuns(agents: Agents, url: URL, count: number, prefix: string, options: { signalAtStart?: boolean; startConcurrency?: number } = {}): Promise<{ failed: number; runMs: number[] }> {
+async function driveRuns(agents: Agents, url: URL, count: number, prefix: string, options: { signalAtStart?: boolean; startConcurrency?: number } = {}): Promise<{ failed: number; failed429: number; runMs: number[] }> {
   let failed = 0;
+  let failed429 = 0;
   const reasons = new Map<string, number>();
   const runMs: number[] = [];
   const one = async (i: number): Promise<void> => {
@@ -76,6 +77,7 @@ async function driveRuns(agents: Agents, url: URL, count: number, prefix: string
       await run.result();
     } catch (error) {
       failed++;
+      if ((error as Error).message.includes('429')) failed429++;
       const reason = String((error as Error).message).slice(0, 200);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     } finally {
@@ -90,7 +92,7 @@ async function driveRuns(agents: Agents, url: URL, count: number, prefix: string
   await Promise.all(Array.from({ length: Math.min(options.startConcurrency ?? count, count) }, lane));
   // A run that fails is a finding, not noise: say why on stderr.
   for (const [reason, times] of reasons) progress(`${prefix}: ${times} run(s) failed: ${reason}`);
-  return { failed, runMs };
+  return { failed, failed429, runMs };
 }
 
 async function overheadPhase(): Promise<Record<string, number>> {
@@ -171,7 +173,7 @@ async function loadPhase(tokensPerRun: number): Promise<Record<string, number>> 
     void agents.ledger().then(([gpt]) => samples.push({ at: performance.now(), rss: process.memoryUsage().rss, tokens: gpt.inputTokens + gpt.outputTokens, queued: gpt.queued }));
   }, 250);
   const started = performance.now();
-  const { failed } = await driveRuns(agents, pipeline, loadRuns, 'l', { startConcurrency: 512 });
+  const { failed, failed429 } = await driveRuns(agents, pipeline, loadRuns, 'l', { startConcurrency: 512 });
   const ms = performance.now() - started;
   clearInterval(sampler);
   const [ledger] = (await agents.ledger()) as [ProviderLedger];
@@ -196,7 +198,7 @@ async function loadPhase(tokensPerRun: number): Promise<Record<string, number>> 
     tokenUtilisation: round(utilisation, 4),
     rateLimited: ledger.rateLimited,
     serverRefused: served.bill.failed,
-    unhandled429: failed,
+    unhandled429: failed429,
     billedTokens: served.bill.inputTokens + served.bill.outputTokens,
     ledgerTokens: ledger.inputTokens + ledger.outputTokens,
     checkpointBytesPerStep: round(checkpoint.bytes / (loadRuns * kStepsPerRun), 1),

@@ -150,6 +150,28 @@ describe('workflows', () => {
     for (let i = 0; i < 100; i++) expect((await run.status()).status).toBe('finished');
   });
 
+  it('retries a failing step as attempts 1, 2, 3 with doubling backoff, then fails the run', async () => {
+    const agents = await boot('flaky');
+    const run = agents.get('flaky-always');
+    const started: number[] = [];
+    const delays: number[] = [];
+    run.events.on('stepStarted', (e) => started.push(e.attempt as number));
+    run.events.on('stepRetried', (e) => delays.push(e.delayMs as number));
+    await agents.start(fixture('flaky'), { mode: 'always' }, { id: 'flaky-always' });
+    await expect(run.result()).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKFLOW_FAILED', message: expect.stringContaining('attempt 3 fails') });
+    expect(started).toEqual([1, 2, 3]);
+    expect(delays).toEqual([10, 20]);
+    expect((await run.status()).steps.flaky).toMatchObject({ status: 'failed', attempt: 3 });
+  });
+
+  it('a retried step is a new attempt: its llm call is made again, and the finished step says which attempt', async () => {
+    const agents = await boot('flaky-once');
+    const run = await agents.start(fixture('flaky'), { mode: 'once' });
+    expect((await run.result()).flaky).toEqual({ attempt: 2, text: 're: judge me' });
+    expect(server.bill().byPrompt['judge me']).toEqual({ requests: 2, completed: 2 });
+    expect((await run.status()).steps.flaky).toMatchObject({ status: 'done', attempt: 2 });
+  });
+
   it('a bad graph is refused at start with every problem named', async () => {
     const agents = await boot('bad');
     await expect(agents.start(fixture('cyclic'), {})).rejects.toMatchObject({ code: 'TROUPE_ERR_WORKFLOW_DEFINITION', message: expect.stringMatching(/cycle: .*unknown step "nowhere".*needs itself|needs unknown step "nowhere".*cycle/s) });
@@ -177,7 +199,7 @@ describe('providers', () => {
 
   it("one 429 holds back only its own call: another call goes on while it waits out its retry-after", async () => {
     const agents = await boot('lone-429');
-    server.inject({ kind: 'status', status: 429, retryAfterMs: 1500 }, { match: (info) => info.lastUser === 'slow' });
+    server.inject({ kind: 'status', status: 429, retryAfterMs: 60_000 }, { match: (info) => info.lastUser === 'slow' });
     const slow = await agents.start(fixture('single'), { prompt: 'slow' });
     await new Promise<void>((resolve) => {
       const off = server.onRequest(() => (off(), resolve()));
@@ -187,9 +209,9 @@ describe('providers', () => {
     await untilLedger(agents, (gpt) => gpt.rateLimited === 1);
     const fast = await agents.start(fixture('single'), { prompt: 'fast' });
     await fast.result();
-    await slow.result();
-    const order = server.log.map((entry) => `${entry.lastUser}:${entry.status}`);
-    expect(order).toEqual(['slow:429', 'fast:200', 'slow:200']);
+    expect(server.log.map((entry) => `${entry.lastUser}:${entry.status}`)).toEqual(['slow:429', 'fast:200']);
+    expect((await agents.ledger())[0].queued).toBe(1); // slow still waits out its minute
+    await slow.cancel();
   });
 
   it('holds one requests-per-window budget across runs on every worker', async () => {

@@ -47,6 +47,8 @@ const kWorkflowActor = new URL('./workflow-actor.js', import.meta.url);
 const kAskMs = 30_000;
 
 const runName = (id: string): string => `troupe.run/${id}`;
+/** What an ask meets when the run's actor is ending just then. */
+const kEnding = new Set(['TROUPE_ERR_ACTOR_STOPPED', 'TROUPE_ERR_ACTOR_NOT_FOUND', 'TROUPE_ERR_NAME_TAKEN']);
 /** Marks an activation of a run that has a journal (no input to start it with). */
 const kResumed = Symbol('resumed');
 
@@ -72,12 +74,14 @@ export class Run {
    */
   async #askAgain<T>(msg: WorkflowMessage): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const ref = await this.#agents.ensureRunning(this.id);
       try {
+        const ref = await this.#agents.ensureRunning(this.id);
         return await ref.ask<T>(msg, { timeoutMs: kAskMs });
       } catch (error) {
+        // Its name stays taken until the ending actor is gone: give that a moment, a little longer each time.
         const code = (error as { code?: string }).code;
-        if (attempt >= 5 || (code !== 'TROUPE_ERR_ACTOR_STOPPED' && code !== 'TROUPE_ERR_ACTOR_NOT_FOUND')) throw error;
+        if (attempt >= 20 || !kEnding.has(code ?? '')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, attempt * 2)));
       }
     }
   }

@@ -55,7 +55,8 @@ export type RunEvent =
   | { t: 'call'; key: string; step: string; value: unknown; usage?: CallUsage }
   | { t: 'wait'; key: string; name: string; deadline: number | undefined }
   | { t: 'signal'; name: string; payload: unknown }
-  | { t: 'done'; step: string; result: unknown }
+  /** `attempt` since steps start without an event of their own (absent in older journals). */
+  | { t: 'done'; step: string; result: unknown; attempt?: number }
   | { t: 'failed'; step: string; attempt: number; error: WireError; final: boolean }
   | { t: 'end'; status: 'finished' | 'failed' | 'cancelled'; at: number; error?: { step: string; code: string; message: string } };
 
@@ -123,6 +124,7 @@ export function applyRunEvent(run: RunRecord, event: RunEvent): void {
       const step = stepOf(run, event.step);
       step.status = 'done';
       step.result = event.result;
+      if (event.attempt !== undefined) step.attempt = Math.max(step.attempt, event.attempt);
       delete step.error;
       return;
     }
@@ -130,6 +132,8 @@ export function applyRunEvent(run: RunRecord, event: RunEvent): void {
       const step = stepOf(run, event.step);
       step.status = event.final ? 'failed' : 'pending';
       step.error = event.error;
+      // The next attempt is one past this one: no event marks an attempt's start.
+      step.attempt = Math.max(step.attempt, event.attempt);
       return;
     }
     case 'end':

@@ -296,7 +296,7 @@ async function onStepEnded(state: WorkflowState, msg: Extract<WorkflowMessage, {
   // A wait of the step left behind (it timed out, or the step went on without it) wakes nobody now.
   for (const [key, waiter] of live.waiters) if (key.startsWith(`${msg.step}/`)) (live.waiters.delete(key), waiter.fail?.(new WorkflowCancelledError(live.args.id)));
   if (run.status !== 'running') return;
-  if (msg.ok) return schedule(state, ctx, { event: { t: 'done', step: msg.step, result: msg.value }, attempt: msg.attempt });
+  if (msg.ok) return schedule(state, ctx, { event: { t: 'done', step: msg.step, result: msg.value, attempt: msg.attempt }, attempt: msg.attempt });
   const step = live.definition!.steps.get(msg.step)!;
   const final = !msg.retryable || msg.attempt >= step.retry.attempts;
   await ctx.persist({ t: 'failed', step: msg.step, attempt: msg.attempt, error: msg.error, final } satisfies RunEvent);
