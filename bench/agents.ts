@@ -61,18 +61,12 @@ async function boot(name: string, baseURL: string, limits: Parameters<typeof ope
 }
 
 /** Starts `count` runs (`startConcurrency` starts at once), answers each one's human wait as it begins, and waits for every result. */
-async function driveRuns(agents: Agents, url: URL, count: number, prefix: string, options: { signalAtStart?: boolean; startConcurrency?: number } = {}): Promise<{ failed: number; failed429: number; runMs: number[] }> {
+async function driveRuns(agents: Agents, url: URL, count: number, prefix: string, options: { signalAtStart?: boolean; startConcurrency?: number; allAtOnce?: boolean } = {}): Promise<{ failed: number; failed429: number; runMs: number[] }> {
   let failed = 0;
   let failed429 = 0;
   const reasons = new Map<string, number>();
   const runMs: number[] = [];
-  const one = async (i: number): Promise<void> => {
-    const id = `${prefix}-${i}`;
-    const started = performance.now();
-    const handle: Run = agents.get(id);
-    const off = handle.events.on('waiting', () => void handle.signal('approval', { ok: true }));
-    const run = await agents.start(url, { tag: id }, { id });
-    if (options.signalAtStart === true) await run.signal('approval', { ok: true });
+  const finish = async (run: Run, started: number, off: () => void): Promise<void> => {
     try {
       await run.result();
     } catch (error) {
@@ -85,11 +79,28 @@ async function driveRuns(agents: Agents, url: URL, count: number, prefix: string
     }
     runMs.push(performance.now() - started);
   };
+  // The result's promise is wrapped: an async function returning a promise would wait for it.
+  const one = async (i: number): Promise<{ done: Promise<void> }> => {
+    const id = `${prefix}-${i}`;
+    const started = performance.now();
+    const handle: Run = agents.get(id);
+    const off = handle.events.on('waiting', () => void handle.signal('approval', { ok: true }));
+    const run = await agents.start(url, { tag: id }, { id });
+    if (options.signalAtStart === true) await run.signal('approval', { ok: true });
+    return { done: finish(run, started, off) };
+  };
+  // `lanes` runs at a time; with allAtOnce, `lanes` starts at a time and every run stays in progress together.
+  const finishing: Promise<void>[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < count) await one(next++);
+    while (next < count) {
+      const { done } = await one(next++);
+      if (options.allAtOnce === true) finishing.push(done);
+      else await done;
+    }
   };
   await Promise.all(Array.from({ length: Math.min(options.startConcurrency ?? count, count) }, lane));
+  await Promise.all(finishing);
   // A run that fails is a finding, not noise: say why on stderr.
   for (const [reason, times] of reasons) progress(`${prefix}: ${times} run(s) failed: ${reason}`);
   return { failed, failed429, runMs };
@@ -173,7 +184,7 @@ async function loadPhase(tokensPerRun: number): Promise<Record<string, number>> 
     void agents.ledger().then(([gpt]) => samples.push({ at: performance.now(), rss: process.memoryUsage().rss, tokens: gpt.inputTokens + gpt.outputTokens, queued: gpt.queued }));
   }, 250);
   const started = performance.now();
-  const { failed, failed429 } = await driveRuns(agents, pipeline, loadRuns, 'l', { startConcurrency: 512 });
+  const { failed, failed429 } = await driveRuns(agents, pipeline, loadRuns, 'l', { startConcurrency: 512, allAtOnce: true });
   const ms = performance.now() - started;
   clearInterval(sampler);
   const [ledger] = (await agents.ledger()) as [ProviderLedger];
