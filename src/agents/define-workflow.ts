@@ -48,8 +48,8 @@ export interface StepContext {
    * journals its reply like a tool's: a resumed run, or a later attempt of
    * this step, gets the journaled reply without asking again. A crash before
    * the reply is journaled asks again. The ref comes in the run's input or a
-   * step's result; one read back from the journal of an earlier process is
-   * no live ref, so a step asks only through refs of this process.
+   * step's result; one read back from the journal (after any re-activation
+   * of the run) is plain data, no live ref: ask only through refs given since.
    * @default timeoutMs 300000
    */
   ask<T = any>(ref: ActorRef, message: unknown, options?: { timeoutMs?: number }): Promise<T>;

@@ -103,8 +103,8 @@ export function stepContext(runtime: RunRuntime, stepId: string, attempt: number
       const key = `${stepId}/ask/${next('ask')}`;
       if (key in runtime.record.calls) return runtime.record.calls[key] as T;
       checkLive();
-      // A ref journaled by an earlier process comes back as plain data: say so, rather than "ask is not a function".
-      if (!isActorRef(ref)) throw new InvalidArgumentError(`step.ask(${key}): the first argument must be a live ActorRef (a ref read back from the journal of an earlier process is plain data), received ${JSON.stringify(ref) ?? String(ref)}`);
+      // A ref read back from the journal (any re-activation) is plain data: say so, rather than "ask is not a function".
+      if (!isActorRef(ref)) throw new InvalidArgumentError(`step.ask(${key}): the first argument must be a live ActorRef (a ref read back from the journal, after any re-activation of the run, is plain data), received ${JSON.stringify(ref) ?? String(ref)}`);
       // The ask itself cannot be called back: a cancel or timeout ends the wait for it.
       let onAbort = (): void => {};
       const aborted = new Promise<never>((_, reject) => {
