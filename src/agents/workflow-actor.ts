@@ -78,9 +78,7 @@ interface Activation {
   args: WorkflowArgs;
   definition: WorkflowDefinition | undefined;
   /** Steps whose attempt runs in this activation. */
-  running: Map<string, AbortController>;
-  /** The attempt each step started in this activation is on. */
-  attempts: Map<string, number>;
+  running: Map<string, { abort: AbortController; attempt: number }>;
   /** Steps waiting out a retry backoff. */
   backingOff: Map<string, NodeJS.Timeout>;
   waiters: Map<string, Waiter>;
@@ -124,7 +122,7 @@ function summary(state: WorkflowState): RunSummary {
     if (step.status === 'done') results[id] = step.result;
   }
   // A step's attempt is not journaled when it starts (see above): the activation knows which run now.
-  for (const [id, attempt] of live.attempts) if (live.running.has(id)) steps[id] = { status: 'running', attempt };
+  for (const [id, { attempt }] of live.running) steps[id] = { status: 'running', attempt };
   return { id: state.live.args.id, status: run.status, steps, results, usage: run.usage, error: run.error, startedAt: run.startedAt, endedAt: run.endedAt };
 }
 
@@ -164,8 +162,7 @@ function startStep(state: WorkflowState, self: ActorRef<WorkflowMessage>, id: st
   const { live } = state;
   const step = live.definition!.steps.get(id)!;
   const abort = new AbortController();
-  live.running.set(id, abort);
-  live.attempts.set(id, attempt);
+  live.running.set(id, { abort, attempt });
   emit(state, { type: 'stepStarted', step: id, attempt });
   const nonce = live.nonce;
   const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(new StepTimeoutError(live.args.id, id, step.timeoutMs!)), step.timeoutMs);
@@ -229,7 +226,7 @@ async function end(state: WorkflowState, event: Extract<RunEvent, { t: 'end' }>,
 /** Aborts every running step and every wait of this activation. */
 function stopEverything(state: WorkflowState, reason: unknown): void {
   const { live } = state;
-  for (const abort of live.running.values()) abort.abort(reason ?? new WorkflowCancelledError(live.args.id));
+  for (const { abort } of live.running.values()) abort.abort(reason ?? new WorkflowCancelledError(live.args.id));
   live.running.clear();
   for (const timer of live.backingOff.values()) clearTimeout(timer);
   live.backingOff.clear();
@@ -320,7 +317,6 @@ export default defineActor<WorkflowState, WorkflowMessage, WorkflowArgs>({
       args,
       definition: undefined,
       running: new Map(),
-      attempts: new Map(),
       backingOff: new Map(),
       waiters: new Map(),
       inFlight: new Map(),
