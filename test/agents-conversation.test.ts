@@ -6,45 +6,27 @@
  * runs the agent in a child process (test/fixtures/conversation-child.ts).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ActorSystem, type ActorRef } from 'troupe';
+import { describe, expect, it } from 'vitest';
+import type { ActorRef } from 'troupe';
 import { sqliteStore } from 'troupe/persistence';
 import { anthropic, createAgents, defineConversation, openai, type Agents, type LlmMessage, type SayReply } from 'troupe/agents';
-import { startLlmServer, type LlmReplyRequest, type LlmServer } from '../dist/bench/llm-server.js';
+import type { LlmReplyRequest } from '../dist/bench/llm-server.js';
 import { unansweredCalls, windowOf } from '../dist/src/agents/conversation-history.js';
+import { dir, server, startSystem, stopSystem, system, useLoopbackServer } from './agents-harness.js';
 
 const conversation = (name: string): URL => new URL(`../dist/test/fixtures/conversations/${name}.js`, import.meta.url);
 const kvTool = new URL('../dist/test/fixtures/kv-tool.js', import.meta.url);
 const askWorkflow = new URL('../dist/test/fixtures/workflows/ask-conversation.js', import.meta.url);
 const kAsk = { timeoutMs: 30_000 };
-let server: LlmServer;
-let dir: string;
-let system: ActorSystem | undefined;
-
-beforeAll(async () => {
-  server = await startLlmServer({ latencyMs: 5 });
-  dir = mkdtempSync(join(tmpdir(), 'troupe-conversation-'));
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await system?.shutdown();
-  system = undefined;
-  server.resetBill();
-  server.configure({ latencyMs: 5, reply: undefined });
-});
+useLoopbackServer('troupe-conversation-', 5);
 
 async function boot(name: string): Promise<Agents> {
-  system = await ActorSystem.start({ workers: 2, logLevel: 'silent', store: sqliteStore({ path: join(dir, `${name}.db`) }) });
-  const agents = createAgents(system, {
+  await startSystem({ workers: 2, logLevel: 'silent', store: sqliteStore({ path: join(dir, `${name}.db`) }) });
+  const agents = createAgents(system!, {
     providers: {
       gpt: openai({ model: 'gpt-4o-mini', apiKey: 'test', baseURL: server.openaiBaseURL }),
       claude: anthropic({ model: 'claude-sonnet-4-5', apiKey: 'test', baseURL: server.anthropicBaseURL }),
@@ -127,7 +109,7 @@ describe('conversation agents', () => {
     await agent.ask({ type: 'say', text: 'hello there' }, kAsk);
     const before = await agent.ask<LlmMessage[]>({ type: 'history' }, kAsk);
     expect(before).toHaveLength(6);
-    await system!.shutdown();
+    await stopSystem();
 
     agents = await boot('restart');
     ({ agent } = await keeper(agents, 'keeper-durable'));
@@ -257,7 +239,7 @@ describe('conversation agents', () => {
     expect((await asked).data).toMatchObject({ text: 're: hello agent' });
     await waiting;
     expect(server.bill().completed).toBe(1);
-    await system!.shutdown();
+    await stopSystem();
 
     // A new process on the same file: the run resumes, its step runs again, and its ask is answered from the journal.
     agents = await boot('workflow-ask');

@@ -7,37 +7,19 @@
  * the tool appends to proves no completed side effect runs again.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ActorSystem } from 'troupe';
+import { describe, expect, it } from 'vitest';
 import { sqliteStore } from 'troupe/persistence';
 import { createAgents, openai, type Agents } from 'troupe/agents';
-import { startLlmServer, type LlmServer } from '../dist/bench/llm-server.js';
 import { seededRandom } from '../examples/actors/random.js';
+import { dir, server, startSystem, stopSystem, system, useLoopbackServer } from './agents-harness.js';
 
 const child = fileURLToPath(new URL('../dist/test/fixtures/agents-child.js', import.meta.url));
 const workflow = (name: string): string => new URL(`../dist/test/fixtures/workflows/${name}.js`, import.meta.url).href;
-let server: LlmServer;
-let dir: string;
-let system: ActorSystem | undefined;
-
-beforeAll(async () => {
-  server = await startLlmServer({ latencyMs: 60 });
-  dir = mkdtempSync(join(tmpdir(), 'troupe-agents-kill-'));
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await system?.shutdown();
-  system = undefined;
-  server.resetBill();
-});
+useLoopbackServer('troupe-agents-kill-', 60);
 
 interface ChildEvent {
   run: string;
@@ -71,8 +53,8 @@ async function runChildUntilKilled(db: string, name: string, ids: string[], ledg
 }
 
 async function boot(db: string): Promise<Agents> {
-  system = await ActorSystem.start({ workers: 2, logLevel: 'silent', store: sqliteStore({ path: db }) });
-  const agents = createAgents(system, { providers: { gpt: openai({ model: 'gpt-4o-mini', apiKey: 'test', baseURL: server.openaiBaseURL }) } });
+  await startSystem({ workers: 2, logLevel: 'silent', store: sqliteStore({ path: db }) });
+  const agents = createAgents(system!, { providers: { gpt: openai({ model: 'gpt-4o-mini', apiKey: 'test', baseURL: server.openaiBaseURL }) } });
   await agents.ready;
   return agents;
 }
@@ -134,8 +116,7 @@ describe('kill -9 in the middle of runs', () => {
     expect(await run.signal('approval', { by: 'ada' })).toBe(true);
     await waiting;
     expect((await run.status()).steps.first).toMatchObject({ status: 'done' });
-    await system!.shutdown(); // a second restart, a graceful one, while the second wait waits
-    system = undefined;
+    await stopSystem(); // a second restart, a graceful one, while the second wait waits
 
     agents = await boot(db);
     run = agents.get('w1');

@@ -3,38 +3,19 @@
  * official OpenAI and Anthropic SDKs as clients of a loopback server that
  * speaks both APIs (bench/llm-server.ts) and bills every token it serves.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ActorSystem } from 'troupe';
+import { describe, expect, it } from 'vitest';
 import { sqliteStore } from 'troupe/persistence';
 import { anthropic, createAgents, openai, type Agents, type ProviderLedger } from 'troupe/agents';
-import { startLlmServer, type LlmServer } from '../dist/bench/llm-server.js';
+import { dir, server, startSystem, stopSystem, system, useLoopbackServer } from './agents-harness.js';
 
 const fixture = (name: string): URL => new URL(`../dist/test/fixtures/workflows/${name}.js`, import.meta.url);
-let server: LlmServer;
-let dir: string;
-let system: ActorSystem | undefined;
-
-beforeAll(async () => {
-  server = await startLlmServer({ latencyMs: 5 });
-  dir = mkdtempSync(join(tmpdir(), 'troupe-agents-'));
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await system?.shutdown();
-  system = undefined;
-  server.resetBill();
-  server.configure({ latencyMs: 5, limits: undefined });
-});
+useLoopbackServer('troupe-agents-', 5);
 
 async function boot(name: string, providers?: Record<string, ReturnType<typeof openai>>): Promise<Agents> {
-  system = await ActorSystem.start({ workers: 2, store: sqliteStore({ path: join(dir, `${name}.db`) }) });
-  return createAgents(system, {
+  await startSystem({ workers: 2, store: sqliteStore({ path: join(dir, `${name}.db`) }) });
+  return createAgents(system!, {
     providers: providers ?? {
       gpt: openai({ model: 'gpt-4o-mini', apiKey: 'test', baseURL: server.openaiBaseURL }),
       claude: anthropic({ model: 'claude-sonnet-4-5', apiKey: 'test', baseURL: server.anthropicBaseURL }),
@@ -142,8 +123,8 @@ describe('workflows', () => {
   });
 
   it("asks a finished run again when its actor ends (idle) just as the question arrives", async () => {
-    system = await ActorSystem.start({ workers: 2, store: sqliteStore({ path: join(dir, 'idle.db') }) });
-    const agents = createAgents(system, { keepFinishedMs: 1, providers: { gpt: openai({ model: 'm', apiKey: 'test', baseURL: server.openaiBaseURL }) } });
+    await startSystem({ workers: 2, store: sqliteStore({ path: join(dir, 'idle.db') }) });
+    const agents = createAgents(system!, { keepFinishedMs: 1, providers: { gpt: openai({ model: 'm', apiKey: 'test', baseURL: server.openaiBaseURL }) } });
     const run = await agents.start(fixture('no-input'));
     await run.result();
     // Each question finds the actor ending, ended, or activated again from its journal: always an answer.
