@@ -34,6 +34,8 @@ const LEVELS = [
   { name: 'actor', groups: [{ name: 'actor/', test: (p) => p.startsWith('actor/') }] },
   { name: 'metrics', groups: [{ name: 'metrics/', test: (p) => p.startsWith('metrics/') }] },
   { name: 'persistence', groups: [{ name: 'persistence/', test: (p) => p.startsWith('persistence/') && p !== 'persistence/index.ts' }] },
+  // The audit log: hash chain, checkpoint keys, a file or a store's journal (through the journal thread).
+  { name: 'audit', groups: [{ name: 'audit/', test: (p) => p.startsWith('audit/') }] },
   { name: 'host', groups: [{ name: 'host/', test: (p) => p.startsWith('host/') }] },
   // The link between nodes: uses hosts' refs and the codec; the system starts it.
   { name: 'cluster', groups: [{ name: 'cluster/', test: (p) => p.startsWith('cluster/') }] },
