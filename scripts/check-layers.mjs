@@ -36,6 +36,8 @@ const LEVELS = [
   { name: 'persistence', groups: [{ name: 'persistence/', test: (p) => p.startsWith('persistence/') && p !== 'persistence/index.ts' }] },
   // The audit log: hash chain, checkpoint keys, a file or a store's journal (through the journal thread).
   { name: 'audit', groups: [{ name: 'audit/', test: (p) => p.startsWith('audit/') }] },
+  // Where secrets come from (env, files, the application's provider), their rotation and redaction; records rotations in the audit log.
+  { name: 'secrets', groups: [{ name: 'secrets/', test: (p) => p.startsWith('secrets/') }] },
   { name: 'host', groups: [{ name: 'host/', test: (p) => p.startsWith('host/') }] },
   // The link between nodes: uses hosts' refs and the codec; the system starts it.
   { name: 'cluster', groups: [{ name: 'cluster/', test: (p) => p.startsWith('cluster/') }] },

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActorRef } from '../actor/ref.js';
 import { moduleHref } from '../host/arguments.js';
 import { InvalidArgumentError, InvalidOptionError, NameTakenError } from '../errors.js';
+import type { Secrets } from '../secrets/secrets.js';
 import type { ActorSystem } from '../system/actor-system.js';
 import type { ConversationMessage } from './conversation-actor.js';
 import { conversationSpawn, type ConversationSpawnOptions } from './conversation.js';
@@ -31,6 +32,10 @@ export interface AgentsOptions {
   resumeConcurrency?: number;
   /** How long a finished run's actor stays up after the last question about it (its journal stays for good). @default 60000 */
   keepFinishedMs?: number;
+  /** Where providers' `apiKeySecret` names are read (and followed as they rotate). */
+  secrets?: Secrets;
+  /** A rotated key that could not be handed to its provider (the old key stays in use). @default ignored */
+  onError?: (error: Error) => void;
 }
 
 export interface StartOptions {
@@ -124,7 +129,7 @@ export class Agents {
   /** Resolves once the providers and the hub run and the unfinished runs have been resumed. */
   readonly ready: Promise<void>;
   readonly #token = randomUUID();
-  readonly #options: Required<Omit<AgentsOptions, 'providers'>>;
+  readonly #options: Required<Pick<AgentsOptions, 'resumeConcurrency' | 'keepFinishedMs'>>;
   readonly #specs: Record<string, ProviderSpec>;
   readonly #runs = new Map<string, Run>();
   readonly #starting = new Map<string, Promise<ActorRef<WorkflowMessage>>>();
@@ -132,11 +137,18 @@ export class Agents {
   #hub: ActorRef<HubMessage> | undefined;
   /** One per worker, for steps with `spread`. */
   #runners: ActorRef[] = [];
+  readonly #secrets: Secrets | undefined;
+  readonly #onError: ((error: Error) => void) | undefined;
 
   /** @internal use createAgents */
   constructor(system: ActorSystem, options: AgentsOptions) {
     this.system = system;
     this.#specs = checkProviders(options.providers);
+    for (const [name, spec] of Object.entries(this.#specs)) {
+      if (spec.apiKeySecret !== undefined && options.secrets === undefined) throw new InvalidOptionError(`providers.${name}.apiKeySecret`, 'used with the createAgents option "secrets"', spec.apiKeySecret);
+    }
+    this.#secrets = options.secrets;
+    this.#onError = options.onError;
     const resumeConcurrency = options.resumeConcurrency ?? 32;
     if (!Number.isInteger(resumeConcurrency) || resumeConcurrency < 1) throw new InvalidOptionError('resumeConcurrency', 'a positive integer', resumeConcurrency);
     const keepFinishedMs = options.keepFinishedMs ?? 60_000;
@@ -150,11 +162,17 @@ export class Agents {
   async #boot(): Promise<void> {
     const entries = await Promise.all(
       Object.entries(this.#specs).map(async ([name, spec]) => {
-        const options = { name: `troupe.provider/${name}`, args: { name, spec }, ...(spec.host === undefined ? {} : { host: spec.host }) };
+        const secret = spec.apiKeySecret;
+        const resolved = secret === undefined ? spec : { ...spec, apiKey: await this.#secrets!.get(secret) };
+        const options = { name: `troupe.provider/${name}`, args: { name, spec: resolved }, ...(spec.host === undefined ? {} : { host: spec.host }) };
         return [name, await spawnOrFind(this.system, kProviderActor, options)] as const;
       }),
     );
     this.#providers = Object.fromEntries(entries);
+    for (const [name, spec] of Object.entries(this.#specs)) {
+      if (spec.apiKeySecret === undefined) continue;
+      await this.#secrets!.watch(spec.apiKeySecret, (apiKey) => this.rotateApiKey(name, apiKey).catch((error: Error) => this.#onError?.(error)));
+    }
     const hosts = Array.from({ length: this.system.workers }, (_, host) => host);
     this.#runners = await Promise.all(hosts.map((host) => spawnOrFind(this.system, kStepRunner, { name: `troupe.steps/${host}`, host })));
     this.#hub = (await spawnOrFind(this.system, kHubActor, { name: 'troupe.agents', persistenceId: 'troupe.agents/runs', host: 'main', args: { token: this.#token } })) as ActorRef<HubMessage>;
@@ -223,6 +241,16 @@ export class Agents {
     return run;
   }
 
+  /**
+   * Hands a provider a new API key without a restart (what `apiKeySecret`
+   * does on each rotation): calls that start after this resolves use it.
+   */
+  async rotateApiKey(provider: string, apiKey: string): Promise<void> {
+    if (typeof apiKey !== 'string' || apiKey.length === 0) throw new InvalidArgumentError('rotateApiKey(provider, apiKey): apiKey must be a non-empty string');
+    const ref = await this.provider(provider);
+    await ref.ask({ type: 'api-key', apiKey }, { timeoutMs: kAskMs });
+  }
+
   /** Every run started on this store, with its status. */
   async list(): Promise<{ id: string; status: string }[]> {
     await this.ready;
@@ -252,11 +280,13 @@ export class Agents {
   }
 }
 
+const kAgentsOptions = ['providers', 'resumeConcurrency', 'keepFinishedMs', 'secrets', 'onError'];
+
 /** Starts the agents layer of `system` (a system with a store: runs are durable). */
 export function createAgents(system: ActorSystem, options: AgentsOptions = {}): Agents {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('createAgents options', 'an object', options);
   for (const key of Object.keys(options)) {
-    if (!['providers', 'resumeConcurrency', 'keepFinishedMs'].includes(key)) throw new InvalidOptionError(key, 'one of providers, resumeConcurrency, keepFinishedMs (unknown option)', key);
+    if (!kAgentsOptions.includes(key)) throw new InvalidOptionError(key, `one of ${kAgentsOptions.join(', ')} (unknown option)`, key);
   }
   return new Agents(system, options);
 }

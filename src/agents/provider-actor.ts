@@ -30,7 +30,9 @@ export interface ProviderArgs {
 export type ProviderMessage =
   | { type: 'complete'; callId: string; request: LlmRequest; run?: string; step?: string; events?: ActorRef }
   | { type: 'cancel'; callId: string }
-  | { type: 'ledger' };
+  | { type: 'ledger' }
+  /** A rotated API key: calls that start from now on use it (one in flight keeps the client it started with). */
+  | { type: 'api-key'; apiKey: string };
 
 /** What a `complete` is answered with. */
 export interface CompleteReply {
@@ -312,6 +314,18 @@ export default defineActor<ProviderState, ProviderMessage, ProviderArgs>({
         call.abort.abort();
         // A running call fails when its request does; one that waits fails now.
         if (call.state !== 'running') fail(state, call, new LlmAbortedError(state.name));
+        return;
+      }
+      case 'api-key': {
+        const reply = ctx.deferReply<void>();
+        if (typeof msg.apiKey !== 'string' || msg.apiKey.length === 0) {
+          reply.fail(new InvalidArgumentError(`${state.name}: a rotated API key must be a non-empty string`));
+          return;
+        }
+        state.spec = { ...state.spec, apiKey: msg.apiKey };
+        const next = loadAdapter(state.name, state.spec);
+        state.adapter = next;
+        next.then(() => reply.send(undefined), (error: unknown) => reply.fail(error));
         return;
       }
       case 'ledger': {

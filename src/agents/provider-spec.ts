@@ -27,6 +27,8 @@ export interface ProviderOptions {
   model: string;
   /** @default the SDK's environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY) */
   apiKey?: string;
+  /** The name of the API key in createAgents' `secrets` (instead of `apiKey`): read at start, and followed when it rotates. */
+  apiKeySecret?: string;
   /** Any compatible server. @default the SDK's environment variable (OPENAI_BASE_URL, ANTHROPIC_BASE_URL), else the vendor's API */
   baseURL?: string;
   /** Budgets shared by every caller in the system. @default none */
@@ -47,7 +49,7 @@ export interface ProviderSpec extends ProviderOptions {
   readonly api: 'openai' | 'anthropic';
 }
 
-const kKeys = new Set(['model', 'apiKey', 'baseURL', 'limits', 'retry', 'timeoutMs', 'breaker', 'prices', 'maxQueued', 'host']);
+const kKeys = new Set(['model', 'apiKey', 'apiKeySecret', 'baseURL', 'limits', 'retry', 'timeoutMs', 'breaker', 'prices', 'maxQueued', 'host']);
 
 /** An OpenAI chat-completions provider (or any server that speaks the API). */
 export function openai(options: ProviderOptions): ProviderSpec {
@@ -71,9 +73,11 @@ function checked(api: 'openai' | 'anthropic', options: ProviderOptions): Provide
     if (!kKeys.has(key)) throw new InvalidOptionError(`${where}.${key}`, `one of ${[...kKeys].join(', ')} (unknown option)`, key);
   }
   if (typeof options.model !== 'string' || options.model.length === 0) throw new InvalidOptionError(`${where}.model`, 'a model name', options.model);
-  for (const key of ['apiKey', 'baseURL'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'string') throw new InvalidOptionError(`${where}.${key}`, 'a string', options[key]);
+  for (const key of ['apiKey', 'apiKeySecret', 'baseURL'] as const) {
+    // A key's value is never echoed back in an error.
+    if (options[key] !== undefined && typeof options[key] !== 'string') throw new InvalidOptionError(`${where}.${key}`, 'a string', key === 'apiKey' ? `(a ${typeof options[key]})` : options[key]);
   }
+  if (options.apiKey !== undefined && options.apiKeySecret !== undefined) throw new InvalidOptionError(`${where}.apiKeySecret`, 'absent when apiKey is given (one or the other)', '(both)');
   positive(options.timeoutMs, `${where}.timeoutMs`);
   positive(options.maxQueued, `${where}.maxQueued`);
   section(options.limits, `${where}.limits`, ['rpm', 'tpm', 'concurrency', 'windowMs']);

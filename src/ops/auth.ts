@@ -19,6 +19,9 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SignJWT, jwtVerify, type JWSAlgorithm, type JWTPayload, type JWTVerifyGetKey, type KeyInput } from 'jose';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Secrets } from '../secrets/secrets.js';
+import { JwtKeyRing, resolveJwtKey, type JwtKey, type JwtKeyOptions } from './jwt-keys.js';
 import { HttpError, httpErrors } from './errors.js';
 
 /** A capability a route asks for. `*` in a role grants every permission. */
@@ -40,15 +43,7 @@ export interface Principal {
   keyId?: string;
 }
 
-export interface JwtOptions {
-  /** Shared secret of the HMAC algorithms (at least 32 bytes): signs and verifies. */
-  secret?: string | Uint8Array;
-  /** Verification key of an asymmetric algorithm: a public key, a JWK, or a resolver such as jose's `createRemoteJWKSet(url)`. */
-  verifyKey?: KeyInput | JWTVerifyGetKey;
-  /** Private key to issue tokens with an asymmetric algorithm. */
-  signKey?: KeyInput;
-  /** The only algorithms accepted (`none` never is). @default ['HS256'] with `secret`; required otherwise */
-  algorithms?: JWSAlgorithm[];
+export interface JwtOptions extends JwtKeyOptions {
   /** Required `iss`. */
   issuer: string;
   /** Required `aud`. */
@@ -61,6 +56,8 @@ export interface JwtOptions {
   clockToleranceSec?: number;
   /** Claim holding the role. @default 'role' */
   roleClaim?: string;
+  /** How long a key rotated out by `rotateJwtKey` still verifies the tokens it signed. @default refreshTtlSec (nobody is logged out; pass 0 for a key that leaked) */
+  rotationGraceSec?: number;
 }
 
 export interface ApiKeyRecord {
@@ -82,6 +79,8 @@ export interface AuthOptions {
   roles?: Record<string, readonly Permission[]>;
   /** Epoch milliseconds; injected by tests. @default Date.now */
   now?: () => number;
+  /** Records API keys created, added and revoked after construction (ids and roles, never the keys). */
+  audit?: AuditLog;
 }
 
 export interface TokenPair {
@@ -108,9 +107,8 @@ export function hashApiKey(key: string, pepper: string | Uint8Array): string {
 }
 
 interface ResolvedJwt {
-  verifyKey: KeyInput | JWTVerifyGetKey;
-  signKey: KeyInput | undefined;
-  algorithms: JWSAlgorithm[];
+  keys: JwtKeyRing;
+  rotationGraceSec: number;
   issuer: string;
   audience: string;
   accessTtlSec: number;
@@ -138,6 +136,8 @@ export class Auth {
   readonly #revokedFamilies = new Map<string, number>();
   /** Access token → its principal and when it stops being acceptable (ms); oldest entries go first. */
   readonly #verified = new Map<string, { principal: Principal; until: number }>();
+  readonly #audit: AuditLog | undefined;
+  readonly #resolveKey: JWTVerifyGetKey;
 
   constructor(options: AuthOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('auth options must be an object');
@@ -148,7 +148,10 @@ export class Auth {
       this.#pepper = options.pepper;
     }
     this.#jwt = options.jwt === undefined ? undefined : resolveJwt(options.jwt);
-    for (const record of options.apiKeys ?? []) this.addApiKey(record);
+    this.#resolveKey = this.#jwt === undefined ? async () => { throw httpErrors.invalidToken('no jwt option'); } : this.#jwt.keys.resolver(() => this.#now());
+    for (const record of options.apiKeys ?? []) this.#addKey(record);
+    // Keys configured at start are configuration, not changes: only later ones are recorded.
+    this.#audit = options.audit;
   }
 
   /** Whether JWTs are accepted (and `/auth/refresh` served, when tokens can be issued). */
@@ -157,7 +160,7 @@ export class Auth {
   }
 
   get issuesTokens(): boolean {
-    return this.#jwt?.signKey !== undefined;
+    return this.#jwt?.keys.current.signKey !== undefined;
   }
 
   /** Whether `role` grants `permission`. */
@@ -215,6 +218,40 @@ export class Auth {
   }
 
   /**
+   * Rotates the JWT signing key without a restart: `next` signs every token
+   * from now on; tokens the old key signed keep verifying until the grace
+   * period ends (`graceSec`, default the jwt option `rotationGraceSec`).
+   * Recorded in the audit log (key ids only). Returns the new key's kid.
+   */
+  rotateJwtKey(next: JwtKeyOptions & { graceSec?: number }, actor = 'process'): string | undefined {
+    const jwt = this.#jwt;
+    if (jwt === undefined) throw new TypeError('rotateJwtKey: this Auth has no jwt option');
+    const graceSec = next?.graceSec ?? jwt.rotationGraceSec;
+    if (!Number.isInteger(graceSec) || graceSec < 0) throw new TypeError(`rotateJwtKey: graceSec must be an integer ≥ 0, received ${String(graceSec)}`);
+    const key = resolveJwtKey(next, 'rotateJwtKey:');
+    if (key.kid === jwt.keys.current.kid) return key.kid; // the same key read again: nothing rotates
+    this.#audit?.append({ type: 'auth.jwt.rotated', actor, subject: key.kid ?? '(no kid)', detail: { previousKid: jwt.keys.current.kid ?? null, graceSec } });
+    jwt.keys.rotate(key, graceSec * 1000, this.#now());
+    // Cached verifications would outlive a key rotated out with no grace.
+    this.#verified.clear();
+    return key.kid;
+  }
+
+  /**
+   * Follows an HMAC secret in `secrets`: each time it changes there,
+   * `rotateJwtKey({ secret })` runs. Returns the unsubscribe function.
+   */
+  watchJwtSecret(secrets: Secrets, name: string, options: { graceSec?: number; onError?: (error: Error) => void } = {}): Promise<() => void> {
+    return secrets.watch(name, (secret) => {
+      try {
+        this.rotateJwtKey({ secret, ...(options.graceSec === undefined ? {} : { graceSec: options.graceSec }) }, `secrets:${name}`);
+      } catch (error) {
+        options.onError?.(error as Error);
+      }
+    });
+  }
+
+  /**
    * Makes a new API key for `role` and keeps only its hash. The returned
    * `key` is the only copy of the secret: hand it over and forget it.
    */
@@ -224,23 +261,32 @@ export class Auth {
     const key = `${kKeyPrefix}${id}.${randomBytes(32).toString('base64url')}`;
     const record: ApiKeyRecord = { id, role, hash: hashApiKey(key, pepper) };
     if (options?.subject !== undefined) record.subject = options.subject;
-    this.addApiKey(record);
+    this.#addKey(record, 'auth.key.created');
     return { key, record };
   }
 
   /** Registers a hashed key (e.g. loaded from configuration). */
   addApiKey(record: ApiKeyRecord): void {
+    this.#addKey(record, 'auth.key.added');
+  }
+
+  /** Forgets a key. With an audit log, the revocation is recorded first: a change the log refuses is not made. */
+  revokeApiKey(id: string): boolean {
+    if (!this.#keys.has(id)) return false;
+    this.#audit?.append({ type: 'auth.key.revoked', subject: id });
+    return this.#keys.delete(id);
+  }
+
+  /** Validates and keeps a key record; a change after construction is recorded (first: one the log refuses is not made). */
+  #addKey(record: ApiKeyRecord, change?: 'auth.key.created' | 'auth.key.added'): void {
     this.#requirePepper();
     if (record === null || typeof record !== 'object') throw new TypeError('an API key record must be an object');
     if (typeof record.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(record.id)) throw new TypeError(`API key id must match [A-Za-z0-9_-]{1,64}, received ${JSON.stringify(record.id)}`);
     if (!this.#roles.has(record.role)) throw new TypeError(`API key ${record.id}: unknown role ${JSON.stringify(record.role)}`);
     if (typeof record.hash !== 'string' || !/^[0-9a-f]{64}$/.test(record.hash)) throw new TypeError(`API key ${record.id}: hash must be 64 hex digits (hashApiKey)`);
     if (this.#keys.has(record.id)) throw new TypeError(`API key ${record.id} already exists`);
+    if (change !== undefined) this.#audit?.append({ type: change, subject: record.id, detail: { role: record.role, owner: record.subject } });
     this.#keys.set(record.id, { ...record });
-  }
-
-  revokeApiKey(id: string): boolean {
-    return this.#keys.delete(id);
   }
 
   /** The stored records (hashes only), e.g. to persist them. */
@@ -255,10 +301,11 @@ export class Auth {
     return this.#pepper;
   }
 
-  #signingJwt(): ResolvedJwt & { signKey: KeyInput } {
+  #signingJwt(): ResolvedJwt & { key: JwtKey & { signKey: KeyInput } } {
     const jwt = this.#jwt;
-    if (jwt?.signKey === undefined) throw new TypeError('issuing tokens needs the jwt option "secret" or "signKey"');
-    return jwt as ResolvedJwt & { signKey: KeyInput };
+    const key = jwt?.keys.current;
+    if (key?.signKey === undefined) throw new TypeError('issuing tokens needs the jwt option "secret" or "signKey"');
+    return { ...jwt!, key: key as JwtKey & { signKey: KeyInput } };
   }
 
   async #issue(subject: string, role: string, family: string): Promise<TokenPair> {
@@ -266,14 +313,14 @@ export class Auth {
     const iat = Math.floor(this.#now() / 1000);
     const sign = (typ: string, ttl: number, extra: JWTPayload): Promise<string> =>
       new SignJWT({ ...extra, [jwt.roleClaim]: role })
-        .setProtectedHeader({ alg: jwt.algorithms[0], typ })
+        .setProtectedHeader({ alg: jwt.key.algorithms[0], typ, ...(jwt.key.kid === undefined ? {} : { kid: jwt.key.kid }) })
         .setIssuer(jwt.issuer)
         .setAudience(jwt.audience)
         .setSubject(subject)
         .setIssuedAt(iat)
         .setExpirationTime(iat + ttl)
         .setJti(randomUUID())
-        .sign(jwt.signKey);
+        .sign(jwt.key.signKey);
     const [accessToken, refreshToken] = await Promise.all([sign(kAccessTyp, jwt.accessTtlSec, {}), sign(kRefreshTyp, jwt.refreshTtlSec, { fam: family })]);
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: jwt.accessTtlSec, refreshExpiresIn: jwt.refreshTtlSec };
   }
@@ -290,22 +337,27 @@ export class Auth {
       if (this.#now() < cached.until) return cached.principal;
       this.#verified.delete(token);
     }
-    const payload = await this.#verify(token, kAccessTyp, jwt.accessTtlSec);
+    const { payload, kid } = await this.#verifyWithKid(token, kAccessTyp, jwt.accessTtlSec);
     const role = payload[jwt.roleClaim];
     if (typeof role !== 'string') throw httpErrors.invalidToken(`no "${jwt.roleClaim}" claim`);
     const principal: Principal = Object.freeze({ subject: payload.sub!, role, via: 'jwt' });
     // Acceptable until `exp` or `iat` + accessTtlSec, whichever comes first (the same bounds jwtVerify applies).
-    const until = (Math.min(payload.exp!, (payload.iat ?? payload.exp!) + jwt.accessTtlSec) + jwt.clockToleranceSec) * 1000;
+    // …and never past the grace end of the key that signed it.
+    const until = Math.min((Math.min(payload.exp!, (payload.iat ?? payload.exp!) + jwt.accessTtlSec) + jwt.clockToleranceSec) * 1000, jwt.keys.usableUntil(kid));
     if (this.#verified.size >= kVerifiedCacheSize) this.#verified.delete(this.#verified.keys().next().value!);
     this.#verified.set(token, { principal, until });
     return principal;
   }
 
   async #verify(token: string, typ: string, maxAgeSec: number): Promise<JWTPayload> {
+    return (await this.#verifyWithKid(token, typ, maxAgeSec)).payload;
+  }
+
+  async #verifyWithKid(token: string, typ: string, maxAgeSec: number): Promise<{ payload: JWTPayload; kid: string | undefined }> {
     const jwt = this.#jwt!;
     try {
-      const { payload } = await jwtVerify(token, jwt.verifyKey as KeyInput, {
-        algorithms: jwt.algorithms,
+      const { payload, protectedHeader } = await jwtVerify(token, this.#resolveKey, {
+        algorithms: jwt.keys.algorithms(this.#now()),
         issuer: jwt.issuer,
         audience: jwt.audience,
         typ,
@@ -314,7 +366,7 @@ export class Auth {
         requiredClaims: ['exp', 'sub'],
         currentDate: new Date(this.#now()),
       });
-      return payload;
+      return { payload, kid: protectedHeader.kid };
     } catch (error) {
       throw joseFailure(error);
     }
@@ -345,36 +397,19 @@ function resolveJwt(options: JwtOptions): ResolvedJwt {
   for (const name of ['issuer', 'audience'] as const) {
     if (typeof options[name] !== 'string' || options[name].length === 0) throw new TypeError(`auth option "jwt.${name}" must be a non-empty string, received ${JSON.stringify(options[name])}`);
   }
-  let verifyKey: KeyInput | JWTVerifyGetKey;
-  let signKey: KeyInput | undefined;
-  let algorithms = options.algorithms;
-  if (options.secret !== undefined) {
-    if (byteLength(options.secret) < 32) throw new TypeError('auth option "jwt.secret" must be at least 32 bytes');
-    const secret = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
-    verifyKey = secret;
-    signKey = secret;
-    algorithms ??= ['HS256'];
-  } else if (options.verifyKey !== undefined) {
-    verifyKey = options.verifyKey;
-    signKey = options.signKey;
-  } else {
-    throw new TypeError('auth option "jwt" needs "secret" (HMAC) or "verifyKey" (asymmetric)');
-  }
-  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError('auth option "jwt.algorithms" must list the accepted algorithms (they are pinned)');
-  if (algorithms.some((alg) => typeof alg !== 'string' || alg.toLowerCase() === 'none')) throw new TypeError('auth option "jwt.algorithms" must not contain "none"');
-  const seconds = (name: 'accessTtlSec' | 'refreshTtlSec' | 'clockToleranceSec', fallback: number, min: number): number => {
+  const seconds = (name: 'accessTtlSec' | 'refreshTtlSec' | 'clockToleranceSec' | 'rotationGraceSec', fallback: number, min: number): number => {
     const value = options[name] ?? fallback;
     if (!Number.isInteger(value) || value < min) throw new TypeError(`auth option "jwt.${name}" must be an integer ≥ ${min}, received ${String(value)}`);
     return value;
   };
+  const refreshTtlSec = seconds('refreshTtlSec', 43_200, 1);
   return {
-    verifyKey,
-    signKey,
-    algorithms: [...algorithms],
+    keys: new JwtKeyRing(resolveJwtKey(options, 'auth option "jwt"')),
+    rotationGraceSec: seconds('rotationGraceSec', refreshTtlSec, 0),
     issuer: options.issuer,
     audience: options.audience,
     accessTtlSec: seconds('accessTtlSec', 900, 1),
-    refreshTtlSec: seconds('refreshTtlSec', 43_200, 1),
+    refreshTtlSec,
     clockToleranceSec: seconds('clockToleranceSec', 5, 0),
     roleClaim: options.roleClaim ?? 'role',
   };
