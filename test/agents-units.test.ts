@@ -28,6 +28,19 @@ describe('the rate limiter', () => {
     expect(limiter.tryAcquire(1, 1250).ok).toBe(true);
   });
 
+  it('counts a request from its answer when that came late (a cold connection), at most a quarter window after it left', () => {
+    const limiter = new RateLimiter({ rpm: 60, windowMs: 1000 }); // 1 per second, margin 100 ms, slack 250 ms
+    const late = limiter.tryAcquire(1, 0);
+    expect(late.ok).toBe(true);
+    if (late.ok) limiter.answered(late.permit, 180); // the server may have seen it as late as 180
+    expect(limiter.tryAcquire(1, 1150).ok).toBe(false); // 0 + 1000 + 100 has passed, 180 + 1000 + 100 has not
+    expect(limiter.tryAcquire(1, 1281).ok).toBe(true);
+    const slow = new RateLimiter({ rpm: 60, windowMs: 1000 });
+    const call = slow.tryAcquire(1, 0);
+    if (call.ok) slow.answered(call.permit, 3000); // a slow answer: counted from 250, not 3000
+    expect(slow.tryAcquire(1, 1351).ok).toBe(true);
+  });
+
   it('counts tokens by estimate until the API bills, then by the bill', () => {
     const limiter = new RateLimiter({ tpm: 60_000, windowMs: 1000 }); // 1,000 tokens per second
     const a = limiter.tryAcquire(600, 0);

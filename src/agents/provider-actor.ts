@@ -185,6 +185,7 @@ async function attempt(state: ProviderState, call: Call, permit: Permit): Promis
     const adapter = await state.adapter;
     state.limiter.restamp(permit, Date.now());
     const result = await adapter.complete(call.request, { signal: call.abort.signal, timeoutMs: state.spec.timeoutMs ?? 60_000, onToken });
+    state.limiter.answered(permit, Date.now());
     const { inputTokens, outputTokens } = result.usage;
     state.limiter.settle(permit, inputTokens + outputTokens, outputTokens);
     state.breaker.succeeded();
@@ -199,6 +200,8 @@ async function attempt(state: ProviderState, call: Call, permit: Permit): Promis
       call.reply.send({ result, cost, attempts: call.attempts });
     }
   } catch (error) {
+    // An error answer (a 429, a 500) was seen by the server too; a connection that failed may have been.
+    state.limiter.answered(permit, Date.now());
     state.limiter.settle(permit, undefined);
     retryOrFail(state, call, error);
   }

@@ -42,6 +42,7 @@ export class RateLimiter {
   readonly #concurrency: number;
   readonly #windowMs: number;
   readonly #marginMs: number;
+  readonly #arrivalSlackMs: number;
   /** Calls started within the window (plus margin), oldest first. */
   readonly #entries: Entry[] = [];
   #head = 0;
@@ -58,6 +59,7 @@ export class RateLimiter {
     this.#tokensPerWindow = limits.tpm === undefined ? Infinity : Math.max(1, Math.floor(limits.tpm * scale));
     this.#concurrency = limits.concurrency ?? Infinity;
     this.#marginMs = Math.min(250, Math.max(100, this.#windowMs * 0.02));
+    this.#arrivalSlackMs = Math.min(1000, this.#windowMs / 4);
   }
 
   get inFlight(): number {
@@ -103,6 +105,18 @@ export class RateLimiter {
   /** The request leaves now (later than its permit was taken): it counts from now, which only holds the window longer. */
   restamp(permit: Permit, now: number): void {
     if (now > permit.entry.at) permit.entry.at = now;
+  }
+
+  /**
+   * The answer came now: the server saw the request no later than this. A
+   * request that left on a cold connection or from a busy thread can reach
+   * the server well after it left here, past the margin; counting it from
+   * its answer (up to `#arrivalSlackMs` after it left, so a slow answer
+   * does not hold the window for its whole latency) keeps such a request
+   * inside the server's window too.
+   */
+  answered(permit: Permit, now: number): void {
+    this.restamp(permit, Math.min(now, permit.entry.at + this.#arrivalSlackMs));
   }
 
   /** The API said to wait (a 429's retry-after): nothing starts before then. */
