@@ -59,7 +59,7 @@ export class RateLimiter {
     this.#tokensPerWindow = limits.tpm === undefined ? Infinity : Math.max(1, Math.floor(limits.tpm * scale));
     this.#concurrency = limits.concurrency ?? Infinity;
     this.#marginMs = Math.min(250, Math.max(100, this.#windowMs * 0.02));
-    this.#arrivalSlackMs = Math.min(1000, this.#windowMs / 4);
+    this.#arrivalSlackMs = Math.min(500, this.#windowMs / 4);
   }
 
   get inFlight(): number {
@@ -111,7 +111,7 @@ export class RateLimiter {
    * The answer came now: the server saw the request no later than this. A
    * request that left on a cold connection or from a busy thread can reach
    * the server well after it left here, past the margin; counting it from
-   * its answer (up to `#arrivalSlackMs` after it left, so a slow answer
+   * its answer (up to `#arrivalSlackMs`, 500 ms at most, after it left, so a slow answer
    * does not hold the window for its whole latency) keeps such a request
    * inside the server's window too.
    */
