@@ -16,7 +16,7 @@
  *    the same graph: no-op CPU per step and load, in child processes.
  * The LLM server runs in a child process so its CPU is not counted.
  *
- *   node dist/bench/agents.js [--quick] [--runs N] [--overhead-runs N] [--load-ms N] [--429-every N]
+ *   node dist/bench/agents.js [--quick] [--runs N] [--overhead-runs N] [--load-ms N] [--429-every N] [--only troupe|load]
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
@@ -264,6 +264,17 @@ async function killComparison(killAfter: number): Promise<Record<string, Record<
 try {
   const overhead = await overheadPhase();
   progress(`overhead: ${JSON.stringify(overhead)}`);
+  if (flags.value('only') === 'load') {
+    // The load phase alone (its calls' size comes from the overhead phase): for tuning the rate budget.
+    const load = await loadPhase(overhead.tokensPerRun);
+    emit({
+      name: 'agents-load',
+      params: { loadRuns, loadMs, every429, windowMs },
+      summary: [{ metric: 'allowed tokens used while calls queue', value: round(load.tokenUtilisation * 100, 1), unit: '%', target: '≥ 95 %' }],
+      results: { load },
+    });
+    process.exit(0);
+  }
   const noopSteps = await noopPhase();
   progress(`no-op: ${JSON.stringify(noopSteps)}`);
   if (flags.value('only') === 'troupe') process.exit(0);
