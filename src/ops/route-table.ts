@@ -6,7 +6,7 @@
  * whole router; a path is matched segment by segment, `:name` taking any
  * non-empty segment.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Permission, Principal } from './auth.js';
 import { httpErrors } from './errors.js';
 
@@ -43,6 +43,8 @@ export interface GatewayResponse {
 export interface Reply extends GatewayResponse {
   /** Sent as is instead of JSON (the metrics exposition). */
   text?: string;
+  /** Takes over the response instead (server-sent events): writes its own head and ends it when it is done. */
+  stream?: (res: ServerResponse) => void;
 }
 
 /** One mounted route: `pattern` is its path as written (the metrics label). */
