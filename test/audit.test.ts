@@ -34,10 +34,13 @@ async function written(count: number, checkpointEvery = 4): Promise<string> {
   return path;
 }
 
+/** Sorted keys at every level: the canonical form, as an attacker would write it (for the values these tests use). */
+const sorted = (value: unknown): unknown =>
+  value === null || typeof value !== 'object' ? value : Array.isArray(value) ? value.map(sorted) : Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]));
+const canonical = (entry: AuditEntry): string => JSON.stringify(sorted(entry));
+
 /** The same canonical hash the log computes, for an attacker who re-hashes what they altered. */
 function rehash(entry: AuditEntry): AuditEntry {
-  const sorted = (value: unknown): unknown =>
-    value === null || typeof value !== 'object' ? value : Array.isArray(value) ? value.map(sorted) : Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]));
   const { hash: _h, sig: _s, ...rest } = entry;
   return { ...entry, hash: createHash('sha256').update(JSON.stringify(sorted(rest))).digest('hex') };
 }
@@ -64,11 +67,11 @@ describe('audit log: writing and reading back', () => {
     const audit = createAuditLog({ path, key, checkpointEvery: 100 });
     audit.append({ type: 'test.after', detail: { n: 1 } });
     await audit.flush();
-    const result = await audit.verify();
-    expect(result).toMatchObject({ ok: true, entries: before + 2, signedThrough: before - 1, unsignedTail: 2 });
+    // Every write ends with a checkpoint: what flush acknowledged is signed.
+    expect(await audit.verify()).toEqual({ ok: true, entries: before + 3, signedThrough: before + 2, unsignedTail: 0, truncatedTailBytes: 0 });
     await audit.close();
     const stored = entries(path);
-    expect(stored[before]).toMatchObject({ seq: before, type: 'audit.opened', detail: { resumedAt: before, droppedTailBytes: 0, unsignedTail: 0 } });
+    expect(stored[before]).toMatchObject({ seq: before, type: 'audit.opened', detail: { resumedAt: before, droppedUnsignedEntries: 0, droppedTailBytes: 0 } });
     expect(stored[before + 1]).toMatchObject({ type: 'test.after', detail: { n: 1 } });
   });
 
@@ -181,19 +184,35 @@ describe('audit log: verify names the first entry tampered with', () => {
 });
 
 describe('audit log: crashes', () => {
-  it('a last line cut short is reported, then dropped and recorded when the log reopens', async () => {
-    const path = await written(5);
+  it('a write cut short: its unsigned entries and cut line are reported, then dropped and recorded when the log reopens', async () => {
+    const path = await written(5, 4); // opened, e0, e1, e2, checkpoint, e3, e4, checkpoint
     const text = readFileSync(path, 'utf8');
-    const cut = text.slice(0, text.length - 40);
+    const cut = text.slice(0, text.length - 40); // into the last checkpoint
     writeFileSync(path, cut);
-    const tail = cut.length - cut.lastIndexOf('\n') - 1;
-    const complete = cut.slice(0, cut.lastIndexOf('\n') + 1).split('\n').length - 1;
-    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true, entries: complete, truncatedTailBytes: tail });
+    const tail = Buffer.byteLength(cut) - Buffer.byteLength(cut.slice(0, cut.lastIndexOf('\n') + 1));
+    expect(await verifyAuditLog(path, key)).toEqual({ ok: true, entries: 7, signedThrough: 4, unsignedTail: 2, truncatedTailBytes: tail });
     const audit = createAuditLog({ path, key });
     await audit.flush();
-    expect(await audit.verify()).toMatchObject({ ok: true, entries: complete + 1, truncatedTailBytes: 0 });
+    expect(await audit.verify()).toEqual({ ok: true, entries: 7, signedThrough: 6, unsignedTail: 0, truncatedTailBytes: 0 });
     await audit.close();
-    expect(entries(path)[complete]).toMatchObject({ seq: complete, type: 'audit.opened', detail: { droppedTailBytes: tail } });
+    expect(entries(path)[5]).toMatchObject({ seq: 5, type: 'audit.opened', detail: { resumedAt: 5, droppedUnsignedEntries: 2, droppedTailBytes: tail } });
+  });
+
+  it('a cut inside a multi-byte character, or just before the last newline, is a cut line, measured in bytes', async () => {
+    const path = fresh();
+    const audit = createAuditLog({ path, key });
+    audit.append({ type: 'test.unicode', detail: { who: 'Zoë 🦊' } });
+    await audit.close();
+    const bytes = readFileSync(path);
+    for (const cutAt of [bytes.lastIndexOf(Buffer.from('🦊')) + 2, bytes.length - 1]) {
+      writeFileSync(path, bytes.subarray(0, cutAt));
+      const lastNewline = bytes.subarray(0, cutAt).lastIndexOf(0x0a) + 1;
+      expect(await verifyAuditLog(path, key)).toMatchObject({ truncatedTailBytes: cutAt - lastNewline });
+      const reopened = createAuditLog({ path, key });
+      await reopened.close();
+      expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true, unsignedTail: 0, truncatedTailBytes: 0 });
+      writeFileSync(path, bytes);
+    }
   });
 
   it('kill -9 of a process appending: every flushed entry survives, the chain holds, the log reopens', async () => {
@@ -225,6 +244,75 @@ describe('audit log: crashes', () => {
   }, 60_000);
 });
 
+describe('audit log: what a writer must not be able to do', () => {
+  it('checkpoints stripped and every hash recomputed: verify refuses the unsigned entries', async () => {
+    const path = await written(6, 4);
+    const stored = entries(path).filter((e) => e.type !== 'audit.checkpoint');
+    for (let i = 0; i < stored.length; i++) stored[i] = rehash({ ...stored[i], seq: i, prev: i === 0 ? '0'.repeat(64) : stored[i - 1].hash });
+    rewrite(path, stored.map(canonical));
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: false, signedThrough: -1, firstBad: { index: 0, reason: expect.stringMatching(/^unsigned: no checkpoint signs entries 0–6/) } });
+  });
+
+  it('a correctly hashed forgery inserted before the genuine entry is the one named', async () => {
+    const path = await written(6, 100);
+    const stored = entries(path);
+    const forged = rehash({ ...stored[3], actor: 'mallory' });
+    const text = lines(path);
+    text.splice(3, 0, canonical(forged));
+    rewrite(path, text);
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: false, firstBad: { index: 3, reason: 'inserted: the entry at position 3 is a second entry 3; the log goes on from the one at position 4' } });
+  });
+
+  it('a line with the same content but not in canonical form (a repeated key, spaces) is named', async () => {
+    const path = await written(3);
+    const text = lines(path);
+    text[2] = text[2].replace('{"actor":"user-1",', '{"actor":"mallory","actor":"user-1",');
+    rewrite(path, text);
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: false, firstBad: { index: 2, reason: expect.stringMatching(/not in its canonical form/) } });
+    text[2] = lines(await written(3))[2].replace(/,/g, ', ');
+    rewrite(path, text);
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: false, firstBad: { index: 2 } });
+  });
+
+  it('one writer per file: a second is refused while the first is open, and takes over once it closes', async () => {
+    const path = fresh();
+    const first = createAuditLog({ path, key });
+    await first.opened;
+    const second = createAuditLog({ path, key });
+    await expect(second.opened).rejects.toMatchObject({ code: 'TROUPE_ERR_AUDIT_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
+    await first.close();
+    const third = createAuditLog({ path, key });
+    await third.close();
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true });
+  });
+
+  it('what is recorded is the event as appended: changing the object afterwards changes nothing', async () => {
+    const path = fresh();
+    const audit = createAuditLog({ path, key });
+    const detail: Record<string, unknown> = { amount: 10 };
+    audit.append({ type: 'test.refund', detail: detail as never });
+    detail.amount = 1_000_000;
+    detail.later = 10n;
+    await audit.close();
+    expect(entries(path).find((e) => e.type === 'test.refund')!.detail).toEqual({ amount: 10 });
+  });
+
+  it('verify reports on a log refused at open, and on a closed store log, instead of rejecting', async () => {
+    const path = await written(3);
+    const text = lines(path);
+    text.splice(1, 1);
+    rewrite(path, text);
+    const refused = createAuditLog({ path, key });
+    await expect(refused.opened).rejects.toMatchObject({ code: 'TROUPE_ERR_AUDIT_CORRUPT' });
+    expect(await refused.verify()).toMatchObject({ ok: false, firstBad: { index: 1, reason: expect.stringMatching(/^removed/) } });
+    const store = sqliteStore({ path: join(dir, 'closed-store.db') });
+    const log = createAuditLog({ store, key });
+    log.append({ type: 'test.event' });
+    await log.close();
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 3, unsignedTail: 0 });
+  });
+});
+
 describe('audit log: bad input', () => {
   it('refuses a weak key, a bad event and what JSON cannot hold, with typed errors and nothing queued', async () => {
     expect(() => createAuditLog({ path: fresh(), key: 'short' })).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_OPTION', message: expect.not.stringContaining('short') }));
@@ -241,11 +329,14 @@ describe('audit log: bad input', () => {
       { type: 'test.x', detail: { when: new Date() } },
       { type: 'test.x', detail: { n: Number.NaN } },
       { type: 'test.x', detail: [1] },
+      // eslint-disable-next-line no-sparse-arrays
+      { type: 'test.x', detail: { holes: [1, , 3] } },
     ]) {
       expect(() => audit.append(bad as never)).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_ARGUMENT' }));
     }
     await audit.close();
     expect(entries(path).map((e) => e.type)).toEqual(['audit.opened', 'audit.checkpoint']);
+    expect(entries(path)[1].detail).toMatchObject({ alg: 'HMAC-SHA256', every: 256 });
     expect(() => audit.append({ type: 'test.late' })).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_AUDIT_CLOSED' }));
   });
 });

@@ -95,46 +95,70 @@ export interface AuditBadEntry {
 }
 
 export interface AuditVerifyResult {
-  /** Every entry is intact, in order, and every checkpoint's signature holds. */
+  /**
+   * Every entry is intact, in order, and signed by a checkpoint whose
+   * signature holds, but for an unsigned tail no longer than one batch
+   * (what a crash in the middle of a write leaves; never acknowledged).
+   */
   ok: boolean;
   /** Entries read before the first bad one (all of them when ok). */
   entries: number;
   firstBad?: AuditBadEntry;
   /** `seq` of the last checkpoint whose signature holds (-1: none): everything up to it is signed. */
   signedThrough: number;
-  /** Entries after that checkpoint: chained, not yet signed (a crash before the next checkpoint leaves these). */
+  /** Complete entries after that checkpoint, signed by none: a write cut short by a crash (reopening drops them). */
   unsignedTail: number;
-  /** Bytes of a last line cut short (a crash in the middle of a write); not an entry, not counted. */
+  /** Bytes after the last newline: a line cut short by a crash; not an entry, not counted. */
   truncatedTailBytes: number;
 }
 
+/** What a walk of the chain found: the verify result, and where a writer reopening the log goes on from. */
+export interface ChainWalk extends AuditVerifyResult {
+  /** The chain after the last valid checkpoint: where a reopened log continues (its unsigned tail dropped). */
+  signedHead: ChainHead;
+  /** Bytes of the entries after that checkpoint (each with its newline), for a reopen to drop. */
+  unsignedBytes: number;
+  /** The first bad entry is only an unsigned tail (no tampering found): a reopen drops it. */
+  onlyUnsigned: boolean;
+}
+
+/** Entries a checkpoint may follow at most, when no valid checkpoint says (the default checkpointEvery). */
+export const kDefaultCheckpointEvery = 256;
+
 /**
- * Walks `lines` (one entry each, the last possibly cut short when
- * `lastLineComplete` is false) and returns what verify reports plus where
- * the chain stands after the last good entry.
+ * Walks complete `lines` (one entry each; `tailBytes` after the last
+ * newline were cut short) and returns what verify reports plus where the
+ * chain stands after the last valid checkpoint.
  */
-export function walkChain(lines: readonly string[], verifier: CheckpointVerifier, lastLineComplete: boolean): AuditVerifyResult & { head: ChainHead } {
+export function walkChain(lines: readonly string[], verifier: CheckpointVerifier, tailBytes: number): ChainWalk {
   let head: ChainHead = { seq: 0, hash: kGenesisHash };
+  let signedHead = head;
+  let signedLines = 0;
   let signedThrough = -1;
-  let truncatedTailBytes = 0;
-  const seqs = new Map<number, number>();
-  const result = (firstBad?: AuditBadEntry): AuditVerifyResult & { head: ChainHead } => {
-    const entries = firstBad?.index ?? lines.length - (truncatedTailBytes > 0 ? 1 : 0);
-    const base = { ok: firstBad === undefined, entries, signedThrough, unsignedTail: head.seq - 1 - signedThrough, truncatedTailBytes, head };
+  let every: number | undefined;
+  let unsignedBytes = 0;
+  const seen = new Map<number, { index: number; prev: string }>();
+  const result = (firstBad?: AuditBadEntry, onlyUnsigned = false): ChainWalk => {
+    const base = {
+      ok: firstBad === undefined,
+      entries: firstBad?.index ?? lines.length,
+      signedThrough,
+      unsignedTail: (firstBad?.index ?? lines.length) - signedLines,
+      truncatedTailBytes: tailBytes,
+      signedHead,
+      unsignedBytes,
+      onlyUnsigned,
+    };
     return firstBad === undefined ? base : { ...base, firstBad };
   };
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index];
     const entry = parse(line);
-    if (typeof entry === 'string') {
-      if (index === lines.length - 1 && !lastLineComplete) {
-        truncatedTailBytes = Buffer.byteLength(line);
-        break;
-      }
-      return result({ index, reason: entry });
-    }
-    if (entry.seq !== head.seq) return result({ index, reason: outOfOrder(lines, index, entry.seq, head.seq, seqs) });
+    if (typeof entry === 'string') return result({ index, reason: entry });
+    if (entry.seq !== head.seq) return result(outOfOrder(lines, index, entry, head.seq, seen));
     if (hashOf(entry) !== entry.hash) return result({ index, reason: `altered: entry ${entry.seq}'s content does not match its hash` });
+    // Duplicate keys, added whitespace or escapes hash the same once parsed, but a reader of the raw line sees something else.
+    if (entryText(entry) !== line) return result({ index, reason: `altered: entry ${entry.seq} is not in its canonical form (keys repeated or reordered, spaces or escapes added)` });
     if (entry.prev !== head.hash) {
       return result({ index, reason: `chain broken: entry ${entry.seq}'s prev is not the hash of the entry before it (that one was altered and re-hashed, or this one was)` });
     }
@@ -142,12 +166,24 @@ export function walkChain(lines: readonly string[], verifier: CheckpointVerifier
       const alg = entry.detail?.alg;
       if (alg !== verifier.alg) return result({ index, reason: `checkpoint ${entry.seq} is signed with ${JSON.stringify(alg)}, the key given is ${verifier.alg}` });
       if (typeof entry.sig !== 'string' || !verifier.verify(entry.hash, entry.sig)) return result({ index, reason: `checkpoint ${entry.seq}: the signature does not hold (forged, altered, or another key)` });
+      const declared = entry.detail?.every;
+      if (typeof declared === 'number' && Number.isSafeInteger(declared) && declared > 0) every = declared;
       signedThrough = entry.seq;
-    } else if (entry.sig !== undefined) {
-      return result({ index, reason: `entry ${entry.seq} carries a signature but is not a checkpoint` });
+      signedHead = { seq: entry.seq + 1, hash: entry.hash };
+      signedLines = index + 1;
+      unsignedBytes = 0;
+    } else {
+      if (entry.sig !== undefined) return result({ index, reason: `entry ${entry.seq} carries a signature but is not a checkpoint` });
+      unsignedBytes += Buffer.byteLength(line) + 1;
     }
-    seqs.set(entry.seq, index);
+    seen.set(entry.seq, { index, prev: entry.prev });
     head = { seq: entry.seq + 1, hash: entry.hash };
+  }
+  const unsigned = lines.length - signedLines;
+  // Every write ends with a checkpoint, so unsigned entries are at most one write's cut-short tail, after a checkpoint.
+  if (unsigned > 0 && (signedThrough < 0 || unsigned > (every ?? kDefaultCheckpointEvery))) {
+    const reason = signedThrough < 0 ? `unsigned: no checkpoint signs entries 0–${unsigned - 1} (a first write cut short by a crash, or the checkpoints removed); reopening drops them` : `unsigned: ${unsigned} entries follow the last checkpoint, more than one write leaves (${every ?? kDefaultCheckpointEvery}): checkpoints removed?`;
+    return result({ index: signedLines, reason }, signedThrough < 0);
   }
   return result();
 }
@@ -167,15 +203,22 @@ function parse(line: string): AuditEntry | string {
   return entry as unknown as AuditEntry;
 }
 
-/** Why entry `seq` stands where `expected` should: the log was reordered, had entries removed, or had one inserted. */
-function outOfOrder(lines: readonly string[], index: number, seq: number, expected: number, seen: ReadonlyMap<number, number>): string {
+/** Where and why entry `entry` stands where `expected` should: the log was reordered, had entries removed, or had one inserted. */
+function outOfOrder(lines: readonly string[], index: number, entry: AuditEntry, expected: number, seen: ReadonlyMap<number, { index: number; prev: string }>): AuditBadEntry {
+  const { seq } = entry;
   if (seq < expected) {
     const earlier = seen.get(seq);
-    return earlier === undefined ? `inserted: an entry numbered ${seq} where entry ${expected} should be` : `inserted: a second entry ${seq} (the first is at position ${earlier})`;
+    if (earlier === undefined) return { index, reason: `inserted: an entry numbered ${seq} where entry ${expected} should be` };
+    // Two entries claim the same place. The log goes on from the genuine one: if the next entry chains to this one, the earlier copy was forged.
+    const next = index + 1 < lines.length ? parse(lines[index + 1]) : undefined;
+    if (earlier.prev === entry.prev && next !== undefined && typeof next !== 'string' && next.prev === entry.hash && hashOf(entry) === entry.hash) {
+      return { index: earlier.index, reason: `inserted: the entry at position ${earlier.index} is a second entry ${seq}; the log goes on from the one at position ${index}` };
+    }
+    return { index, reason: `inserted: a second entry ${seq} (the first is at position ${earlier.index})` };
   }
   for (let later = index + 1; later < lines.length; later++) {
     const other = parse(lines[later]);
-    if (typeof other !== 'string' && other.seq === expected) return `reordered: entry ${seq} stands where entry ${expected} should (entry ${expected} is at position ${later})`;
+    if (typeof other !== 'string' && other.seq === expected) return { index, reason: `reordered: entry ${seq} stands where entry ${expected} should (entry ${expected} is at position ${later})` };
   }
-  return seq - 1 > expected ? `removed: entries ${expected}–${seq - 1} are missing before entry ${seq}` : `removed: entry ${expected} is missing before entry ${seq}`;
+  return { index, reason: seq - 1 > expected ? `removed: entries ${expected}–${seq - 1} are missing before entry ${seq}` : `removed: entry ${expected} is missing before entry ${seq}` };
 }

@@ -1,17 +1,20 @@
 /**
  * `createAuditLog`: an append-only, hash-chained log of security-relevant
- * events with a signed checkpoint every N entries.
+ * events with signed checkpoints.
  *
- * `append` is synchronous and cheap: it validates the event, stamps its time
- * and queues it. A writer batches what is queued (every `flushIntervalMs`,
- * or at once when `maxBatch` wait), chains and writes it in one durable
- * write, so no request path waits on an fsync. A crash loses at most what
- * was queued and not yet written; `flush()` resolves once everything
- * appended before it is durable.
+ * `append` is synchronous and cheap: it validates the event, copies it,
+ * stamps its time and queues it. A writer batches what is queued (every
+ * `flushIntervalMs`, or at once when `maxBatch` wait), chains it and writes
+ * it in one durable write, so no request path waits on an fsync. Every
+ * write ends with a signed checkpoint (a long one also has one every
+ * `checkpointEvery` entries), so whatever `flush()` acknowledged is signed;
+ * a crash loses at most what was queued and not yet written, and only a
+ * write cut short leaves unsigned entries, at the end.
  *
  * Opening an existing log verifies it first: a log that fails is refused
- * (AuditLogCorruptError), a last line cut short by a crash is dropped, and
- * an `audit.opened` entry records the restart and what was dropped.
+ * (AuditLogCorruptError); a crash's unsigned tail (never acknowledged, and
+ * open to forgery while nothing signs it) is dropped, and an `audit.opened`
+ * entry records the restart and what was dropped.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +23,7 @@ import type { StoreSpec } from '../persistence/store-spec.js';
 import { buildEntry, checkEvent, entryText, kCheckpointType, walkChain, type AuditEntry, type AuditEvent, type AuditVerifyResult, type ChainHead } from './audit-chain.js';
 import { checkpointSigner, checkpointVerifier, type AuditKey, type CheckpointSigner, type CheckpointVerifier } from './audit-keys.js';
 import { FileSink, StoreSink, splitLines, type AuditSink, type StoredLines } from './audit-sinks.js';
+import { canonicalJson } from './canonical.js';
 import { AuditLogClosedError, AuditLogCorruptError } from './errors.js';
 
 export interface AuditLogOptions {
@@ -33,7 +37,7 @@ export interface AuditLogOptions {
   key: AuditKey;
   /** Recorded in each checkpoint, so a verifier knows which key to use after a rotation. */
   keyId?: string;
-  /** Entries between signed checkpoints. @default 256 */
+  /** Most entries between signed checkpoints (each write also ends with one). @default 256 */
   checkpointEvery?: number;
   /** Longest time an appended entry waits to be written. @default 100 */
   flushIntervalMs?: number;
@@ -45,6 +49,9 @@ export interface AuditLogOptions {
   now?: () => number;
 }
 
+/** What to verify without opening the log for writing: a file, or a log in a store. */
+export type AuditLogSource = string | URL | { store: StoreSpec; name?: string };
+
 interface Queued {
   time: number;
   event: AuditEvent;
@@ -55,6 +62,7 @@ const kDefaults = { checkpointEvery: 256, flushIntervalMs: 100, maxBatch: 1024 }
 export class AuditLog {
   /** Where the log lives (a path, or the store and persistence id). */
   readonly location: string;
+  readonly #source: AuditLogSource;
   readonly #sink: AuditSink;
   readonly #signer: CheckpointSigner;
   readonly #verifier: CheckpointVerifier;
@@ -66,7 +74,6 @@ export class AuditLog {
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #opened: Promise<void>;
   #head: ChainHead = { seq: 0, hash: '' };
-  #sinceCheckpoint = 0;
   #queue: Queued[] = [];
   #writes: Promise<void>;
   #timer: NodeJS.Timeout | undefined;
@@ -86,7 +93,8 @@ export class AuditLog {
     this.#maxBatch = count(options.maxBatch, 'maxBatch', kDefaults.maxBatch);
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError;
-    this.#sink = sinkOf(options);
+    this.#source = sourceOf(options);
+    this.#sink = sinkOf(this.#source);
     this.location = this.#sink.description;
     this.#opened = this.#open();
     // Nothing is written before the log is open; an open that fails fails every flush after it.
@@ -111,94 +119,112 @@ export class AuditLog {
     if (this.#failure !== undefined) throw new AuditLogClosedError(this.location, this.#failure.message, { cause: this.#failure });
     if (this.#closed !== undefined) throw new AuditLogClosedError(this.location, 'it is closed');
     checkEvent(event);
-    entryText({ ...event, seq: 0, time: '', prev: '', hash: '' } as AuditEntry); // throws for what JSON cannot hold, before it is queued
-    this.#queue.push({ time: this.#now(), event });
+    // A copy, through the canonical encoding: what JSON cannot hold throws before anything is queued, and a caller
+    // changing its object after append cannot change what is recorded.
+    const copy: AuditEvent = { type: event.type };
+    if (event.actor !== undefined) copy.actor = event.actor;
+    if (event.subject !== undefined) copy.subject = event.subject;
+    if (event.detail !== undefined) copy.detail = JSON.parse(canonicalJson(event.detail)) as AuditEvent['detail'];
+    this.#queue.push({ time: this.#now(), event: copy });
     if (this.#queue.length >= this.#maxBatch) void this.#write().catch(() => {});
     else this.#timer ??= setTimeout(() => void this.#write().catch(() => {}), this.#flushIntervalMs).unref();
   }
 
-  /** Resolves once everything appended before the call is durable. */
+  /** Resolves once everything appended before the call is durable (and signed). */
   flush(): Promise<void> {
     return this.#write();
   }
 
-  /** Writes what is queued and a final checkpoint (so a cleanly closed log is signed to its end), then closes. */
+  /** Writes what is queued (signed, as every write), then closes. */
   close(): Promise<void> {
     return (this.#closed ??= (async () => {
       try {
-        await this.#write(true);
+        await this.#write();
       } finally {
         await this.#sink.close();
       }
     })());
   }
 
-  /** Flushes, then reads the whole log back and walks the chain. */
+  /** Flushes, then reads the whole log back and walks the chain (also for a log refused at open, or closed). */
   async verify(): Promise<AuditVerifyResult> {
-    if (this.#closed === undefined) await this.flush();
-    else await this.#closed.catch(() => {});
-    return verifyLines(await this.#sink.readBack(), this.#verifier);
+    if (this.#closed === undefined && this.#failure === undefined) {
+      await this.flush().catch(() => {});
+      if (this.#failure === undefined) return verifyLines(await this.#sink.readBack(), this.#verifier);
+    }
+    await this.#closed?.catch(() => {});
+    return verifySource(this.#source, this.#verifier);
   }
 
   async #open(): Promise<void> {
-    const stored = await this.#sink.open();
-    const walked = walkChain(stored.lines, this.#verifier, stored.lastLineComplete);
-    if (!walked.ok) {
-      await this.#sink.close();
-      throw new AuditLogCorruptError(this.location, walked.firstBad!);
+    let stored: StoredLines;
+    try {
+      stored = await this.#sink.open();
+    } catch (error) {
+      await this.#sink.close().catch(() => {});
+      throw error;
     }
-    if (walked.truncatedTailBytes > 0) await this.#sink.dropTail(walked.truncatedTailBytes);
-    this.#head = walked.head;
-    this.#sinceCheckpoint = walked.unsignedTail;
-    const detail = walked.head.seq === 0 ? { created: true } : { resumedAt: walked.head.seq, droppedTailBytes: walked.truncatedTailBytes, unsignedTail: walked.unsignedTail };
+    const walked = walkChain(stored.lines, this.#verifier, stored.tailBytes);
+    // A store commits whole writes, each ending with its checkpoint: unsigned entries there are not a crash's.
+    const droppable = this.#sink.dropsTails || walked.unsignedTail === 0;
+    if ((!walked.ok && !walked.onlyUnsigned) || !droppable) {
+      await this.#sink.close();
+      throw new AuditLogCorruptError(this.location, walked.firstBad ?? { index: walked.entries - walked.unsignedTail, reason: 'unsigned entries in a store' });
+    }
+    const dropBytes = walked.unsignedBytes + walked.truncatedTailBytes;
+    if (dropBytes > 0) await this.#sink.dropTail(dropBytes);
+    this.#head = walked.signedHead;
+    const detail =
+      walked.signedHead.seq === 0 && walked.unsignedTail === 0 && walked.truncatedTailBytes === 0
+        ? { created: true }
+        : { resumedAt: walked.signedHead.seq, droppedUnsignedEntries: walked.unsignedTail, droppedTailBytes: walked.truncatedTailBytes };
     this.#queue.unshift({ time: this.#now(), event: { type: 'audit.opened', actor: 'process', detail: { pid: process.pid, ...detail } } });
   }
 
-  #write(final = false): Promise<void> {
+  #write(): Promise<void> {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#writes = this.#writes.then(() => this.#writeQueued(final));
-    return this.#writes;
+    // Each write waits for the one before; a failed one does not keep later ones from reporting the failure.
+    const write = this.#writes.catch(() => {}).then(() => this.#writeQueued());
+    this.#writes = write;
+    return write;
   }
 
-  async #writeQueued(final: boolean): Promise<void> {
+  async #writeQueued(): Promise<void> {
     // The reason the log stopped (a corrupt log at open, a failed write), not a vaguer "closed".
     if (this.#failure !== undefined) throw this.#failure;
     const queued = this.#queue;
     this.#queue = [];
+    if (queued.length === 0) return;
     const firstSeq = this.#head.seq;
-    const texts: string[] = [];
-    let head = this.#head;
-    let since = this.#sinceCheckpoint;
-    const add = (entry: AuditEntry): void => {
-      texts.push(entryText(entry));
-      head = { seq: entry.seq + 1, hash: entry.hash };
-    };
-    for (const { time, event } of queued) {
-      add(buildEntry(head, time, event));
-      if (++since >= this.#checkpointEvery) {
-        add(this.#checkpoint(head, time));
-        since = 0;
-      }
-    }
-    if (final && since > 0) {
-      add(this.#checkpoint(head, this.#now()));
-      since = 0;
-    }
-    if (texts.length === 0) return;
     try {
+      const texts: string[] = [];
+      let head = this.#head;
+      let since = 0;
+      const add = (entry: AuditEntry): void => {
+        texts.push(entryText(entry));
+        head = { seq: entry.seq + 1, hash: entry.hash };
+      };
+      for (const { time, event } of queued) {
+        add(buildEntry(head, time, event));
+        if (++since >= this.#checkpointEvery) {
+          add(this.#checkpoint(head, time));
+          since = 0;
+        }
+      }
+      if (since > 0) add(this.#checkpoint(head, queued.at(-1)!.time));
       await this.#sink.write(texts, firstSeq);
+      this.#head = head;
     } catch (error) {
+      // Nothing of this write counts; the log refuses entries from now on (a reopen verifies what reached the disk).
       throw this.#fail(error as Error);
     }
-    this.#head = head;
-    this.#sinceCheckpoint = since;
   }
 
   #checkpoint(head: ChainHead, time: number): AuditEntry {
-    const detail = { alg: this.#signer.alg, ...(this.#keyId === undefined ? {} : { kid: this.#keyId }) };
+    const detail = { alg: this.#signer.alg, every: this.#checkpointEvery, ...(this.#keyId === undefined ? {} : { kid: this.#keyId }) };
     const entry = buildEntry(head, time, { type: kCheckpointType, detail });
     entry.sig = this.#signer.sign(entry.hash);
     return entry;
@@ -218,18 +244,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   return new AuditLog(options);
 }
 
-/** What to verify without opening the log for writing: a file, or a log in a store. */
-export type AuditLogSource = string | URL | { store: StoreSpec; name?: string };
-
 /**
  * Verifies a log nobody is writing (an auditor's copy, a file from a
  * backup): `key` is the checkpoint secret, or for Ed25519 the public key.
  */
 export async function verifyAuditLog(source: AuditLogSource, key: AuditKey): Promise<AuditVerifyResult> {
-  const verifier = checkpointVerifier(key, 'verifyAuditLog(source, key): key');
+  return verifySource(source, checkpointVerifier(key, 'verifyAuditLog(source, key): key'));
+}
+
+async function verifySource(source: AuditLogSource, verifier: CheckpointVerifier): Promise<AuditVerifyResult> {
   if (typeof source === 'string' || source instanceof URL) {
     const path = source instanceof URL ? fileURLToPath(source) : source;
-    return verifyLines(splitLines(await readFile(path, 'utf8')), verifier);
+    return verifyLines(splitLines(await readFile(path)), verifier);
   }
   const sink = new StoreSink(source.store, source.name ?? 'audit');
   try {
@@ -240,25 +266,32 @@ export async function verifyAuditLog(source: AuditLogSource, key: AuditKey): Pro
 }
 
 function verifyLines(stored: StoredLines, verifier: CheckpointVerifier): AuditVerifyResult {
-  const { head: _head, ...result } = walkChain(stored.lines, verifier, stored.lastLineComplete);
+  const { ok, entries, firstBad, signedThrough, unsignedTail, truncatedTailBytes } = walkChain(stored.lines, verifier, stored.tailBytes);
+  const result: AuditVerifyResult = { ok, entries, signedThrough, unsignedTail, truncatedTailBytes };
+  if (firstBad !== undefined) result.firstBad = firstBad;
   return result;
 }
 
-function sinkOf(options: AuditLogOptions): AuditSink {
+function sourceOf(options: AuditLogOptions): AuditLogSource {
   const { path, store } = options;
   if (store !== undefined) {
     if (path !== undefined) throw new InvalidOptionError('createAuditLog', 'either "path" or "store", not both', '(both)');
     if (store === null || typeof store !== 'object' || (store.kind !== 'sqlite' && store.kind !== 'postgres')) throw new InvalidOptionError('createAuditLog.store', 'sqliteStore(…) or postgresStore(…)', store);
     const name = options.name ?? 'audit';
     if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new InvalidOptionError('createAuditLog.name', 'a name of 1 to 64 letters, digits, ".", "_" or "-"', name);
-    return new StoreSink(store, name);
+    return { store, name };
   }
   if (path instanceof URL) {
     if (path.protocol !== 'file:') throw new InvalidOptionError('createAuditLog.path', 'a path or a file: URL', path.href);
-    return new FileSink(fileURLToPath(path));
+    return fileURLToPath(path);
   }
   if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw new InvalidOptionError('createAuditLog.path', 'a non-empty path or a file: URL (or give "store")', path);
-  return new FileSink(path);
+  return path;
+}
+
+function sinkOf(source: AuditLogSource): AuditSink {
+  if (typeof source === 'string' || source instanceof URL) return new FileSink(source instanceof URL ? fileURLToPath(source) : source);
+  return new StoreSink(source.store, source.name ?? 'audit');
 }
 
 function count(value: number | undefined, name: string, fallback: number): number {

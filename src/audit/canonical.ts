@@ -29,7 +29,15 @@ function encode(value: unknown, path: string, depth: number): string {
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map((item, i) => encode(item, `${path}[${i}]`, depth + 1)).join(',')}]`;
+      if (Array.isArray(value)) {
+        const items: string[] = [];
+        // An index loop, not map: map skips holes and join would write them as nothing, which is not JSON.
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) throw new InvalidArgumentError(`${path}[${i}]: a hole in a sparse array is not JSON`);
+          items.push(encode(value[i], `${path}[${i}]`, depth + 1));
+        }
+        return `[${items.join(',')}]`;
+      }
       const prototype = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) {
         throw new InvalidArgumentError(`${path}: a ${(value as object).constructor?.name ?? 'non-plain object'} is not plain JSON; pass its fields`);

@@ -17,3 +17,10 @@ export class AuditLogClosedError extends TroupeError {
     super('TROUPE_ERR_AUDIT_CLOSED', `audit log ${where} takes no more entries: ${reason}`, options);
   }
 }
+
+/** Another live process writes this log file (its pid is in `<path>.lock`): two writers would fork the chain. */
+export class AuditLogLockedError extends TroupeError {
+  constructor(path: string, holder: number | undefined) {
+    super('TROUPE_ERR_AUDIT_LOCKED', `audit log ${path} is being written by ${holder === undefined ? 'another process' : `process ${holder}`} (${path}.lock); one writer per log`);
+  }
+}

@@ -4,4 +4,4 @@ export type { AuditLogOptions, AuditLogSource } from './audit-log.js';
 export type { AuditBadEntry, AuditEntry, AuditEvent, AuditVerifyResult } from './audit-chain.js';
 export type { AuditKey, CheckpointAlgorithm } from './audit-keys.js';
 export type { AuditValue } from './canonical.js';
-export { AuditLogClosedError, AuditLogCorruptError } from './errors.js';
+export { AuditLogClosedError, AuditLogCorruptError, AuditLogLockedError } from './errors.js';
