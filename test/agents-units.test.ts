@@ -37,7 +37,8 @@ describe('the rate limiter', () => {
     expect(limiter.tryAcquire(1, 1281).ok).toBe(true);
     const slow = new RateLimiter({ rpm: 60, windowMs: 1000 });
     const call = slow.tryAcquire(1, 0);
-    if (call.ok) slow.answered(call.permit, 3000); // a slow answer: counted from 250, not 3000
+    if (call.ok) slow.answered(call.permit, 3000); // a slow answer: counted from 250, not 3000 (nor 0)
+    expect(slow.tryAcquire(1, 1349).ok).toBe(false);
     expect(slow.tryAcquire(1, 1351).ok).toBe(true);
   });
 

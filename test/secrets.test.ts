@@ -129,7 +129,7 @@ describe('secrets: a JWT signing key rotated by kid', () => {
     now += 601_000;
     const fresh = await auth.issueTokens('ada', 'viewer'); // within the access lifetime of its own iat
     await expect(auth.authenticate(headers(fresh.accessToken))).resolves.toMatchObject({ subject: 'ada' });
-    await expect(auth.authenticate(headers(before.accessToken))).rejects.toMatchObject({ status: 401, code: 'TROUPE_ERR_AUTH_INVALID_TOKEN' });
+    await expect(auth.authenticate(headers(before.accessToken))).rejects.toMatchObject({ status: 401, code: 'TROUPE_ERR_AUTH_INVALID_TOKEN', detail: expect.stringMatching(/rotated out and its grace period has ended/) });
     // A second gateway reading the same secret derives the same kid: it accepts this one's tokens.
     const peer = createAuth({ jwt: { ...jwt, secret: await secrets.get('jwt-secret') }, now: () => now });
     await expect(peer.authenticate(headers(fresh.accessToken))).resolves.toMatchObject({ subject: 'ada' });
@@ -141,8 +141,25 @@ describe('secrets: a JWT signing key rotated by kid', () => {
     const headers = { authorization: `Bearer ${leaked.accessToken}` };
     await auth.authenticate(headers); // now cached
     auth.rotateJwtKey({ secret: 'replacement-secret-0123456789abcdef01', graceSec: 0 });
-    await expect(auth.authenticate(headers)).rejects.toMatchObject({ code: 'TROUPE_ERR_AUTH_INVALID_TOKEN', detail: expect.stringMatching(/retired key id/) });
+    await expect(auth.authenticate(headers)).rejects.toMatchObject({ code: 'TROUPE_ERR_AUTH_INVALID_TOKEN', detail: expect.stringMatching(/signature verification failed/) });
     await expect(auth.refresh(leaked.refreshToken)).rejects.toMatchObject({ code: 'TROUPE_ERR_AUTH_INVALID_TOKEN' });
+  });
+});
+
+describe('JWT keys without a kid of their own', () => {
+  const jwt = { issuer: 'https://id.test', audience: 'troupe' };
+  it('a public key (an identity provider’s) accepts tokens that name their kid; an asymmetric key rotates, a same hand-given kid is refused', async () => {
+    const { SignJWT, generateKeyPair } = await import('jose');
+    const idp = await generateKeyPair('ES256');
+    const sign = (kid: string, key = idp.privateKey) =>
+      new SignJWT({ role: 'viewer' }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).setIssuer(jwt.issuer).setAudience(jwt.audience).setSubject('idp-user').setIssuedAt().setExpirationTime('5m').sign(key);
+    const auth = createAuth({ jwt: { ...jwt, verifyKey: idp.publicKey, algorithms: ['ES256'] } });
+    await expect(auth.authenticate({ authorization: `Bearer ${await sign('idp-key-7')}` })).resolves.toMatchObject({ subject: 'idp-user' });
+    const next = await generateKeyPair('ES256');
+    auth.rotateJwtKey({ verifyKey: next.publicKey, algorithms: ['ES256'], kid: 'idp-key-8' });
+    await expect(auth.authenticate({ authorization: `Bearer ${await sign('idp-key-8', next.privateKey)}` })).resolves.toMatchObject({ subject: 'idp-user' });
+    await expect(auth.authenticate({ authorization: `Bearer ${await sign('idp-key-7')}` })).rejects.toMatchObject({ code: 'TROUPE_ERR_AUTH_INVALID_TOKEN' });
+    expect(() => auth.rotateJwtKey({ verifyKey: idp.publicKey, algorithms: ['ES256'], kid: 'idp-key-8' })).toThrow(/a new key needs a new kid/);
   });
 });
 
@@ -160,6 +177,13 @@ describe('secrets: a provider’s API key', () => {
     expect(await secrets.refresh()).toEqual(['openai-api-key']);
     const second = await agents.start(single, { prompt: 'two' });
     expect(await second.result()).toMatchObject({ only: { text: 're: two' } });
+    // A provider restarted by its supervisor is born with its spawn arguments' key, and is handed the rotated one again.
+    const provider = await agents.provider('gpt');
+    const restarted = system.events.waitFor('actor.restarted', (event) => event.name === 'troupe.provider/gpt');
+    await system.restart(provider);
+    await restarted;
+    const third = await agents.start(single, { prompt: 'three' });
+    expect(await third.result()).toMatchObject({ only: { text: 're: three' } });
     expect(() => openai({ model: 'm', apiKey: 'a', apiKeySecret: 'b' })).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_OPTION' }));
     expect(() => createAgents(system, { providers: { x: openai({ model: 'm', apiKeySecret: 'b' }) } })).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_OPTION' }));
   });

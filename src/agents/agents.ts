@@ -17,6 +17,7 @@ import type { ActorSystem } from '../system/actor-system.js';
 import type { ConversationMessage } from './conversation-actor.js';
 import { conversationSpawn, type ConversationSpawnOptions } from './conversation.js';
 import { isWorkflowDefinition } from './define-workflow.js';
+import { newSealKey, seal } from './key-seal.js';
 import { RunNotFoundError, WorkflowCancelledError, WorkflowDefinitionError, WorkflowFailedError } from './errors.js';
 import type { HubMessage, RunEntry } from './hub-actor.js';
 import type { ProviderLedger } from './provider-actor.js';
@@ -138,6 +139,10 @@ export class Agents {
   /** One per worker, for steps with `spread`. */
   #runners: ActorRef[] = [];
   readonly #secrets: Secrets | undefined;
+  /** Seals rotated keys on their way to the provider actors (key-seal.ts). */
+  readonly #sealKey = newSealKey();
+  /** The keys rotated since start, by provider: a restarted provider gets its key again. */
+  readonly #rotatedKeys = new Map<string, string>();
   readonly #onError: ((error: Error) => void) | undefined;
 
   /** @internal use createAgents */
@@ -164,7 +169,7 @@ export class Agents {
       Object.entries(this.#specs).map(async ([name, spec]) => {
         const secret = spec.apiKeySecret;
         const resolved = secret === undefined ? spec : { ...spec, apiKey: await this.#secrets!.get(secret) };
-        const options = { name: `troupe.provider/${name}`, args: { name, spec: resolved }, ...(spec.host === undefined ? {} : { host: spec.host }) };
+        const options = { name: `troupe.provider/${name}`, args: { name, spec: resolved, sealKey: this.#sealKey }, ...(spec.host === undefined ? {} : { host: spec.host }) };
         return [name, await spawnOrFind(this.system, kProviderActor, options)] as const;
       }),
     );
@@ -173,6 +178,13 @@ export class Agents {
       if (spec.apiKeySecret === undefined) continue;
       await this.#secrets!.watch(spec.apiKeySecret, (apiKey) => this.rotateApiKey(name, apiKey).catch((error: Error) => this.#onError?.(error)));
     }
+    // A provider restarted by its supervisor starts from its spawn arguments, the key it was born with: hand it
+    // the rotated one again. (The listener lives as long as the system: the agents layer has no end of its own.)
+    this.system.events.on('actor.restarted', (event) => {
+      const provider = event.name?.startsWith('troupe.provider/') ? event.name.slice('troupe.provider/'.length) : undefined;
+      const key = provider === undefined ? undefined : this.#rotatedKeys.get(provider);
+      if (key !== undefined) void this.#sendKey(provider!, key).catch((error: Error) => this.#onError?.(error));
+    });
     const hosts = Array.from({ length: this.system.workers }, (_, host) => host);
     this.#runners = await Promise.all(hosts.map((host) => spawnOrFind(this.system, kStepRunner, { name: `troupe.steps/${host}`, host })));
     this.#hub = (await spawnOrFind(this.system, kHubActor, { name: 'troupe.agents', persistenceId: 'troupe.agents/runs', host: 'main', args: { token: this.#token } })) as ActorRef<HubMessage>;
@@ -247,8 +259,14 @@ export class Agents {
    */
   async rotateApiKey(provider: string, apiKey: string): Promise<void> {
     if (typeof apiKey !== 'string' || apiKey.length === 0) throw new InvalidArgumentError('rotateApiKey(provider, apiKey): apiKey must be a non-empty string');
+    await this.provider(provider); // unknown: a typed error before anything is kept
+    this.#rotatedKeys.set(provider, apiKey);
+    await this.#sendKey(provider, apiKey);
+  }
+
+  async #sendKey(provider: string, apiKey: string): Promise<void> {
     const ref = await this.provider(provider);
-    await ref.ask({ type: 'api-key', apiKey }, { timeoutMs: kAskMs });
+    await ref.ask({ type: 'api-key', sealed: seal(apiKey, this.#sealKey) }, { timeoutMs: kAskMs });
   }
 
   /** Every run started on this store, with its status. */

@@ -16,6 +16,7 @@ import type { ActorRef } from '../actor/ref.js';
 import { InvalidArgumentError } from '../errors.js';
 import { backoffMs } from './backoff.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { unseal } from './key-seal.js';
 import { LlmAbortedError, LlmApiError, LlmConnectionError, LlmOverloadedError, LlmTimeoutError, LlmUnavailableError } from './errors.js';
 import type { LlmAdapter, LlmRequest, LlmResult } from './llm-types.js';
 import type { ProviderSpec } from './provider-spec.js';
@@ -25,14 +26,16 @@ export interface ProviderArgs {
   /** The provider's name in createAgents (for errors and the ledger). */
   name: string;
   spec: ProviderSpec;
+  /** Opens the rotated keys `api-key` messages carry (key-seal.ts). */
+  sealKey?: string;
 }
 
 export type ProviderMessage =
   | { type: 'complete'; callId: string; request: LlmRequest; run?: string; step?: string; events?: ActorRef }
   | { type: 'cancel'; callId: string }
   | { type: 'ledger' }
-  /** A rotated API key: calls that start from now on use it (one in flight keeps the client it started with). */
-  | { type: 'api-key'; apiKey: string };
+  /** A rotated API key, sealed (key-seal.ts): calls that start once it is loaded use it (one in flight keeps its client). */
+  | { type: 'api-key'; sealed: string };
 
 /** What a `complete` is answered with. */
 export interface CompleteReply {
@@ -75,6 +78,7 @@ interface Call {
 interface ProviderState {
   name: string;
   spec: ProviderSpec;
+  sealKey: string | undefined;
   adapter: Promise<LlmAdapter>;
   /** Permits are taken only once the SDK is loaded: a permit's time must be when its request leaves. */
   loaded: boolean;
@@ -252,10 +256,11 @@ function retryLater(state: ProviderState, call: Call, ms: number): void {
 }
 
 export default defineActor<ProviderState, ProviderMessage, ProviderArgs>({
-  init: ({ name, spec }) => {
+  init: ({ name, spec, sealKey }) => {
     const state: ProviderState = {
       name,
       spec,
+      sealKey,
       adapter: loadAdapter(name, spec),
       loaded: false,
       limiter: new RateLimiter(spec.limits),
@@ -321,14 +326,21 @@ export default defineActor<ProviderState, ProviderMessage, ProviderArgs>({
       }
       case 'api-key': {
         const reply = ctx.deferReply<void>();
-        if (typeof msg.apiKey !== 'string' || msg.apiKey.length === 0) {
-          reply.fail(new InvalidArgumentError(`${state.name}: a rotated API key must be a non-empty string`));
+        const apiKey = typeof msg.sealed === 'string' && state.sealKey !== undefined ? unseal(msg.sealed, state.sealKey) : undefined;
+        if (apiKey === undefined || apiKey.length === 0) {
+          reply.fail(new InvalidArgumentError(`${state.name}: a rotated API key must come sealed from agents.rotateApiKey`));
           return;
         }
-        state.spec = { ...state.spec, apiKey: msg.apiKey };
-        const next = loadAdapter(state.name, state.spec);
-        state.adapter = next;
-        next.then(() => reply.send(undefined), (error: unknown) => reply.fail(error));
+        const spec = { ...state.spec, apiKey };
+        // The old client serves until the new one is loaded: a key that fails to load leaves the old one in use.
+        loadAdapter(state.name, spec).then(
+          (adapter) => {
+            state.spec = spec;
+            state.adapter = Promise.resolve(adapter);
+            reply.send(undefined);
+          },
+          (error: unknown) => reply.fail(error),
+        );
         return;
       }
       case 'ledger': {

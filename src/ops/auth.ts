@@ -229,7 +229,11 @@ export class Auth {
     const graceSec = next?.graceSec ?? jwt.rotationGraceSec;
     if (!Number.isInteger(graceSec) || graceSec < 0) throw new TypeError(`rotateJwtKey: graceSec must be an integer ≥ 0, received ${String(graceSec)}`);
     const key = resolveJwtKey(next, 'rotateJwtKey:');
-    if (key.kid === jwt.keys.current.kid) return key.kid; // the same key read again: nothing rotates
+    if (key.kid !== undefined && key.kid === jwt.keys.current.kid) {
+      // A derived kid names its secret: the same secret read again, nothing rotates. A kid given by hand must change with the key.
+      if (next.kid === undefined) return key.kid;
+      throw new TypeError(`rotateJwtKey: kid ${key.kid} is the current key's; a new key needs a new kid`);
+    }
     this.#audit?.append({ type: 'auth.jwt.rotated', actor, subject: key.kid ?? '(no kid)', detail: { previousKid: jwt.keys.current.kid ?? null, graceSec } });
     jwt.keys.rotate(key, graceSec * 1000, this.#now());
     // Cached verifications would outlive a key rotated out with no grace.

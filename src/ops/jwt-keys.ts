@@ -96,16 +96,18 @@ export class JwtKeyRing {
 
   /** The key a token's `kid` names: the current one, or a rotated-out one inside its grace. */
   keyFor(kid: string | undefined, now: number): JwtKey | undefined {
-    // A token without a kid (an issuer that sets none, tokens from before kids) verifies with the current key only.
-    if (kid === undefined || kid === this.#current.kid) return this.#current;
-    const retired = this.#retired.get(kid);
-    return retired !== undefined && now < retired.until ? retired.key : undefined;
+    // A kid is a hint, the signature the proof: a rotated-out key inside its grace answers for its own kid, the
+    // current key for every other (no kid, an identity provider's own kids that a JWKS resolver sorts out, tokens
+    // from before kids). A token of a key past its grace meets the current key, and its signature fails.
+    const retired = kid === undefined || kid === this.#current.kid ? undefined : this.#retired.get(kid);
+    if (retired === undefined) return this.#current;
+    return now < retired.until ? retired.key : undefined;
   }
 
   /** Until when (epoch ms) tokens naming `kid` verify: for ever for the current key (a rotation says otherwise), the grace end for a retired one. */
   usableUntil(kid: string | undefined): number {
-    if (kid === undefined || kid === this.#current.kid) return Number.POSITIVE_INFINITY;
-    return this.#retired.get(kid)?.until ?? 0;
+    const retired = kid === undefined || kid === this.#current.kid ? undefined : this.#retired.get(kid);
+    return retired === undefined ? Number.POSITIVE_INFINITY : retired.until;
   }
 
   /** jose's key resolver over {@link keyFor}. */
@@ -114,7 +116,7 @@ export class JwtKeyRing {
       const { kid, alg } = header;
       const key = this.keyFor(kid, now());
       if (key === undefined) {
-        throw httpErrors.invalidToken(`unknown or retired key id ${JSON.stringify(kid!.slice(0, 128))}`);
+        throw httpErrors.invalidToken(`key id ${JSON.stringify(kid!.slice(0, 128))} was rotated out and its grace period has ended`);
       }
       if (!key.algorithms.includes(alg as JWSAlgorithm)) throw httpErrors.invalidToken(`algorithm ${String(alg).slice(0, 16)} is not accepted for key ${kid ?? '(none)'}`);
       return typeof key.verifyKey === 'function' ? key.verifyKey(header, token) : key.verifyKey;

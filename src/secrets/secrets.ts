@@ -42,6 +42,7 @@ export class Secrets {
   readonly #watchers = new Map<string, Set<Watcher>>();
   /** Every value ever read, current and rotated out: an old key must not surface in a log either. */
   readonly #known = new Set<string>();
+  #redactOrder: string[] | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<string[]> | undefined;
 
@@ -105,11 +106,29 @@ export class Secrets {
     return (this.#refreshing ??= this.#refreshAll().finally(() => (this.#refreshing = undefined)));
   }
 
-  /** `text` with every secret value read so far (current or rotated out) replaced by [REDACTED]. */
+  /**
+   * `text` with every secret value read so far (current or rotated out)
+   * replaced by [REDACTED], also as it appears inside a JSON string (a PEM's
+   * newlines escaped). Longest first, so a value that contains another is
+   * not left half shown. Values under 8 characters are not scrubbed (they
+   * would scrub ordinary words): keep secrets long.
+   */
   redact(text: string): string {
     let out = text;
-    for (const value of this.#known) if (out.includes(value)) out = out.split(value).join(kRedacted);
+    for (const value of this.#redactable()) if (out.includes(value)) out = out.split(value).join(kRedacted);
     return out;
+  }
+
+  #redactable(): string[] {
+    if (this.#redactOrder === undefined) {
+      const forms = new Set<string>();
+      for (const value of this.#known) {
+        forms.add(value);
+        forms.add(JSON.stringify(value).slice(1, -1));
+      }
+      this.#redactOrder = [...forms].sort((a, b) => b.length - a.length);
+    }
+    return this.#redactOrder;
   }
 
   /** Stops the periodic refresh. */
@@ -128,7 +147,12 @@ export class Secrets {
         continue;
       }
       if (next.value === current.value) continue;
-      this.#audit?.append({ type: 'secrets.rotated', subject: name, detail: { source: next.source, previousSource: current.source } });
+      try {
+        this.#audit?.append({ type: 'secrets.rotated', subject: name, detail: { source: next.source, previousSource: current.source } });
+      } catch (error) {
+        // A closed or failed audit log must not stop rotations: the key still changes, the failure is reported.
+        this.#onError?.(error as Error);
+      }
       this.#remember(name, next.value, next.source);
       changed.push(name);
       for (const watcher of this.#watchers.get(name) ?? []) {
@@ -157,7 +181,10 @@ export class Secrets {
 
   #remember(name: string, value: string, source: string): void {
     this.#values.set(name, { value, source });
-    if (value.length >= kMinRedactChars) this.#known.add(value);
+    if (value.length >= kMinRedactChars && !this.#known.has(value)) {
+      this.#known.add(value);
+      this.#redactOrder = undefined;
+    }
   }
 }
 

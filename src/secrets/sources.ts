@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 
 export interface SecretSource {
@@ -44,9 +45,9 @@ export function variableOf(prefix: string, name: string): string {
 
 /** One file per secret in `dir` (a mounted Kubernetes Secret); one trailing newline is dropped. */
 export function fileSecrets(dir: string | URL): SecretSource {
-  const path = dir instanceof URL ? dir : String(dir);
-  if (typeof path === 'string' && path.length === 0) throw new InvalidOptionError('fileSecrets(dir)', 'a directory', dir);
-  const base = path instanceof URL ? path.pathname : path;
+  if (dir instanceof URL && dir.protocol !== 'file:') throw new InvalidOptionError('fileSecrets(dir)', 'a directory path or a file: URL', dir.href);
+  const base = dir instanceof URL ? fileURLToPath(dir) : dir;
+  if (typeof base !== 'string' || base.length === 0) throw new InvalidOptionError('fileSecrets(dir)', 'a directory', dir);
   return {
     description: `files ${base}`,
     async read(name) {
