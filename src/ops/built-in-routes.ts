@@ -7,11 +7,13 @@
 import type { HostName } from '../actor/context.js';
 import type { ActorRef } from '../actor/ref.js';
 import { kInternals, type ActorSystem } from '../system/actor-system.js';
+import { mountAdminUi, resolveAdminUi, type AdminUiOptions } from './admin-ui.js';
+import type { AuditRecorder } from './audit-trail.js';
 import type { Auth, Permission } from './auth.js';
 import { HttpError, truncate } from './errors.js';
 import type { HealthMonitor, HealthReport } from './health.js';
 import type { TroupeMetrics } from './metrics.js';
-import type { Reply, RouteTable } from './route-table.js';
+import type { GatewayRequest, Reply, RouteTable } from './route-table.js';
 
 /** What the built-in routes answer from. */
 export interface BuiltInParts {
@@ -23,10 +25,30 @@ export interface BuiltInParts {
   metricsPermission: Permission | false;
   /** Serve the chaos route (terminate a worker). */
   chaos: boolean;
+  /** Writes the admin actions to the audit log. */
+  record: AuditRecorder;
+  /** The live view (`<admin>/ui`); `undefined` or `true`: on with its defaults. */
+  ui: boolean | AdminUiOptions | undefined;
+  /** Aborted when the gateway closes. */
+  closed: AbortSignal;
 }
 
 export function mountBuiltIns(routes: RouteTable, parts: BuiltInParts): void {
-  const { system, health, metrics, auth, adminPrefix: admin, metricsPermission, chaos } = parts;
+  const { system, health, metrics, auth, adminPrefix: admin, metricsPermission, chaos, record } = parts;
+  const recordAdmin = (type: string, request: GatewayRequest, subject: string, detail: Record<string, string | number>): void =>
+    record({ type, ...(request.principal === undefined ? {} : { actor: request.principal.subject }), subject, detail: { ...detail, role: request.principal?.role, correlationId: request.correlationId } });
+  /** Runs an admin action and records it, done or failed (an attempt that failed is evidence too). */
+  const audited = async <T>(type: string, request: GatewayRequest, subject: string, action: () => Promise<T>, detail: (result: T) => Record<string, string | number>): Promise<T> => {
+    let result: T;
+    try {
+      result = await action();
+    } catch (error) {
+      recordAdmin(type, request, subject, { outcome: 'failed', code: String((error as { code?: unknown } | null)?.code ?? 'error') });
+      throw error;
+    }
+    recordAdmin(type, request, subject, { outcome: 'done', ...detail(result) });
+    return result;
+  };
   const probe = (report: HealthReport): Reply => ({ status: report.status === 'ok' ? 200 : 503, body: report });
   routes.add('GET', '/healthz', false, false, async () => probe(health.liveness()));
   routes.add('GET', '/readyz', false, false, async () => probe(health.readiness()));
@@ -54,24 +76,38 @@ export function mountBuiltIns(routes: RouteTable, parts: BuiltInParts): void {
     const ref = lookupOr404(system, params.name);
     return { body: { name: params.name, id: ref.id, host: system.hostOf(ref) } };
   });
-  routes.add('POST', `${admin}/actors/:name/stop`, 'actors:stop', false, async ({ params }) => {
-    const ref = lookupOr404(system, params.name);
-    await system.stop(ref);
+  routes.add('POST', `${admin}/actors/:name/stop`, 'actors:stop', false, async (request) => {
+    const { params } = request;
+    const ref = await audited('admin.actor.stop', request, params.name, async () => {
+      const found = lookupOr404(system, params.name);
+      await system.stop(found);
+      return found;
+    }, (found) => ({ id: found.id }));
     return { body: { name: params.name, id: ref.id, stopped: true } };
   });
-  routes.add('POST', `${admin}/actors/:name/restart`, 'actors:restart', false, async ({ params }) => {
-    const ref = lookupOr404(system, params.name);
-    await system.restart(ref);
+  routes.add('POST', `${admin}/actors/:name/restart`, 'actors:restart', false, async (request) => {
+    const { params } = request;
+    const ref = await audited('admin.actor.restart', request, params.name, async () => {
+      const found = lookupOr404(system, params.name);
+      await system.restart(found);
+      return found;
+    }, (found) => ({ id: found.id }));
     return { body: { name: params.name, id: ref.id, restarted: true } };
   });
   routes.add('GET', `${admin}/stats`, 'admin:read', false, async () => ({ body: system.stats() }));
+  const ui = resolveAdminUi(parts.ui);
+  if (ui !== undefined) mountAdminUi(routes, { system, health, adminPrefix: admin, closed: parts.closed }, ui);
   if (chaos) {
-    routes.add('POST', `${admin}/workers/:worker/terminate`, 'chaos:inject', false, async ({ params }) => {
+    routes.add('POST', `${admin}/workers/:worker/terminate`, 'chaos:inject', false, async (request) => {
+      const { params } = request;
       const worker = Number(params.worker);
-      if (!/^\d+$/.test(params.worker) || worker >= system.workers) throw new HttpError(404, 'TROUPE_ERR_HTTP_NOT_FOUND', `no worker ${truncate(params.worker)}`);
-      const exited = system[kInternals].terminateWorker(worker);
-      if (exited === undefined) throw new HttpError(409, 'TROUPE_ERR_HTTP_CONFLICT', `worker ${worker} is not running`);
-      return { body: { worker, exitCode: await exited } };
+      const exitCode = await audited('admin.chaos.terminate-worker', request, `worker ${truncate(params.worker)}`, async () => {
+        if (!/^\d+$/.test(params.worker) || worker >= system.workers) throw new HttpError(404, 'TROUPE_ERR_HTTP_NOT_FOUND', `no worker ${truncate(params.worker)}`);
+        const exited = system[kInternals].terminateWorker(worker);
+        if (exited === undefined) throw new HttpError(409, 'TROUPE_ERR_HTTP_CONFLICT', `worker ${worker} is not running`);
+        return exited;
+      }, (code) => ({ worker, exitCode: code }));
+      return { body: { worker, exitCode } };
     });
   }
 }

@@ -19,8 +19,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { isActorRef, type ActorRef, type AskOptions } from '../actor/ref.js';
 import { ActorNotFoundError, SystemStoppedError, TroupeError } from '../errors.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ActorSystem } from '../system/actor-system.js';
+import type { AdminUiOptions } from './admin-ui.js';
 import type { Auth, Permission, Principal } from './auth.js';
+import { kRedactPaths } from '../secrets/redaction.js';
+import { auditRecorder, type AuditRecorder } from './audit-trail.js';
 import { mountBuiltIns } from './built-in-routes.js';
 import { HttpError, httpErrors, truncate } from './errors.js';
 import { HealthMonitor, type HealthOptions, type HealthReport } from './health.js';
@@ -56,6 +60,8 @@ export interface GatewayOptions {
   auth: Auth | false;
   /** Request and denial logs. @default pino at 'info' */
   logger?: Logger;
+  /** Records authentication failures, permission denials and admin actions (stop, restart, chaos, shutdown) here. */
+  audit?: AuditLog;
   /** The registry `/metrics` serves; `false`: no `/metrics`. @default a new TroupeMetrics with default Node metrics */
   metrics?: TroupeMetrics | false;
   health?: HealthOptions;
@@ -69,6 +75,8 @@ export interface GatewayOptions {
   metricsPermission?: Permission | false;
   /** Serve `POST <admin>/workers/:worker/terminate` (permission `chaos:inject`). @default false */
   chaos?: boolean;
+  /** The live view at `<admin>/ui` (its stream needs `admin:read`; see docs/guide/operations.md); `false`: not served. @default true */
+  ui?: boolean | AdminUiOptions;
   /** Longest wait for a request's headers on the `listen()` server; `0`: none. @default 10000 (capped at requestTimeoutMs) */
   headersTimeoutMs?: number;
   /** Longest wait for a whole request (headers and body) on the `listen()` server, then 408 and the connection closes; `0`: none. @default 30000 */
@@ -123,9 +131,12 @@ export class Gateway {
   readonly #routes = new RouteTable();
   readonly #limits: ServerLimits;
   readonly #routeActors: RouteActors;
+  readonly #record: AuditRecorder;
   #server: Server | undefined;
   #correlation = 0;
   #closing: Promise<void> | undefined;
+  /** Aborted when closing begins: long-lived responses (the live view's streams) end, so the server can close. */
+  readonly #closed = new AbortController();
 
   constructor(system: ActorSystem, options: GatewayOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('createGateway(system, options): options must be an object with at least "auth"');
@@ -139,7 +150,8 @@ export class Gateway {
     if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(adminPrefix)) throw new TypeError(`gateway option "adminPrefix" must be a path like /admin, received ${JSON.stringify(adminPrefix)}`);
     this.#system = system;
     this.#auth = options.auth;
-    this.#log = options.logger ?? pino({ name: 'troupe-http' });
+    this.#log = options.logger ?? pino({ name: 'troupe-http', redact: { paths: [...kRedactPaths], censor: '[REDACTED]' } });
+    this.#record = auditRecorder(options.audit, this.#log);
     this.#ownsMetrics = options.metrics === undefined;
     this.#metrics = options.metrics === false ? undefined : (options.metrics ?? new TroupeMetrics(system));
     this.#health = new HealthMonitor(system, options.health);
@@ -156,6 +168,9 @@ export class Gateway {
       adminPrefix,
       metricsPermission: options.metricsPermission ?? kDefaults.metricsPermission,
       chaos: options.chaos ?? false,
+      record: this.#record,
+      ui: options.ui,
+      closed: this.#closed.signal,
     });
   }
 
@@ -260,6 +275,7 @@ export class Gateway {
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     this.#health.markStopping('gateway shutdown');
     const drainMs = options.drainMs ?? 0;
+    this.#record({ type: 'admin.shutdown', actor: 'process', subject: 'system', detail: { drainMs, pid: process.pid } });
     if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
     await this.close(options);
     await this.#system.shutdown();
@@ -273,6 +289,7 @@ export class Gateway {
 
   async #close(closeTimeoutMs: number): Promise<void> {
     this.#health.markStopping('gateway closed');
+    this.#closed.abort();
     const server = this.#server;
     if (server !== undefined && server.listening) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -303,7 +320,8 @@ export class Gateway {
       const { path, segments, query } = parseTarget(req.url ?? '');
       const matched = this.#routes.match(method, path, segments);
       route = matched.route;
-      principal = await this.#authorize(route, req);
+      principal = await this.#authenticate(route, req);
+      if (principal !== undefined) (this.#auth as Auth).authorize(principal, route.permission as Permission);
       const body = route.readsBody ? await readJson(req, this.#bodyLimit) : undefined;
       const request: GatewayRequest = { method, path, params: matched.params, query, body, headers: req.headers, principal, correlationId, requestId };
       const reply = await route.handle(request);
@@ -328,7 +346,17 @@ export class Gateway {
       role: principal?.role,
     };
     if (failure === undefined) this.#log.info(line, 'request');
-    else if (status === 401 || status === 403) this.#log.warn({ ...line, code: failure.code, reason: failure.detail ?? failure.message, remote: req.socket.remoteAddress }, 'request denied');
+    else if (status === 401 || status === 403) {
+      const reason = failure.detail ?? failure.message;
+      const remote = req.socket.remoteAddress;
+      this.#log.warn({ ...line, code: failure.code, reason, remote }, 'request denied');
+      this.#record({
+        type: status === 401 ? 'auth.failed' : 'auth.denied',
+        ...(principal === undefined ? {} : { actor: principal.subject }),
+        subject: line.route ?? line.url,
+        detail: { code: failure.code, reason, method: line.method, role: principal?.role, via: principal?.via, remote, requestId, correlationId },
+      });
+    }
     else if (status >= 500) this.#log.error({ ...line, code: failure.code, err: failure.cause ?? failure }, 'request failed');
     else this.#log.info({ ...line, code: failure.code, reason: failure.detail }, 'request refused');
   }
@@ -357,11 +385,10 @@ export class Gateway {
     return this.#routeActors.unavailable(ref.name) ?? error;
   }
 
-  async #authorize(route: Route, req: IncomingMessage): Promise<Principal | undefined> {
+  /** Who is calling, when the route asks for a permission; the caller checks it (so a denial knows who was denied). */
+  async #authenticate(route: Route, req: IncomingMessage): Promise<Principal | undefined> {
     if (route.permission === false || this.#auth === false) return undefined;
-    const principal = await this.#auth.authenticate(req.headers);
-    this.#auth.authorize(principal, route.permission);
-    return principal;
+    return this.#auth.authenticate(req.headers);
   }
 
   #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
@@ -432,6 +459,10 @@ function toHttpError(error: unknown): HttpError {
 /** Writes the response; returns the status sent. */
 function send(res: ServerResponse, status: number, correlationId: number, requestId: string | undefined, reply: Reply, closing: boolean): number {
   if (res.headersSent || res.destroyed) return status;
+  if (reply.stream !== undefined) {
+    reply.stream(res);
+    return status;
+  }
   let payload: string;
   try {
     // 204 and 304 have no body (RFC 9110 §15.3.5, §15.4.5).

@@ -2,8 +2,10 @@
 export { Gateway, createGateway } from './http.js';
 export type { ActorTarget, GatewayOptions, GatewayRequest, GatewayResponse, HttpMethod, ListenOptions, RouteOptions, ShutdownOptions } from './http.js';
 export type { RouteActorOptions } from './route-actors.js';
+export type { AdminUiOptions } from './admin-ui.js';
 export { Auth, createAuth, hashApiKey, kDefaultRoles as defaultRoles } from './auth.js';
 export type { ApiKeyRecord, AuthOptions, JwtOptions, Permission, Principal, TokenPair } from './auth.js';
+export type { JwtKeyOptions } from './jwt-keys.js';
 export { TroupeMetrics, createMetrics } from './metrics.js';
 export type { MetricsOptions } from './metrics.js';
 export { HealthMonitor } from './health.js';
