@@ -44,7 +44,8 @@ export const kCheckpointType = 'audit.checkpoint';
 
 const kTypePattern = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/;
 const kMaxTypeChars = 128;
-const kMaxNameChars = 512;
+/** The longest actor or subject an entry holds. */
+export const kMaxNameChars = 512;
 
 /** Where a chain stands: the next entry's `seq` and `prev`. */
 export interface ChainHead {

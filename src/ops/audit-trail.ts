@@ -5,13 +5,11 @@
  * line in every 1,000 failures.
  */
 import type { Logger } from 'pino';
-import type { AuditEvent } from '../audit/audit-chain.js';
+import { kMaxNameChars as kMaxName, type AuditEvent } from '../audit/audit-chain.js';
 import type { AuditLog } from '../audit/audit-log.js';
 
 export type AuditRecorder = (event: AuditEvent) => void;
 
-/** The longest actor or subject an entry holds (audit-chain.ts). */
-const kMaxName = 512;
 
 export function auditRecorder(audit: AuditLog | undefined, log: Logger): AuditRecorder {
   if (audit === undefined) return () => {};

@@ -21,7 +21,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { SignJWT, jwtVerify, type JWSAlgorithm, type JWTPayload, type JWTVerifyGetKey, type KeyInput } from 'jose';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Secrets } from '../secrets/secrets.js';
-import { JwtKeyRing, resolveJwtKey, type JwtKey, type JwtKeyOptions } from './jwt-keys.js';
+import { JwtKeyRing, byteLength, resolveJwtKey, type JwtKey, type JwtKeyOptions } from './jwt-keys.js';
 import { HttpError, httpErrors } from './errors.js';
 
 /** A capability a route asks for. `*` in a role grants every permission. */
@@ -431,8 +431,4 @@ function joseFailure(error: unknown): HttpError {
 function prune(expiries: Map<string, number>, now: number): void {
   if (expiries.size < 1024) return;
   for (const [key, expiry] of expiries) if (expiry < now) expiries.delete(key);
-}
-
-function byteLength(value: string | Uint8Array): number {
-  return typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength;
 }

@@ -76,24 +76,21 @@ export function mountBuiltIns(routes: RouteTable, parts: BuiltInParts): void {
     const ref = lookupOr404(system, params.name);
     return { body: { name: params.name, id: ref.id, host: system.hostOf(ref) } };
   });
-  routes.add('POST', `${admin}/actors/:name/stop`, 'actors:stop', false, async (request) => {
-    const { params } = request;
-    const ref = await audited('admin.actor.stop', request, params.name, async () => {
-      const found = lookupOr404(system, params.name);
-      await system.stop(found);
-      return found;
-    }, (found) => ({ id: found.id }));
-    return { body: { name: params.name, id: ref.id, stopped: true } };
-  });
-  routes.add('POST', `${admin}/actors/:name/restart`, 'actors:restart', false, async (request) => {
-    const { params } = request;
-    const ref = await audited('admin.actor.restart', request, params.name, async () => {
-      const found = lookupOr404(system, params.name);
-      await system.restart(found);
-      return found;
-    }, (found) => ({ id: found.id }));
-    return { body: { name: params.name, id: ref.id, restarted: true } };
-  });
+  // Stop and restart: the same lookup, action and record, under their own permission.
+  for (const [verb, permission, act, done] of [
+    ['stop', 'actors:stop', (ref: ActorRef) => system.stop(ref), 'stopped'],
+    ['restart', 'actors:restart', (ref: ActorRef) => system.restart(ref), 'restarted'],
+  ] as const) {
+    routes.add('POST', `${admin}/actors/:name/${verb}`, permission, false, async (request) => {
+      const { params } = request;
+      const ref = await audited(`admin.actor.${verb}`, request, params.name, async () => {
+        const found = lookupOr404(system, params.name);
+        await act(found);
+        return found;
+      }, (found) => ({ id: found.id }));
+      return { body: { name: params.name, id: ref.id, [done]: true } };
+    });
+  }
   routes.add('GET', `${admin}/stats`, 'admin:read', false, async () => ({ body: system.stats() }));
   const ui = resolveAdminUi(parts.ui);
   if (ui !== undefined) mountAdminUi(routes, { system, health, adminPrefix: admin, closed: parts.closed }, ui);

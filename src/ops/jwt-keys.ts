@@ -124,6 +124,6 @@ export class JwtKeyRing {
   }
 }
 
-function byteLength(value: string | Uint8Array): number {
+export function byteLength(value: string | Uint8Array): number {
   return typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength;
 }
