@@ -51,6 +51,19 @@ export interface SystemOptions {
    * @default false
    */
   checksum?: boolean;
+  /**
+   * OpenTelemetry traces, through `@opentelemetry/api` (an optional peer:
+   * install it to use this). Every message carries the W3C trace context it
+   * was sent in, each message handled is a span (`<actor name or module>
+   * <message type>`, child of the sender's span) and its handler runs inside
+   * it, so your own instrumentation nests under it. Sampling is decided where
+   * a message enters with no trace, by the sampler of the tracer provider you
+   * register: on the main thread in your app, and on each worker in a
+   * `workerPreload` module (see docs/guide/observability.md). Off: nothing of
+   * it is loaded or run.
+   * @default false
+   */
+  tracing?: boolean;
   /** Longest stretch a host runs messages before it yields to its event loop (timers, I/O). @default 4 */
   sliceMs?: number;
   /** A worker whose heartbeat stops this long while it is not parked is reported stalled. @default 10000 */
@@ -149,6 +162,7 @@ export interface ResolvedOptions {
   spinWindowMs: number;
   batchRecords: number;
   checksum: boolean;
+  tracing: boolean;
   sliceMs: number;
   stallTimeoutMs: number;
   askTimeoutMs: number;
@@ -183,6 +197,7 @@ export const kDefaults = Object.freeze({
   spinWindowMs: 20,
   batchRecords: 64,
   checksum: false,
+  tracing: false,
   sliceMs: 4,
   stallTimeoutMs: 10_000,
   askTimeoutMs: 5_000,
@@ -196,7 +211,7 @@ export const kDefaults = Object.freeze({
 
 const kLogLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const kKnownOptions = new Set([
-  'workers', 'laneBytes', 'overflowLimit', 'overflowBytes', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'sliceMs',
+  'workers', 'laneBytes', 'overflowLimit', 'overflowBytes', 'mailboxLimit', 'spawnTimeoutMs', 'throughput', 'spinMicros', 'mainSpinMicros', 'spinWindowMs', 'batchRecords', 'checksum', 'tracing', 'sliceMs',
   'stallTimeoutMs', 'askTimeoutMs', 'shutdownTimeoutMs', 'maxMessageDepth', 'maxMessageNodes', 'statsSampleEvery', 'logger', 'logLevel',
   'workerExecArgv', 'workerPreload', 'workerResourceLimits', 'workerBackoff', 'spareWorker', 'supervisor', 'store', 'entities', 'cluster',
 ]);
@@ -224,6 +239,7 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
     spinWindowMs: integer(options, 'spinWindowMs', kDefaults.spinWindowMs, 0, 60_000),
     batchRecords: integer(options, 'batchRecords', kDefaults.batchRecords, 1, 1_000_000),
     checksum: kDefaults.checksum,
+    tracing: kDefaults.tracing,
     sliceMs: integer(options, 'sliceMs', kDefaults.sliceMs, 1, 60_000),
     stallTimeoutMs: integer(options, 'stallTimeoutMs', kDefaults.stallTimeoutMs, 10, 86_400_000),
     askTimeoutMs: integer(options, 'askTimeoutMs', kDefaults.askTimeoutMs, 1, 2 ** 31 - 1),
@@ -278,6 +294,10 @@ export function resolveOptions(options: SystemOptions | undefined): ResolvedOpti
       throw new InvalidOptionError('workerBackoff', '{ minMs ≥ 0, maxMs ≥ minMs }', options.workerBackoff);
     }
     resolved.workerBackoff = { minMs, maxMs };
+  }
+  if (options.tracing !== undefined) {
+    if (typeof options.tracing !== 'boolean') throw new InvalidOptionError('tracing', 'a boolean', options.tracing);
+    resolved.tracing = options.tracing;
   }
   if (options.checksum !== undefined) {
     if (typeof options.checksum !== 'boolean') throw new InvalidOptionError('checksum', 'a boolean', options.checksum);

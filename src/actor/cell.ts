@@ -1,3 +1,4 @@
+import type { WireSpanContext } from '../codec/trace-context.js';
 import type { Logger } from 'pino';
 import type { RestartType } from '../supervision/strategy.js';
 import type { Supervisor } from '../supervision/supervisor.js';
@@ -69,6 +70,8 @@ export class Cell {
   curCorr = 0;
   curTrace = 0;
   curMessage: unknown = undefined;
+  /** With the `tracing` option: the span context of the message being handled (what it sends carries, where no context manager says). */
+  curSpanContext: WireSpanContext | undefined = undefined;
   /**
    * A top-level actor's init args as spawned (`keepCopy`), on a worker that
    * restarts it itself: a field, not a map entry, at a million actors.

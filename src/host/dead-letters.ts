@@ -4,6 +4,7 @@
  * diagnostics channel of its own thread, with the message itself. An ask
  * that becomes one is answered with the error at once.
  */
+import { untraced } from '../codec/trace-context.js';
 import { channel } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import type { HostName } from '../actor/context.js';
@@ -60,7 +61,8 @@ export class DeadLetters {
     const event: DeadLetterEvent = { type: 'deadLetter', at: now(), host: host.hostName, target: target as ActorId, reason };
     if (sender !== 0) event.sender = sender as ActorId;
     if (trace !== 0) event.correlationId = trace;
-    if (msg !== undefined) event.message = msg;
+    // A message queued with its trace context is reported as it was sent.
+    if (msg !== undefined) event.message = untraced(msg);
     if (error !== undefined) event.error = error;
     if (count !== 1) event.count = count;
     if (local) kDeadLetterChannel.publish(event);

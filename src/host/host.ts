@@ -64,6 +64,8 @@ import { Stopping, type PassivateOutcome } from './stopping.js';
 import { SupervisionLink } from './supervision-link.js';
 import { Watches } from './watches.js';
 import { GatewayRefs, kNoCluster, type NodeRefs } from './node-refs.js';
+import { HostTracing, type Otel } from './tracing.js';
+import { TracedMessage } from '../codec/trace-context.js';
 
 export { hostNameOf } from './host-name.js';
 export type { MainDuties } from './main-duties.js';
@@ -72,6 +74,8 @@ export type HostInit = Omit<WorkerBoot, 'systemId' | 'origin' | 'preload'> & {
   logger: Logger;
   /** Actor modules this thread imported before it became a host (a spare's warm-up), by URL. */
   loadedModules?: ReadonlyMap<string, Record<string, unknown>>;
+  /** `@opentelemetry/api`, loaded by whoever builds the host, with the `tracing` option. */
+  otel?: Otel;
 };
 
 export class Host implements RefHost, CellHost {
@@ -104,6 +108,8 @@ export class Host implements RefHost, CellHost {
   readonly stopping: Stopping;
   readonly deadLetters: DeadLetters;
   readonly runner: Runner;
+  /** With the `tracing` option: spans of the messages handled here, trace context on what is sent. */
+  readonly tracing: HostTracing | undefined;
   /** This host's port to the journal thread, when the system has a store. */
   readonly journal: JournalClient | undefined;
   readonly journaling: Journaling;
@@ -163,6 +169,7 @@ export class Host implements RefHost, CellHost {
     this.stopping = new Stopping(this);
     this.starting = new Starting(this);
     this.deadLetters = new DeadLetters(this);
+    this.tracing = init.otel === undefined ? undefined : new HostTracing(init.otel, this.definitions, this.hostName);
     this.runner = new Runner(this, new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength())));
     this.journal = init.journalPort === undefined ? undefined : new JournalClient(init.journalPort);
     this.journaling = new Journaling(this);
@@ -217,6 +224,7 @@ export class Host implements RefHost, CellHost {
   tellFrom(target: ActorRef, msg: unknown, sender: number, trace: number): boolean {
     if (this.closed || (sender === 0 && this.refusingOutside)) throw new SystemStoppedError();
     assertEncodable(msg, this.limits);
+    if (this.tracing !== undefined) msg = this.tracing.outgoing(msg, this.#cellOf(sender));
     // Same-host fast path: a cell, once stopped, never runs again (a restart
     // elsewhere or a reused slot is a new cell), so a cached live one is valid.
     const cached = target.localCell as Cell | undefined;
@@ -240,6 +248,7 @@ export class Host implements RefHost, CellHost {
     const host = this.directory.hostOf(target.id);
     if (host < 0) return Promise.reject(new ActorNotFoundError(String(target)));
     const { corr, promise } = this.pending.open(host, String(target), timeoutMs);
+    if (this.tracing !== undefined) msg = this.tracing.outgoing(msg, this.#cellOf(sender));
     try {
       this.send(Kind.ask, target.id, sender, corr, trace, msg, true);
     } catch (error) {
@@ -266,12 +275,25 @@ export class Host implements RefHost, CellHost {
       return true;
     }
     const out = this.out;
-    out.encoders[host]!.encode(msg);
+    let flags = 0;
+    if (msg instanceof TracedMessage) {
+      out.encoders[host]!.encode(msg.message);
+      flags = out.appendTraceContext(host, msg.context);
+    } else {
+      out.encoders[host]!.encode(msg);
+    }
     // If injected faults drop the record, its dead letter carries the message.
     out.faultedMessage = msg;
-    const written = out.sendRemote(host, kind, target, sender, corr, bounded, replyHost, trace);
+    const written = out.sendRemote(host, kind, target, sender, corr, bounded, replyHost, trace, flags);
     out.faultedMessage = undefined;
     return written;
+  }
+
+  /** The sending actor, if it runs here: whose message's span context a send carries where no context manager says. */
+  #cellOf(sender: number): Cell | undefined {
+    const current = this.runner.current;
+    if (current !== undefined && current.id === sender) return current;
+    return sender === 0 ? undefined : this.cells.get(sender);
   }
 
   #deliverLocal(cell: Cell, kind: number, sender: number, corr: number, trace: number, msg: unknown, bounded: boolean, replyHost = this.index): void {
@@ -332,11 +354,12 @@ export class Host implements RefHost, CellHost {
       }
       return target.tellAs(msg, cell.curSender, cell.curTrace);
     }
+    const sent = this.tracing === undefined ? msg : this.tracing.outgoing(msg, cell);
     if (kind === Kind.ask && !cell.replied) {
       cell.replied = true;
-      return this.send(Kind.ask, target.id, cell.curSender, cell.curCorr, cell.curTrace, msg, true, srcHostOf(cell.curKindWord));
+      return this.send(Kind.ask, target.id, cell.curSender, cell.curCorr, cell.curTrace, sent, true, srcHostOf(cell.curKindWord));
     }
-    return this.send(Kind.tell, target.id, cell.curSender, 0, cell.curTrace, msg, true);
+    return this.send(Kind.tell, target.id, cell.curSender, 0, cell.curTrace, sent, true);
   }
 
   replyTo(host: number, corr: number, value: unknown): void {
@@ -345,7 +368,7 @@ export class Host implements RefHost, CellHost {
       if (!this.pending.resolve(corr, value)) this.deadLetters.report(0, 0, value, 'reply-expired', undefined);
       return;
     }
-    this.out.sendValue(host, Kind.reply, 0, 0, corr, value);
+    this.out.sendValue(host, Kind.reply, 0, 0, corr, value, this.tracing?.current(this.runner.current));
   }
 
   replyErrorTo(host: number, corr: number, error: unknown): void {

@@ -10,7 +10,8 @@ import { LaneDecoder, type RefFactory } from '../codec/codec.js';
 import { Kind, kindOf, srcHostOf, type SpawnSpec } from '../codec/envelope.js';
 import { DecodeError, errorToWire } from '../errors.js';
 import type { Directory } from '../lane/directory.js';
-import { HOST_INFLIGHT_DISPATCHED, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_THROTTLE } from '../lane/layout.js';
+import { HOST_INFLIGHT_DISPATCHED, HOST_INFLIGHT_END, HOST_INFLIGHT_FROM, HOST_INFLIGHT_START, HOST_THROTTLE, RECORD_FLAG_TRACED } from '../lane/layout.js';
+import { TraceContextReader, TracedMessage } from '../codec/trace-context.js';
 import type { LaneReader } from '../lane/ring.js';
 import type { Logger } from 'pino';
 import type { Cell } from '../actor/cell.js';
@@ -33,6 +34,8 @@ export interface InboundHost extends ControlHost {
   readonly cells: Map<number, Cell>;
   readonly out: Outbound;
   readonly runner: Runner;
+  /** Set with the `tracing` option: a traced record's message reaches its handler with its trace context. */
+  readonly tracing: unknown;
 }
 
 const kLaneBudget = 4096;
@@ -44,6 +47,7 @@ export class Inbound implements RecordIn {
   readonly #decoders: LaneDecoder[];
   /** The host each reader's lane comes from. */
   readonly #fromHosts: number[];
+  readonly #traceContexts = new TraceContextReader();
   /** The lane being read right now, and its decoder. */
   #reader!: LaneReader;
   #decoder!: LaneDecoder;
@@ -155,6 +159,7 @@ export class Inbound implements RecordIn {
       this.#rejectRecord(kind, target, sender, corr, srcHostOf(kindWord), error);
       return;
     }
+    if ((kindWord & RECORD_FLAG_TRACED) !== 0 && host.tracing !== undefined) msg = new TracedMessage(msg, this.#traceContexts.read(reader.bytes, reader.payloadEnd, kindWord));
     const cell = host.cells.get(target) ?? host.runner.placeholder(target as ActorId);
     const trace = reader.trace;
     if (cell.status === 'running' && !cell.busy && !cell.scheduled && cell.queued === 0) {
@@ -268,8 +273,9 @@ export class Inbound implements RecordIn {
     }
     const out = this.#host.out;
     out.encoders[to]!.encode(msg);
+    const flags = (kindWord & RECORD_FLAG_TRACED) === 0 ? 0 : out.appendTraceContext(to, this.#traceContexts.read(reader.bytes, reader.payloadEnd, kindWord));
     out.faultedMessage = msg;
-    out.sendRemote(to, kindOf(kindWord), reader.target, reader.sender, reader.corr, false, srcHostOf(kindWord), reader.trace);
+    out.sendRemote(to, kindOf(kindWord), reader.target, reader.sender, reader.corr, false, srcHostOf(kindWord), reader.trace, flags);
     out.faultedMessage = undefined;
   }
 }

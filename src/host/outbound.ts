@@ -8,7 +8,8 @@ import type { LaneEncoder } from '../codec/codec.js';
 import { Kind, makeKindWord } from '../codec/envelope.js';
 import { fitsWithin } from '../codec/size-hint.js';
 import { InvalidArgumentError, MailboxFullError, PayloadTooLargeError } from '../errors.js';
-import { RECORD_HEADER_BYTES } from '../lane/layout.js';
+import { RECORD_HEADER_BYTES, RECORD_TRACE_BYTES } from '../lane/layout.js';
+import { writeTraceContext, type WireSpanContext } from '../codec/trace-context.js';
 import type { LaneWriter } from '../lane/ring.js';
 import type { HostOptions } from '../options.js';
 import type { SystemEvent, SystemEventType } from './lifecycle-events.js';
@@ -65,21 +66,40 @@ export class Outbound {
     return this.sendRemote(host, kind, target, sender, corr, bounded);
   }
 
-  /** Encodes `payload` and sends it as a record to `host` (control records: the hot path encodes itself). */
-  sendValue(host: number, kind: number, target: number, sender: number, corr: number, payload: unknown): boolean {
+  /** Encodes `payload` and sends it as a record to `host` (control records and replies: the hot path encodes itself). */
+  sendValue(host: number, kind: number, target: number, sender: number, corr: number, payload: unknown, context?: WireSpanContext): boolean {
     this.encoders[host]!.encode(payload);
-    return this.sendRemote(host, kind, target, sender, corr, false);
+    const flags = context === undefined ? 0 : this.appendTraceContext(host, context);
+    return this.sendRemote(host, kind, target, sender, corr, false, this.#host.index, 0, flags);
   }
 
-  /** Sends what the lane's encoder encoded last (see LaneEncoder#encode) as a record to `host`. */
-  sendRemote(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean, replyHost = this.#host.index, trace = 0): boolean {
+  /**
+   * Puts a trace context after what the lane's encoder encoded last, in a
+   * scratch buffer of this host's (the record is copied out of it before the
+   * next send), and returns the record flags that say so.
+   */
+  appendTraceContext(host: number, context: WireSpanContext): number {
+    const encoder = this.encoders[host]!;
+    const length = encoder.encodedEnd - encoder.encodedStart;
+    if (this.#traceScratch.length < length + RECORD_TRACE_BYTES) this.#traceScratch = Buffer.allocUnsafe(Math.max(2 * this.#traceScratch.length, length + RECORD_TRACE_BYTES));
+    const scratch = this.#traceScratch;
+    scratch.set(encoder.encoded.subarray(encoder.encodedStart, encoder.encodedEnd), 0);
+    const flags = writeTraceContext(scratch, length, context);
+    encoder.useEncoded(scratch, 0, length + RECORD_TRACE_BYTES);
+    return flags;
+  }
+
+  #traceScratch = Buffer.allocUnsafe(1024);
+
+  /** Sends what the lane's encoder encoded last (see LaneEncoder#encode) as a record to `host`; `flags` go in the record's flags byte. */
+  sendRemote(host: number, kind: number, target: number, sender: number, corr: number, bounded: boolean, replyHost = this.#host.index, trace = 0, flags = 0): boolean {
     const encoder = this.encoders[host]!;
     const bytes = encoder.encoded;
     const start = encoder.encodedStart;
     const end = encoder.encodedEnd;
     if (end - start > this.#maxPayload) throw new PayloadTooLargeError(end - start, this.#maxPayload);
     const out = this.#outboxes[host]!;
-    const kindWord = makeKindWord(kind, replyHost);
+    const kindWord = (makeKindWord(kind, replyHost) | flags) >>> 0;
     const awaitsReply = corr !== 0 && replyHost === this.#host.index && kind !== Kind.reply && kind !== Kind.replyError;
     if (out.writer.faultMask() !== 0 || (out.faults !== undefined && out.faults.delayed.length > 0)) {
       this.#host.counters.messagesOut++;

@@ -16,6 +16,7 @@ import type { HostOptions } from '../options.js';
 import type { HostCounters } from './counters.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { Stopping } from './stopping.js';
+import type { HandlerSpan, HostTracing } from './tracing.js';
 
 /** What running messages needs of its host (a CellHost: every message gets a ctx over it). */
 export interface RunnerHost extends CellHost {
@@ -28,6 +29,8 @@ export interface RunnerHost extends CellHost {
   readonly deadLetters: DeadLetters;
   readonly scheduler: { schedule(cell: Cell): void };
   readonly stopping: Stopping;
+  /** With the `tracing` option; undefined (and never called) without. */
+  readonly tracing: HostTracing | undefined;
 }
 
 export class Runner {
@@ -68,6 +71,12 @@ export class Runner {
   }
 
   invoke(cell: Cell, kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
+    const tracing = this.#host.tracing;
+    if (tracing === undefined) this.#run(cell, kindWord, sender, corr, trace, msg, undefined);
+    else tracing.invoke(cell, kindWord, msg, (span, message) => this.#run(cell, kindWord, sender, corr, trace, message, span));
+  }
+
+  #run(cell: Cell, kindWord: number, sender: number, corr: number, trace: number, msg: unknown, span: HandlerSpan | undefined): void {
     cell.curKindWord = kindWord;
     cell.curSender = sender;
     cell.curCorr = corr;
@@ -95,6 +104,7 @@ export class Runner {
     } catch (error) {
       ctx.finish();
       this.current = previous;
+      if (span !== undefined) this.#host.tracing!.ended(span, error);
       this.#host.stopping.crashed(cell, error);
       return;
     }
@@ -109,11 +119,13 @@ export class Runner {
       (result as PromiseLike<void>).then(
         () => {
           ctx.finish();
+          if (span !== undefined) this.#host.tracing!.ended(span);
           this.#queuedBySlot[slot]--;
           if (cell.incarnation === incarnation) this.#settled(cell, startedAt);
         },
         (error: unknown) => {
           ctx.finish();
+          if (span !== undefined) this.#host.tracing!.ended(span, error);
           this.#queuedBySlot[slot]--;
           // Left behind by a restart or stop that gave up waiting for it: its
           // failure is no longer this actor's.
@@ -126,6 +138,7 @@ export class Runner {
       return;
     }
     ctx.finish();
+    if (span !== undefined) this.#host.tracing!.ended(span);
     if (sample) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
   }
 

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { adoptProcessOrigin } from '../actor/process-origin.js';
 import type { ControlMessage, SpareBoot, WorkerBoot, WorkerFault, WorkerReport } from './boot.js';
 import { Host } from './host.js';
+import { loadOtel } from './tracing.js';
 import { kRehearsedActors, kRehearsedTakeovers, kSettleAfterRehearsalMs, rehearseTakeover } from './rehearsal.js';
 
 const port = parentPort!;
@@ -54,7 +55,9 @@ const boot: WorkerBoot =
 
 adoptProcessOrigin(boot.origin);
 const logger = pino({ level: boot.options.logLevel, base: { system: boot.systemId, host: boot.index - 1 } });
-const host = new Host({ ...boot, logger, loadedModules: warmed });
+// After the preloads: one of them registers the application's tracer provider.
+const otel = boot.options.tracing ? await loadOtel() : undefined;
+const host = new Host({ ...boot, logger, loadedModules: warmed, otel });
 
 // Node 20: a pending Atomics.waitAsync does not keep a worker alive; this
 // listener on the control port does, while the host is parked.

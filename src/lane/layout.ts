@@ -76,6 +76,18 @@ export const RECORD_ALIGN = 8;
  */
 export const RECORD_FLAG_CHECKSUM = 0x100;
 export const RECORD_CHECKSUM_BYTES = 4;
+/**
+ * Flags byte: the payload ends with a W3C trace context (16-byte trace id,
+ * 8-byte parent span id), counted in `length` and in the checksum, before the
+ * CRC trailer when there is one (the `tracing` option; see
+ * codec/trace-context.ts). Beside the payload, never in it: the user's
+ * message decodes the same with or without it, and every path that copies a
+ * record's payload bytes (overflow, injected faults, forwarding) keeps it.
+ */
+export const RECORD_FLAG_TRACED = 0x200;
+/** Flags byte, with RECORD_FLAG_TRACED: the trace is sampled (W3C trace-flags bit 0). */
+export const RECORD_FLAG_SAMPLED = 0x400;
+export const RECORD_TRACE_BYTES = 24;
 /** A length word of this value marks padding up to the end of the ring (wrap-around). */
 export const RECORD_PAD = 0xffffffff;
 

@@ -13,6 +13,8 @@ import {
   LANE_WRITE_POS,
   RECORD_CHECKSUM_BYTES,
   RECORD_FLAG_CHECKSUM,
+  RECORD_FLAG_TRACED,
+  RECORD_TRACE_BYTES,
   RECORD_HEADER_BYTES,
   RECORD_PAD,
 } from './layout.js';
@@ -84,6 +86,9 @@ export function takeInFlightRecord(
   const w = offset >>> 2;
   const flagged = (words[w + 1] & RECORD_FLAG_CHECKSUM) !== 0;
   if (flagged && length < RECORD_HEADER_BYTES + RECORD_CHECKSUM_BYTES) return undefined;
+  const traced = (words[w + 1] & RECORD_FLAG_TRACED) !== 0;
+  const trailers = (flagged ? RECORD_CHECKSUM_BYTES : 0) + (traced ? RECORD_TRACE_BYTES : 0);
+  if (length < RECORD_HEADER_BYTES + trailers) return undefined;
   const result = {
     kindWord: words[w + 1],
     target: words[w + 2],
@@ -92,7 +97,7 @@ export function takeInFlightRecord(
     trace: words[w + 5],
     bytes: new Uint8Array(lane, LANE_HEADER_BYTES, capacity),
     payloadStart: offset + RECORD_HEADER_BYTES,
-    payloadEnd: offset + length - (flagged ? RECORD_CHECKSUM_BYTES : 0),
+    payloadEnd: offset + length - trailers,
   };
   Atomics.store(header, LANE_READ_POS, end | 0);
   return result;

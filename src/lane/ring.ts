@@ -28,6 +28,8 @@ import {
   RECORD_ALIGN,
   RECORD_CHECKSUM_BYTES,
   RECORD_FLAG_CHECKSUM,
+  RECORD_FLAG_TRACED,
+  RECORD_TRACE_BYTES,
   RECORD_HEADER_BYTES,
   RECORD_PAD,
   LANE_DICTIONARY_BYTES,
@@ -253,7 +255,10 @@ export class LaneReader {
   recordPosition = 0;
   nextPosition = 0;
   payloadStart = 0;
+  /** Where the message's bytes end; a trace context (RECORD_FLAG_TRACED) starts there. */
   payloadEnd = 0;
+  /** Where everything the checksum covers ends: the message and its trace context. */
+  bodyEnd = 0;
   /** Bytes skipped because a record's frame was invalid; reset by the caller. */
   discardedBytes = 0;
 
@@ -320,6 +325,11 @@ export class LaneReader {
         if (length < RECORD_HEADER_BYTES + RECORD_CHECKSUM_BYTES) return this.#discard(available);
         payloadEnd -= RECORD_CHECKSUM_BYTES;
       }
+      const bodyEnd = payloadEnd;
+      if ((kindWord & RECORD_FLAG_TRACED) !== 0) {
+        if (payloadEnd - offset - RECORD_HEADER_BYTES < RECORD_TRACE_BYTES) return this.#discard(available);
+        payloadEnd -= RECORD_TRACE_BYTES;
+      }
       this.kindWord = kindWord;
       this.target = this.#words[w + 2];
       this.sender = this.#words[w + 3];
@@ -329,6 +339,7 @@ export class LaneReader {
       this.recordPosition = read;
       this.payloadStart = offset + RECORD_HEADER_BYTES;
       this.payloadEnd = payloadEnd;
+      this.bodyEnd = bodyEnd;
       this.#read = (read + size) >>> 0;
       this.nextPosition = this.#read;
       this.#consumedRecords++;
@@ -343,7 +354,7 @@ export class LaneReader {
    */
   intact(): boolean {
     if ((this.kindWord & RECORD_FLAG_CHECKSUM) === 0) return !this.#requireChecksum;
-    return crc32(this.bytes, this.payloadStart, this.payloadEnd) === this.bytes.readUInt32LE(this.payloadEnd);
+    return crc32(this.bytes, this.payloadStart, this.bodyEnd) === this.bytes.readUInt32LE(this.bodyEnd);
   }
 
   #discard(available: number): false {

@@ -27,6 +27,8 @@ import { kRedactPaths } from '../secrets/redaction.js';
 import { auditRecorder, type AuditRecorder } from './audit-trail.js';
 import { mountBuiltIns } from './built-in-routes.js';
 import { HttpError, httpErrors, truncate } from './errors.js';
+import { GatewayTracing, type RequestSpan } from './http-tracing.js';
+import { loadOtel } from '../host/tracing.js';
 import { HealthMonitor, type HealthOptions, type HealthReport } from './health.js';
 import { TroupeMetrics } from './metrics.js';
 import { parseTarget, readJson } from './request-input.js';
@@ -134,6 +136,9 @@ export class Gateway {
   readonly #record: AuditRecorder;
   #server: Server | undefined;
   #correlation = 0;
+  /** With a system started with `tracing`: each request a server span (see http-tracing.ts). */
+  #tracing: GatewayTracing | undefined;
+  #tracingLoaded: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   /** Aborted when closing begins: long-lived responses (the live view's streams) end, so the server can close. */
   readonly #closed = new AbortController();
@@ -159,6 +164,12 @@ export class Gateway {
     this.#bodyLimit = bodyLimit;
     this.#limits = resolveServerLimits(options);
     this.#routeActors = new RouteActors(system, this.#log);
+    if (system.tracing) {
+      this.#tracingLoaded = loadOtel().then(
+        (api) => void (this.#tracing = new GatewayTracing(api)),
+        (error: unknown) => this.#log.error({ err: error }, 'troupe gateway: traces are off'),
+      );
+    }
     if (this.#auth === false) this.#log.warn('troupe gateway: auth is off; every route, /metrics and the admin API are open');
     mountBuiltIns(this.#routes, {
       system,
@@ -316,15 +327,20 @@ export class Gateway {
     let principal: Principal | undefined;
     let status: number;
     let failure: HttpError | undefined;
+    if (this.#tracing === undefined && this.#tracingLoaded !== undefined) await this.#tracingLoaded;
+    const traced: RequestSpan | undefined = this.#tracing?.begin(req, method);
+    if (traced !== undefined) res.setHeader('traceparent', traced.traceparent);
     try {
       const { path, segments, query } = parseTarget(req.url ?? '');
       const matched = this.#routes.match(method, path, segments);
       route = matched.route;
+      if (traced !== undefined) this.#tracing!.routed(traced, method, route.pattern, path);
       principal = await this.#authenticate(route, req);
       if (principal !== undefined) (this.#auth as Auth).authorize(principal, route.permission as Permission);
       const body = route.readsBody ? await readJson(req, this.#bodyLimit) : undefined;
       const request: GatewayRequest = { method, path, params: matched.params, query, body, headers: req.headers, principal, correlationId, requestId };
-      const reply = await route.handle(request);
+      const handling = route;
+      const reply = traced === undefined ? await handling.handle(request) : await this.#tracing!.within(traced, () => handling.handle(request));
       status = send(res, reply.status ?? 200, correlationId, requestId, reply, this.#closing !== undefined);
     } catch (error) {
       failure = toHttpError(error);
@@ -332,6 +348,7 @@ export class Gateway {
       const body = { error: { code: failure.code, message: failure.message }, correlationId };
       status = send(res, failure.status, correlationId, requestId, { body, headers: failure.headers }, this.#closing !== undefined);
     }
+    if (traced !== undefined) this.#tracing!.end(traced, status, failure);
     const seconds = (performance.now() - started) / 1000;
     this.#metrics?.observeRequest(method, route?.pattern ?? 'unmatched', status, seconds);
     const line = {

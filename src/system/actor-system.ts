@@ -41,6 +41,11 @@ export class ActorSystem {
     return this.#engine.systemId;
   }
 
+  /** Whether the system was started with `tracing` (OpenTelemetry spans and trace context on every message). */
+  get tracing(): boolean {
+    return this.#engine.options.tracing;
+  }
+
   get workers(): number {
     return this.#engine.workers;
   }

@@ -17,6 +17,7 @@ import { Host, hostNameOf, type MainDuties } from '../host/host.js';
 import { Kind } from '../codec/envelope.js';
 import { allocateSharedMemory } from '../host/shared-memory.js';
 import { WorkerPool } from '../host/worker-pool.js';
+import { loadOtel, type Otel } from '../host/tracing.js';
 import { JournalService } from '../persistence/journal-service.js';
 import { Directory, type ActorId } from '../lane/directory.js';
 import { hostState, isParked } from '../lane/host-block.js';
@@ -66,7 +67,7 @@ export class Engine implements MainDuties {
   #ticker: NodeJS.Timeout | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
 
-  private constructor(options: ResolvedOptions, logger: Logger | undefined, journal: JournalService | undefined) {
+  private constructor(options: ResolvedOptions, logger: Logger | undefined, journal: JournalService | undefined, otel: Otel | undefined) {
     this.options = options;
     this.#journal = journal;
     this.log = (logger ?? pino({ level: options.logLevel })).child({ system: this.systemId, host: 'main' });
@@ -87,6 +88,7 @@ export class Engine implements MainDuties {
       rootRestarts: this.#rootRestarts,
       logger: this.log,
       journalPort: journal?.connect(),
+      otel,
     });
     this.host.attachMain(this, options.supervisor);
     this.#pool = new WorkerPool(
@@ -116,8 +118,9 @@ export class Engine implements MainDuties {
 
   static async start(input: SystemOptions | undefined): Promise<Engine> {
     const options = resolveOptions(input);
+    const otel = options.tracing ? await loadOtel() : undefined;
     const journal = options.store === undefined ? undefined : await JournalService.start(options.store, 'journal', options.workerExecArgv);
-    const engine = new Engine(options, input?.logger, journal);
+    const engine = new Engine(options, input?.logger, journal, otel);
     engine.host.start();
     try {
       if (options.cluster !== undefined) await engine.#joinCluster(options.cluster);

@@ -1,0 +1,94 @@
+/**
+ * W3C trace context as messages carry it (the `tracing` option): in a lane
+ * record, 24 bytes after the payload (RECORD_FLAG_TRACED, the sampled bit in
+ * RECORD_FLAG_SAMPLED); between actors of one host, a TracedMessage around
+ * the message in its mailbox. Either way beside the user's message, never in
+ * it. Shaped like @opentelemetry/api's SpanContext, so the host's tracing
+ * hands it to the API as it is; this module does not need the API.
+ */
+import { RECORD_FLAG_SAMPLED, RECORD_FLAG_TRACED, RECORD_TRACE_BYTES } from '../lane/layout.js';
+
+/** The parts of a span context that travel: @opentelemetry/api's SpanContext is one. */
+export interface WireSpanContext {
+  /** 32 lowercase hex digits, not all zero. */
+  traceId: string;
+  /** 16 lowercase hex digits, not all zero. */
+  spanId: string;
+  /** W3C trace-flags; bit 0: sampled. */
+  traceFlags: number;
+  /** Whether the context came from another thread, process or the network. */
+  isRemote?: boolean;
+}
+
+/** A message and the span context it was sent in, while it stays on one host (mailboxes, the same-thread path). */
+export class TracedMessage {
+  readonly message: unknown;
+  readonly context: WireSpanContext;
+
+  constructor(message: unknown, context: WireSpanContext) {
+    this.message = message;
+    this.context = context;
+  }
+}
+
+/** The message itself, with or without a trace context around it. */
+export const untraced = (msg: unknown): unknown => (msg instanceof TracedMessage ? msg.message : msg);
+
+/** Writes the context's ids at `at` and returns the record flags that say so. */
+export function writeTraceContext(bytes: Buffer, at: number, context: WireSpanContext): number {
+  bytes.write(context.traceId, at, 16, 'hex');
+  bytes.write(context.spanId, at + 16, 8, 'hex');
+  return (context.traceFlags & 1) !== 0 ? RECORD_FLAG_TRACED | RECORD_FLAG_SAMPLED : RECORD_FLAG_TRACED;
+}
+
+/**
+ * Reads a record's context: `at` is where its payload ends. The last context
+ * read is kept and handed out again when the next record's bytes are the same
+ * (a handler's messages all carry its span), so a stream of one trace
+ * allocates no strings.
+ */
+export class TraceContextReader {
+  #last: WireSpanContext | undefined = undefined;
+  readonly #lastBytes = Buffer.alloc(RECORD_TRACE_BYTES);
+  #lastFlags = 0;
+
+  read(bytes: Buffer, at: number, kindWord: number): WireSpanContext {
+    const flags = kindWord & RECORD_FLAG_SAMPLED;
+    const last = this.#last;
+    if (last !== undefined && flags === this.#lastFlags && bytes.compare(this.#lastBytes, 0, RECORD_TRACE_BYTES, at, at + RECORD_TRACE_BYTES) === 0) return last;
+    bytes.copy(this.#lastBytes, 0, at, at + RECORD_TRACE_BYTES);
+    const context: WireSpanContext = {
+      traceId: bytes.toString('hex', at, at + 16),
+      spanId: bytes.toString('hex', at + 16, at + RECORD_TRACE_BYTES),
+      traceFlags: flags === 0 ? 0 : 1,
+      isRemote: true,
+    };
+    this.#last = context;
+    this.#lastFlags = flags;
+    return context;
+  }
+}
+
+const kTraceparent = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const kZeroTrace = '0'.repeat(32);
+const kZeroSpan = '0'.repeat(16);
+
+/**
+ * An HTTP `traceparent` header as W3C Trace Context level 1 reads it, or
+ * undefined when it is absent or malformed (a malformed one is ignored, never
+ * an error: the request starts a trace of its own). Version ff is invalid;
+ * version 00 has exactly four fields; a later version may append more.
+ */
+export function parseTraceparent(header: string | string[] | undefined): WireSpanContext | undefined {
+  if (typeof header !== 'string' || header.length > 512) return undefined;
+  const match = kTraceparent.exec(header.trim());
+  if (match === null) return undefined;
+  const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  if (traceId === kZeroTrace || spanId === kZeroSpan) return undefined;
+  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & 0xff, isRemote: true };
+}
+
+/** The `traceparent` header (version 00) of a span context. */
+export const formatTraceparent = (context: WireSpanContext): string =>
+  `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 1) !== 0 ? '01' : '00'}`;
