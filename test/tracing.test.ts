@@ -11,7 +11,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, SpanKind, SpanStatusCode, trace, type Context, type Link, type Attributes } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
@@ -213,6 +213,13 @@ describe('tracing on one thread (in-memory exporter)', () => {
     const seenSpan = one('c seen');
     expect(parentOf(seenSpan)).toBe(note.spanContext().spanId);
     expect(seen[0]!.spanId).toBe(note.spanContext().spanId);
+
+    // Sent in the root context (the application's own choice), a message starts a trace of its own.
+    memory.reset();
+    const outer = await inClientSpan('client', () => context.with(ROOT_CONTEXT, () => a.ask({ type: 'hop', path: [] })));
+    const detached = await memory.ended('a hop');
+    expect(parentOf(detached)).toBeUndefined();
+    expect(detached.spanContext().traceId).not.toBe(outer.traceId);
 
     memory.reset();
     await expect(a.ask({ type: 'boom' })).rejects.toThrow();

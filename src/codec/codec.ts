@@ -253,14 +253,32 @@ export class LaneEncoder {
       // A pack that shared a new structure returns a plain view instead.
       this.encodedStart = 0;
       this.encodedEnd = target.length;
+      this.#inPackrBuffer = false;
     } else {
       this.encodedStart = target.start;
       this.encodedEnd = target.end!;
+      this.#inPackrBuffer = true;
     }
+  }
+
+  /** Whether `encoded` is msgpackr's own buffer, whose bytes past the end are free until the next pack. */
+  #inPackrBuffer = false;
+
+  /**
+   * Makes room for `n` more bytes right after what was encoded last (a trace
+   * context), in msgpackr's buffer when it has them: the next pack starts
+   * after them, and the record is copied out before that. False when it has
+   * not; the caller copies instead.
+   */
+  extend(n: number): boolean {
+    if (!this.#inPackrBuffer || this.encoded.length - this.encodedEnd < n) return false;
+    this.encodedEnd += n;
+    return true;
   }
 
   /** Points `encoded` at bytes that are already a payload (empty records, injection). */
   useEncoded(bytes: Uint8Array, start: number, end: number): void {
+    this.#inPackrBuffer = false;
     this.encoded = bytes;
     this.encodedStart = start;
     this.encodedEnd = end;

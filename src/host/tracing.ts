@@ -34,6 +34,10 @@ export async function loadOtel(): Promise<Otel> {
   }
 }
 
+const kProbeKey = Symbol('troupe.context-manager-probe');
+/** Sends without an active span between two checks for a context manager. */
+const kProbeEvery = 4096;
+
 /** Longest message `type` a span's name takes in full: names are for grouping, not for payloads. */
 const kMaxTypeChars = 64;
 
@@ -67,13 +71,40 @@ export class HostTracing {
     return context === undefined ? msg : new TracedMessage(msg, context);
   }
 
-  /** The span context a message or reply sent now carries. */
+  /**
+   * The span context a message or reply sent now carries. With a context
+   * manager, what is active decides: no span there (the application's
+   * `context.with(ROOT_CONTEXT, ...)`, say) starts a trace of its own. Without
+   * one (nothing is ever active), the sending actor's message's.
+   */
   current(sender: Cell | undefined): WireSpanContext | undefined {
     const api = this.#api;
     const active = api.trace.getSpanContext(api.context.active());
-    if (active !== undefined && api.isSpanContextValid(active)) return active;
+    if (active !== undefined) {
+      // A span keeps one context object: a handler's sends check it once.
+      if (active === this.#lastValid) return active;
+      if (api.isSpanContextValid(active)) {
+        this.#lastValid = active;
+        return active;
+      }
+    }
+    if (this.#keepsContexts()) return undefined;
     return sender?.curSpanContext;
   }
+
+  /** Whether a context manager is registered: asked again every so often, since the application may register one after start. */
+  #keepsContexts(): boolean {
+    if (--this.#probeCountdown > 0) return this.#managed;
+    this.#probeCountdown = kProbeEvery;
+    const api = this.#api;
+    const probe = api.ROOT_CONTEXT.setValue(kProbeKey, true);
+    this.#managed = api.context.with(probe, () => api.context.active() === probe);
+    return this.#managed;
+  }
+
+  #lastValid: OtelApi.SpanContext | undefined = undefined;
+  #probeCountdown = 0;
+  #managed = false;
 
   /**
    * Runs one message's handler (`run`, the runner's) inside the context of
@@ -101,25 +132,23 @@ export class HostTracing {
     const ask = kindOf(kindWord) === Kind.ask;
     const type = messageType(message, ask);
     const actor = cell.name ?? this.#moduleName(cell);
-    const span = this.#tracer.startSpan(
-      `${actor} ${type}`,
-      {
-        kind: ask ? api.SpanKind.SERVER : api.SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'troupe',
-          'messaging.operation.type': 'process',
-          'troupe.actor.id': cell.id,
-          'troupe.actor.name': cell.name,
-          'troupe.actor.module': this.#moduleName(cell),
-          'troupe.message.type': type,
-          'troupe.host': this.#hostName,
-          'thread.id': threadId,
-        },
-      },
-      parentContext,
-    );
+    const span = this.#tracer.startSpan(`${actor} ${type}`, { kind: ask ? api.SpanKind.SERVER : api.SpanKind.CONSUMER }, parentContext);
+    const recording = span.isRecording();
+    // Attributes only on spans that are kept: most roots of a ratio sampler are not.
+    if (recording) {
+      span.setAttributes({
+        'messaging.system': 'troupe',
+        'messaging.operation.type': 'process',
+        'troupe.actor.id': cell.id,
+        'troupe.actor.name': cell.name,
+        'troupe.actor.module': this.#moduleName(cell),
+        'troupe.message.type': type,
+        'troupe.host': this.#hostName,
+        'thread.id': threadId,
+      });
+    }
     cell.curSpanContext = span.spanContext();
-    api.context.with(api.trace.setSpan(parentContext, span), run, undefined, span.isRecording() ? span : undefined, message);
+    api.context.with(api.trace.setSpan(parentContext, span), run, undefined, recording ? span : undefined, message);
   }
 
   /** A handled message's span ends with its handler: failed when the handler threw or rejected. */
