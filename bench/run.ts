@@ -26,6 +26,7 @@ const savina = (name: string): Entry => ({ name: `savina-${name}`, file: 'savina
 const kBenchmarks: Entry[] = [
   { name: 'tell-throughput', file: 'tell-throughput' },
   { name: 'checksum', file: 'checksum' },
+  { name: 'tracing', file: 'tracing' },
   { name: 'admin-ui', file: 'admin-ui' },
   { name: 'ask-latency', file: 'ask-latency' },
   { name: 'local-tell', file: 'local-tell' },

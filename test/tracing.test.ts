@@ -10,7 +10,10 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -30,6 +33,7 @@ import { ActorSystem, type ActorRef } from 'troupe';
 import { parseTraceparent } from '../dist/src/codec/trace-context.js';
 import type { SeenSpan } from './fixtures/span-hop.js';
 import { fixture } from './helpers.js';
+import { screenshotWaterfall } from './trace-waterfall.js';
 import { request, serve } from './ops-helpers.js';
 
 const hop = fixture('span-hop');
@@ -53,6 +57,9 @@ interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
+  service: string;
+  startNs: bigint;
+  endNs: bigint;
 }
 class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
@@ -66,12 +73,23 @@ class OtlpReceiver {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans: { scopeSpans: { spans: any[] }[] }[] };
-        for (const resource of body.resourceSpans) {
+        for (const resource of body.resourceSpans as { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: any[] }[] }[]) {
+          const service = resource.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
           for (const scope of resource.scopeSpans) {
             for (const span of scope.spans) {
               const attributes: Record<string, unknown> = {};
               for (const { key, value } of span.attributes ?? []) attributes[key] = value.stringValue ?? (value.intValue === undefined ? value : Number(value.intValue));
-              this.spans.push({ traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, kind: span.kind, attributes });
+              this.spans.push({
+                traceId: span.traceId,
+                spanId: span.spanId,
+                parentSpanId: span.parentSpanId ?? '',
+                name: span.name,
+                kind: span.kind,
+                attributes,
+                service,
+                startNs: BigInt(span.startTimeUnixNano),
+                endNs: BigInt(span.endTimeUnixNano),
+              });
             }
           }
         }
@@ -312,6 +330,28 @@ describe('tracing on one thread (in-memory exporter)', () => {
 });
 
 describe('tracing across threads (OTLP/HTTP to a loopback receiver)', () => {
+  it('a trace context survives full lanes (overflow), checksums and a second lane, unsampled, on every message', async () => {
+    sampler.inner = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0) });
+    process.env.TROUPE_TEST_OTLP_URL = receiver.url;
+    const system = await ActorSystem.start({ workers: 2, tracing: true, checksum: true, laneBytes: 8192, logLevel: 'silent', spareWorker: false, workerPreload: [fixture('otel-worker-setup')] });
+    try {
+      const [relay, probe] = await Promise.all([system.spawn(hop, { host: 0 }), system.spawn(hop, { host: 1 })]);
+      const n = 3000;
+      const sent = await inClientSpan('client', async () => {
+        // Far more than an 8 KiB lane holds: most wait in the sender's overflow and are copied from there.
+        for (let i = 0; i < n; i++) relay.tell({ type: 'note', probe });
+      });
+      expect(sent.sampled).toBe(false);
+      // Every message ran in the client's (unsampled) context: one distinct span context, n messages in it.
+      const seen = await probe.ask({ type: 'wait', n, distinct: true }, { timeoutMs: 30_000 });
+      expect(seen, JSON.stringify(seen)).toEqual([[`${sent.traceId}/${sent.spanId}/false`, n]]);
+      expect(system.stats().total.deadLetters).toBe(0);
+    } finally {
+      await system.shutdown();
+      delete process.env.TROUPE_TEST_OTLP_URL;
+    }
+  });
+
   it('one gateway request is one trace: main, then a worker, then another worker, with correct parents', async () => {
     process.env.TROUPE_TEST_OTLP_URL = receiver.url;
     const system = await ActorSystem.start({ workers: 2, tracing: true, workerPreload: [fixture('otel-worker-setup')], spareWorker: false });
@@ -320,7 +360,8 @@ describe('tracing across threads (OTLP/HTTP to a loopback receiver)', () => {
       // Main's spans go to the receiver too.
       const exporter = new OTLPTraceExporter({ url: receiver.url });
       trace.disable();
-      trace.setGlobalTracerProvider(new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(memory), new SimpleSpanProcessor(exporter)] }));
+      const resource = resourceFromAttributes({ 'service.name': 'troupe-test-main' });
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ resource, sampler, spanProcessors: [new SimpleSpanProcessor(memory), new SimpleSpanProcessor(exporter)] }));
       await using served = await serve(system, {}, (gateway) => gateway.route({ path: '/hop', actor: 'w0', message: () => ({ type: 'hop', path: [w1] }) }));
       const answer = await request(`${served.url}/hop`, { method: 'POST', headers: { traceparent: '00-5b8aa5a2d2c872e8321cf37308d69df2-051581bf3cb55c13-01' } });
       expect(answer.status).toBe(200);
@@ -330,7 +371,8 @@ describe('tracing across threads (OTLP/HTTP to a loopback receiver)', () => {
         const server = mine.find((s) => s.name === 'POST /hop');
         const first = mine.find((s) => s.name === 'w0 hop');
         const second = mine.find((s) => s.name === 'w1 hop');
-        return server && first && second ? { server, first, second, users: mine.filter((s) => s.name === 'user-work') } : undefined;
+        const users = mine.filter((s) => s.name === 'user-work');
+        return server && first && second && users.length === 2 ? { server, first, second, all: mine } : undefined;
       });
       expect(found.server.parentSpanId).toBe('051581bf3cb55c13');
       expect(found.first.parentSpanId).toBe(found.server.spanId);
@@ -345,6 +387,11 @@ describe('tracing across threads (OTLP/HTTP to a loopback receiver)', () => {
       expect(seenFirst!.spanId).toBe(found.first.spanId);
       expect(seenSecond!.spanId).toBe(found.second.spanId);
       expect(answer.headers.get('traceparent')).toBe(`00-${traceId}-${found.server.spanId}-01`);
+      // The user's spans in the handlers, each the child of its handler's span, on its thread.
+      for (const handler of [found.first, found.second]) expect(found.all.some((s) => s.name === 'user-work' && s.parentSpanId === handler.spanId)).toBe(true);
+      const shot = fileURLToPath(new URL('../test-artifacts/trace.png', import.meta.url));
+      await screenshotWaterfall(shot, traceId, found.all);
+      expect(statSync(shot).size).toBeGreaterThan(1000);
       await exporter.shutdown();
     } finally {
       await system.shutdown();

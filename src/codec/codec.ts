@@ -266,9 +266,10 @@ export class LaneEncoder {
 
   /**
    * Makes room for `n` more bytes right after what was encoded last (a trace
-   * context), in msgpackr's buffer when it has them: the next pack starts
-   * after them, and the record is copied out before that. False when it has
-   * not; the caller copies instead.
+   * context), in msgpackr's buffer when it has them. The next pack writes
+   * over them: a record is copied into its lane before that, and one held in
+   * overflow must be held as a copy (Outbound does). False when there is no
+   * room; the caller copies instead.
    */
   extend(n: number): boolean {
     if (!this.#inPackrBuffer || this.encoded.length - this.encodedEnd < n) return false;

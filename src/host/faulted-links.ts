@@ -73,7 +73,8 @@ export class FaultedLinks {
       if (bounded && faults.delayed.length >= options.overflowLimit) {
         throw new MailboxFullError(`host ${String(hostNameOf(out.toHost))}`, options.overflowLimit, 'lane');
       }
-      const record = { kindWord, target, sender, corr, trace, payload: payload.slice(), releaseAt: verdict.delayUntil, checksum };
+      // A copy (not Buffer#slice, a view): the bytes it came from are reused by the next send.
+      const record = { kindWord, target, sender, corr, trace, payload: new Uint8Array(payload), releaseAt: verdict.delayUntil, checksum };
       for (let copy = 0; copy < verdict.copies; copy++) faults.delayed.push(record);
       counters.faultsDelayed++;
       this.#delayedOutboxes.add(out);

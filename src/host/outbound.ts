@@ -8,7 +8,7 @@ import type { LaneEncoder } from '../codec/codec.js';
 import { Kind, makeKindWord } from '../codec/envelope.js';
 import { fitsWithin } from '../codec/size-hint.js';
 import { InvalidArgumentError, MailboxFullError, PayloadTooLargeError } from '../errors.js';
-import { RECORD_HEADER_BYTES, RECORD_TRACE_BYTES } from '../lane/layout.js';
+import { RECORD_FLAG_TRACED, RECORD_HEADER_BYTES, RECORD_TRACE_BYTES } from '../lane/layout.js';
 import { TraceContextWriter, type WireSpanContext } from '../codec/trace-context.js';
 import type { LaneWriter } from '../lane/ring.js';
 import type { HostOptions } from '../options.js';
@@ -154,6 +154,13 @@ export class Outbound {
     }
     // Publish what is in the ring so the consumer can make room.
     out.writer.publish();
+    if ((kindWord & RECORD_FLAG_TRACED) !== 0) {
+      // A held payload is a view of the encoder's buffer, safe because msgpackr never writes over what it packed;
+      // a trace context was written past that, where the next pack starts: it is held as a copy.
+      bytes = new Uint8Array(bytes.subarray(start, end));
+      start = 0;
+      end = bytes.length;
+    }
     out.hold(kindWord, target, sender, corr, trace, bytes, start, end, awaitsReply, checksum);
     this.#holding.add(out);
     // A pump must run after the hold: if the consumer freed space before it
