@@ -32,6 +32,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ActorSystem, type ActorRef } from 'troupe';
 import { parseTraceparent } from '../dist/src/codec/trace-context.js';
 import type { SeenSpan } from './fixtures/span-hop.js';
+import { startNats } from '../bench/nats-server.js';
 import { fixture } from './helpers.js';
 import { screenshotWaterfall } from './trace-waterfall.js';
 import { request, serve } from './ops-helpers.js';
@@ -396,6 +397,32 @@ describe('tracing across threads (OTLP/HTTP to a loopback receiver)', () => {
     } finally {
       await system.shutdown();
       delete process.env.TROUPE_TEST_OTLP_URL;
+    }
+  });
+});
+
+describe('tracing across cluster nodes (a real nats-server)', () => {
+  it('an ask to an actor on another node carries the trace: its span is the child of the asker’s', async () => {
+    const nats = await startNats();
+    const timing = { heartbeatMs: 100, suspectAfterMs: 600, downAfterMs: 1500 };
+    const here = await ActorSystem.start({ workers: 0, tracing: true, logLevel: 'silent', cluster: { servers: nats.url, name: 'traces', node: 'here', ...timing } });
+    const up = here.cluster.events.waitFor('nodeUp', (e) => e.node === 'there', { timeoutMs: 20_000 });
+    const there = await ActorSystem.start({ workers: 0, tracing: true, logLevel: 'silent', cluster: { servers: nats.url, name: 'traces', node: 'there', ...timing } });
+    try {
+      await up;
+      const local = await here.spawn(hop, { name: 'near' });
+      const remote = await here.spawn(hop, { node: 'there', name: 'far' });
+      memory.reset();
+      const { result, traceId } = await inClientSpan('client', () => local.ask({ type: 'hop', path: [remote] }) as Promise<SeenSpan[]>);
+      const near = await memory.ended('near hop');
+      const far = await memory.ended('far hop');
+      expect(near.spanContext().traceId).toBe(traceId);
+      expect(far.spanContext().traceId).toBe(traceId);
+      expect(parentOf(far)).toBe(near.spanContext().spanId);
+      expect(result[1]!.spanId).toBe(far.spanContext().spanId);
+    } finally {
+      await Promise.all([here.shutdown(), there.shutdown()]);
+      await nats.stop();
     }
   });
 });

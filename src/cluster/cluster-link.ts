@@ -329,21 +329,21 @@ export class ClusterLink implements RefHost {
 
   tellFrom(target: ActorRef, msg: unknown, sender: number): boolean {
     const address = target.address!;
-    return this.#tell(this.isLive(address) ? address : undefined, target.id, msg, msg, (out, payload) => out.tell(target.id, sender, payload));
+    return this.#tell(this.isLive(address) ? address : undefined, target.id, msg, msg, (out, payload) => out.tell(target.id, sender, payload, this.#host.traceContext()));
   }
 
   askFrom(target: ActorRef, msg: unknown, sender: number, _trace: number, options: AskOptions | undefined): Promise<unknown> {
     const address = target.address!;
-    return this.#ask(this.isLive(address) ? address : undefined, address.node, String(target), msg, msg, options, (out, corr, timeoutMs, payload) => out.ask(target.id, sender, corr, timeoutMs, payload));
+    return this.#ask(this.isLive(address) ? address : undefined, address.node, String(target), msg, msg, options, (out, corr, timeoutMs, payload) => out.ask(target.id, sender, corr, timeoutMs, payload, this.#host.traceContext()));
   }
 
   /** A tell to the entity `spec` on the node that owns it. */
   tellEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number): boolean {
-    return this.#tell(this.#liveAddress(owner), 0, msg, [spec, msg], (out, payload) => out.entityTell(sender, payload));
+    return this.#tell(this.#liveAddress(owner), 0, msg, [spec, msg], (out, payload) => out.entityTell(sender, payload, this.#host.traceContext()));
   }
 
   askEntity(owner: string, spec: EntitySpec, msg: unknown, sender: number, timeoutMs: number): Promise<unknown> {
-    return this.#ask(this.#liveAddress(owner), owner, `entity ${spec.type}/${spec.key}@${owner}`, msg, [spec, msg], { timeoutMs }, (out, corr, t, payload) => out.entityAsk(sender, corr, t, payload));
+    return this.#ask(this.#liveAddress(owner), owner, `entity ${spec.type}/${spec.key}@${owner}`, msg, [spec, msg], { timeoutMs }, (out, corr, t, payload) => out.entityAsk(sender, corr, t, payload, this.#host.traceContext()));
   }
 
   /** Checks `msg`, encodes `value` (the message, or what carries it) and writes its record; a node not live: a dead letter. */

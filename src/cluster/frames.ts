@@ -18,6 +18,9 @@
  *   entity tell [5, sender id, [entity, message]]
  *   entity ask  [6, sender id, correlation, timeout ms, [entity, message]]
  * (an entity message names the entity, not an actor: the owner's entity table activates it)
+ * With the `tracing` option, a tell, ask or entity record may end with one
+ * more field: the W3C context it was sent in (bin, 25 bytes: trace id, span
+ * id, trace-flags); one that is not valid is ignored.
  */
 import { decodeFromNode, type RefFactory } from '../codec/codec.js';
 import { DecodeError, type WireError } from '../errors.js';
@@ -42,12 +45,12 @@ export interface EntitySpec {
 }
 
 export type FrameRecord =
-  | [RecordKind.tell, number, number, unknown]
-  | [RecordKind.ask, number, number, number, number, unknown]
+  | [RecordKind.tell, number, number, unknown, Uint8Array?]
+  | [RecordKind.ask, number, number, number, number, unknown, Uint8Array?]
   | [RecordKind.reply, number, unknown]
   | [RecordKind.failure, number, WireError]
-  | [RecordKind.entityTell, number, [EntitySpec, unknown]]
-  | [RecordKind.entityAsk, number, number, number, [EntitySpec, unknown]];
+  | [RecordKind.entityTell, number, [EntitySpec, unknown], Uint8Array?]
+  | [RecordKind.entityAsk, number, number, number, [EntitySpec, unknown], Uint8Array?];
 
 export interface Frame {
   from: string;
@@ -78,21 +81,22 @@ export class FrameWriter {
     return this.kinds.length;
   }
 
-  tell(target: number, sender: number, message: Uint8Array): void {
-    this.#record(RecordKind.tell, [target, sender], message);
+  /** `context`: the trace context it was sent in (traceContextBytes), if any. */
+  tell(target: number, sender: number, message: Uint8Array, context?: Uint8Array): void {
+    this.#record(RecordKind.tell, [target, sender], message, context);
   }
 
-  ask(target: number, sender: number, corr: number, timeoutMs: number, message: Uint8Array): void {
-    this.#record(RecordKind.ask, [target, sender, corr, timeoutMs], message);
+  ask(target: number, sender: number, corr: number, timeoutMs: number, message: Uint8Array, context?: Uint8Array): void {
+    this.#record(RecordKind.ask, [target, sender, corr, timeoutMs], message, context);
   }
 
   /** `entityAndMessage`: `[EntitySpec, message]`, encoded. */
-  entityTell(sender: number, entityAndMessage: Uint8Array): void {
-    this.#record(RecordKind.entityTell, [sender], entityAndMessage);
+  entityTell(sender: number, entityAndMessage: Uint8Array, context?: Uint8Array): void {
+    this.#record(RecordKind.entityTell, [sender], entityAndMessage, context);
   }
 
-  entityAsk(sender: number, corr: number, timeoutMs: number, entityAndMessage: Uint8Array): void {
-    this.#record(RecordKind.entityAsk, [sender, corr, timeoutMs], entityAndMessage);
+  entityAsk(sender: number, corr: number, timeoutMs: number, entityAndMessage: Uint8Array, context?: Uint8Array): void {
+    this.#record(RecordKind.entityAsk, [sender, corr, timeoutMs], entityAndMessage, context);
   }
 
   /** A reply's value, or (kind failure) a WireError, already encoded. */
@@ -100,9 +104,9 @@ export class FrameWriter {
     this.#record(kind, [corr], value);
   }
 
-  #record(kind: RecordKind, fields: number[], value: Uint8Array): void {
+  #record(kind: RecordKind, fields: number[], value: Uint8Array, context?: Uint8Array): void {
     const head = Buffer.allocUnsafe(2 + 5 * fields.length);
-    head[0] = 0x92 + fields.length; // fixarray: kind, the fields, the value
+    head[0] = 0x92 + fields.length + (context === undefined ? 0 : 1); // fixarray: kind, the fields, the value (, the context)
     head[1] = kind;
     let at = 2;
     for (const field of fields) {
@@ -111,6 +115,14 @@ export class FrameWriter {
       at += 5;
     }
     this.#chunks.push(head, value);
+    if (context !== undefined) {
+      const bin = Buffer.allocUnsafe(2 + context.length);
+      bin[0] = 0xc4; // bin8
+      bin[1] = context.length;
+      bin.set(context, 2);
+      this.#chunks.push(bin);
+      this.bytes += bin.length;
+    }
     this.kinds.push(kind);
     // What to report if the frame cannot go: a tell's target, an ask's correlation.
     this.keys.push(kind === RecordKind.ask ? fields[2] : kind === RecordKind.entityAsk ? fields[1] : fields[0]);
@@ -155,17 +167,17 @@ function wellFormed(record: unknown): record is FrameRecord {
   if (!Array.isArray(record)) return false;
   switch (record[0]) {
     case RecordKind.tell:
-      return record.length === 4 && isU32(record[1]) && isU32(record[2]);
+      return (record.length === 4 || (record.length === 5 && record[4] instanceof Uint8Array)) && isU32(record[1]) && isU32(record[2]);
     case RecordKind.reply:
       return record.length === 3 && isU32(record[1]);
     case RecordKind.ask:
-      return record.length === 6 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isU32(record[4]);
+      return (record.length === 6 || (record.length === 7 && record[6] instanceof Uint8Array)) && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isU32(record[4]);
     case RecordKind.failure:
       return record.length === 3 && isU32(record[1]) && isWireError(record[2], 0);
     case RecordKind.entityTell:
-      return record.length === 3 && isU32(record[1]) && isEntityMessage(record[2]);
+      return (record.length === 3 || (record.length === 4 && record[3] instanceof Uint8Array)) && isU32(record[1]) && isEntityMessage(record[2]);
     case RecordKind.entityAsk:
-      return record.length === 5 && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isEntityMessage(record[4]);
+      return (record.length === 5 || (record.length === 6 && record[5] instanceof Uint8Array)) && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isEntityMessage(record[4]);
     default:
       return false;
   }

@@ -25,6 +25,10 @@ export interface LinkHost extends ControlHost {
   currentSender(): number;
   currentTrace(): number;
   traceOf(options: TellOptions | undefined): number;
+  /** With the `tracing` option: the trace context a message sent to another node now carries (traceContextBytes). */
+  traceContext(): Uint8Array | undefined;
+  /** Runs `deliver` (a message from another node reaching this one) as sent in `context` (a frame's field, unchecked). */
+  withTraceContext(context: unknown, deliver: () => void): void;
   /** A message that cannot reach its actor on another node: a dead letter, as on one node. */
   deadLetter(target: number, msg: unknown, reason: string): void;
 }

@@ -36,34 +36,37 @@ export class RecordDelivery {
 
   /** One record of a frame from `from`; `forMe`: meant for this incarnation; `senderLive`: its sender may get a stand-in. */
   record(from: NodeAddress, forMe: boolean, senderLive: boolean, record: FrameRecord): void {
-    const withSender = (sender: number, deliver: (standIn: number) => void): void => this.#deps.standIns.with(from, senderLive ? sender : 0, deliver);
+    // The sender's stand-in may have to be started first: the trace context is restored around the delivery itself.
+    const host = this.#deps.host;
+    const withSender = (sender: number, context: unknown, deliver: (standIn: number) => void): void =>
+      this.#deps.standIns.with(from, senderLive ? sender : 0, context === undefined ? deliver : (standIn) => host.withTraceContext(context, () => deliver(standIn)));
     {
       switch (record[0]) {
         case RecordKind.tell: {
-          const [, target, sender, msg] = record;
+          const [, target, sender, msg, context] = record;
           if (!forMe) this.#deps.host.deadLetter(target, msg, 'nodedown');
           else {
             this.#deps.watches.ended(from, target, msg);
-            withSender(sender, (proxy) => this.tell(target, proxy, msg));
+            withSender(sender, context, (proxy) => this.tell(target, proxy, msg));
           }
           break;
         }
         case RecordKind.ask: {
-          const [, target, sender, corr, timeoutMs, msg] = record;
+          const [, target, sender, corr, timeoutMs, msg, context] = record;
           if (!forMe) this.#fail(from, corr, new NodeDownError(this.#deps.self.node, 'the incarnation it was sent to has ended'));
-          else withSender(sender, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
+          else withSender(sender, context, (proxy) => this.#deliverAsk(from, target, proxy, corr, timeoutMs, msg));
           break;
         }
         case RecordKind.entityTell: {
-          const [, sender, [spec, msg]] = record;
+          const [, sender, [spec, msg], context] = record;
           if (!forMe) this.#deps.host.deadLetter(0, msg, 'nodedown');
-          else withSender(sender, (proxy) => this.#deliverEntityTell(spec, proxy, msg));
+          else withSender(sender, context, (proxy) => this.#deliverEntityTell(spec, proxy, msg));
           break;
         }
         case RecordKind.entityAsk: {
-          const [, sender, corr, timeoutMs, [spec, msg]] = record;
+          const [, sender, corr, timeoutMs, [spec, msg], context] = record;
           if (!forMe) this.#fail(from, corr, new NodeDownError(this.#deps.self.node, 'the incarnation it was sent to has ended'));
-          else withSender(sender, (proxy) => this.#answerWith(from, corr, this.#deps.host.entityAsk(spec, msg, proxy, timeoutMs)));
+          else withSender(sender, context, (proxy) => this.#answerWith(from, corr, this.#deps.host.entityAsk(spec, msg, proxy, timeoutMs)));
           break;
         }
         case RecordKind.reply:

@@ -92,6 +92,28 @@ export class TraceContextReader {
   }
 }
 
+/** Bytes of a context in a cluster frame: trace id, span id, trace-flags. */
+export const kFrameTraceContextBytes = 25;
+
+/** A context as a cluster frame's record carries it (a msgpack bin field after the message). */
+export function traceContextBytes(context: WireSpanContext): Uint8Array {
+  const bytes = Buffer.allocUnsafe(kFrameTraceContextBytes);
+  bytes.write(context.traceId, 0, 16, 'hex');
+  bytes.write(context.spanId, 16, 8, 'hex');
+  bytes[24] = context.traceFlags & 1;
+  return bytes;
+}
+
+/** The context of a frame's record, or undefined when it has none or it is not a valid one (ignored, as a malformed traceparent). */
+export function traceContextOf(bytes: unknown): WireSpanContext | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== kFrameTraceContextBytes) return undefined;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const traceId = buffer.toString('hex', 0, 16);
+  const spanId = buffer.toString('hex', 16, 24);
+  if (traceId === kZeroTrace || spanId === kZeroSpan) return undefined;
+  return { traceId, spanId, traceFlags: buffer[24]! & 1, isRemote: true };
+}
+
 const kTraceparent = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const kZeroTrace = '0'.repeat(32);
 const kZeroSpan = '0'.repeat(16);

@@ -88,9 +88,28 @@ export class HostTracing {
         return active;
       }
     }
+    if (this.#arriving !== undefined) return this.#arriving;
     if (this.#keepsContexts()) return undefined;
     return sender?.curSpanContext;
   }
+
+  /**
+   * Runs `fn` as sent in `context`: what it sends carries it (a message from
+   * another node on its way to an actor here). Active for your
+   * instrumentation too, and also where no context manager is registered.
+   */
+  within(context: WireSpanContext, fn: () => void): void {
+    const previous = this.#arriving;
+    this.#arriving = context;
+    try {
+      const api = this.#api;
+      api.context.with(api.trace.setSpanContext(api.ROOT_CONTEXT, context), fn);
+    } finally {
+      this.#arriving = previous;
+    }
+  }
+
+  #arriving: WireSpanContext | undefined = undefined;
 
   /** Whether a context manager is registered: asked again every so often, since the application may register one after start. */
   #keepsContexts(): boolean {

@@ -18,6 +18,7 @@ import { Kind } from '../codec/envelope.js';
 import { allocateSharedMemory } from '../host/shared-memory.js';
 import { WorkerPool } from '../host/worker-pool.js';
 import { loadOtel, type Otel } from '../host/tracing.js';
+import { traceContextBytes, traceContextOf } from '../codec/trace-context.js';
 import { JournalService } from '../persistence/journal-service.js';
 import { Directory, type ActorId } from '../lane/directory.js';
 import { hostState, isParked } from '../lane/host-block.js';
@@ -168,7 +169,16 @@ export class Engine implements MainDuties {
       spawnTimeoutMs: this.options.spawnTimeoutMs,
       log: this.log,
       localRef: (id, name) => host.refFor(id, name),
-      deliver: (target, sender, msg) => host.send(Kind.tell, target, sender, 0, 0, msg, true),
+      deliver: (target, sender, msg) => host.send(Kind.tell, target, sender, 0, 0, host.tracing === undefined ? msg : host.tracing.outgoing(msg, undefined), true),
+      traceContext: () => {
+        const context = host.tracing?.current(host.runner.current);
+        return context === undefined ? undefined : traceContextBytes(context);
+      },
+      withTraceContext: (raw, deliver) => {
+        const context = host.tracing === undefined ? undefined : traceContextOf(raw);
+        if (context === undefined) deliver();
+        else host.tracing!.within(context, deliver);
+      },
       spawnProxy: (remote) => host.spawn(new URL('../cluster/proxy-actor.js', import.meta.url), { host: 'main', args: { to: remote } }, 0).then((ref) => ref.id),
       currentSender: () => host.currentSender(),
       currentTrace: () => host.currentTrace(),
