@@ -325,6 +325,29 @@ describe('tracing on one thread (in-memory exporter)', () => {
     }
   });
 
+  it('a schedule’s tick starts a trace of its own, whatever span the schedule was made in', async () => {
+    const probe = await system.spawn(hop);
+    const { traceId } = await inClientSpan('client', async () => {
+      const ticking = system.schedule(20, b, { type: 'note', probe });
+      await probe.ask({ type: 'wait', n: 1 });
+      ticking.cancel();
+    });
+    const [seen] = (await probe.ask({ type: 'wait', n: 1 })) as SeenSpan[];
+    expect(seen!.traceId).not.toBe('');
+    expect(seen!.traceId).not.toBe(traceId);
+  });
+
+  it('a tracing SDK that throws costs its spans, never a message', async () => {
+    sampler.inner = { shouldSample: () => { throw new Error('sampler on fire'); }, toString: () => 'Throwing' };
+    // (No user span here: the fixture's own would throw in the handler, which is the user's code failing.)
+    const fresh = await system.spawn(hop);
+    for (let i = 0; i < 3; i++) expect(await fresh.ask({ type: 'wait', n: 0 })).toEqual([]);
+    expect(spans()).toEqual([]);
+    sampler.inner = new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    await a.ask({ type: 'hop', path: [] });
+    expect((await memory.ended('a hop')).name).toBe('a hop');
+  });
+
   it('refuses a tracing option that is not a boolean', async () => {
     await expect(ActorSystem.start({ workers: 0, tracing: 'yes' as never })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_OPTION' });
   });
@@ -350,6 +373,23 @@ describe('tracing across threads (OTLP/HTTP to a loopback receiver)', () => {
     } finally {
       await system.shutdown();
       delete process.env.TROUPE_TEST_OTLP_URL;
+    }
+  });
+
+  it('a worker exports the spans its batch processor holds before it ends', async () => {
+    process.env.TROUPE_TEST_OTLP_URL = receiver.url;
+    process.env.TROUPE_TEST_BATCH = '1';
+    const system = await ActorSystem.start({ workers: 1, tracing: true, workerPreload: [fixture('otel-worker-setup')], spareWorker: false, logLevel: 'silent' });
+    try {
+      const batched = await system.spawn(hop, { name: 'batched', host: 0 });
+      const { traceId } = await inClientSpan('client', () => batched.ask({ type: 'hop', path: [] }));
+      expect(receiver.spans.some((s) => s.traceId === traceId)).toBe(false);
+      await system.shutdown();
+      expect(receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name).sort()).toEqual(['batched hop', 'user-work']);
+    } finally {
+      await system.shutdown();
+      delete process.env.TROUPE_TEST_OTLP_URL;
+      delete process.env.TROUPE_TEST_BATCH;
     }
   });
 

@@ -39,7 +39,7 @@ export class RecordDelivery {
     // The sender's stand-in may have to be started first: the trace context is restored around the delivery itself.
     const host = this.#deps.host;
     const withSender = (sender: number, context: unknown, deliver: (standIn: number) => void): void =>
-      this.#deps.standIns.with(from, senderLive ? sender : 0, context === undefined ? deliver : (standIn) => host.withTraceContext(context, () => deliver(standIn)));
+      this.#deps.standIns.with(from, senderLive ? sender : 0, (standIn) => host.withTraceContext(context, () => deliver(standIn)));
     {
       switch (record[0]) {
         case RecordKind.tell: {

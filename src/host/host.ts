@@ -169,7 +169,7 @@ export class Host implements RefHost, CellHost {
     this.stopping = new Stopping(this);
     this.starting = new Starting(this);
     this.deadLetters = new DeadLetters(this);
-    this.tracing = init.otel === undefined ? undefined : new HostTracing(init.otel, this.definitions, this.hostName);
+    this.tracing = init.otel === undefined ? undefined : new HostTracing(init.otel, this.definitions, this.hostName, (error) => this.log.error({ err: error }, 'the tracing SDK threw; that span is left out'));
     this.runner = new Runner(this, new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength())));
     this.journal = init.journalPort === undefined ? undefined : new JournalClient(init.journalPort);
     this.journaling = new Journaling(this);
@@ -289,11 +289,13 @@ export class Host implements RefHost, CellHost {
     return written;
   }
 
-  /** The sending actor, if it runs here: whose message's span context a send carries where no context manager says. */
+  /** The sending actor while it handles a message here: whose span context a send carries where no context manager says. */
   #cellOf(sender: number): Cell | undefined {
     const current = this.runner.current;
     if (current !== undefined && current.id === sender) return current;
-    return sender === 0 ? undefined : this.cells.get(sender);
+    if (sender === 0) return undefined;
+    const cell = this.cells.get(sender);
+    return cell !== undefined && cell.busy ? cell : undefined;
   }
 
   #deliverLocal(cell: Cell, kind: number, sender: number, corr: number, trace: number, msg: unknown, bounded: boolean, replyHost = this.index): void {
@@ -313,7 +315,7 @@ export class Host implements RefHost, CellHost {
       assertEncodable(value, this.limits);
       // Marked answered only once the reply is on its way: if it cannot be
       // sent (too large), the handler's throw reaches the asker as a crash.
-      this.replyTo(srcHostOf(cell.curKindWord), cell.curCorr, value);
+      this.replyTo(srcHostOf(cell.curKindWord), cell.curCorr, value, cell);
       cell.replied = true;
       return;
     }
@@ -362,13 +364,14 @@ export class Host implements RefHost, CellHost {
     return this.send(Kind.tell, target.id, cell.curSender, 0, cell.curTrace, sent, true);
   }
 
-  replyTo(host: number, corr: number, value: unknown): void {
+  /** `from`: the replying actor, whose span context the reply carries (with the `tracing` option). */
+  replyTo(host: number, corr: number, value: unknown, from?: Cell): void {
     if (corr === 0) return;
     if (host === this.index) {
       if (!this.pending.resolve(corr, value)) this.deadLetters.report(0, 0, value, 'reply-expired', undefined);
       return;
     }
-    this.out.sendValue(host, Kind.reply, 0, 0, corr, value, this.tracing?.current(this.runner.current));
+    this.out.sendValue(host, Kind.reply, 0, 0, corr, value, this.tracing?.current(from));
   }
 
   replyErrorTo(host: number, corr: number, error: unknown): void {

@@ -68,8 +68,11 @@ export class Outbound {
 
   /** Encodes `payload` and sends it as a record to `host` (control records and replies: the hot path encodes itself). */
   sendValue(host: number, kind: number, target: number, sender: number, corr: number, payload: unknown, context?: WireSpanContext): boolean {
-    this.encoders[host]!.encode(payload);
-    const flags = context === undefined ? 0 : this.appendTraceContext(host, context);
+    const encoder = this.encoders[host]!;
+    encoder.encode(payload);
+    // A reply that fits only without its context goes without it: the context is a courtesy, the value is owed.
+    const fits = encoder.encodedEnd - encoder.encodedStart + RECORD_TRACE_BYTES <= this.#maxPayload;
+    const flags = context === undefined || !fits ? 0 : this.appendTraceContext(host, context);
     return this.sendRemote(host, kind, target, sender, corr, false, this.#host.index, 0, flags);
   }
 

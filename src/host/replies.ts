@@ -13,7 +13,7 @@ import { assertEncodable, type MessageLimits } from '../codec/validate.js';
 export interface ReplyingHost {
   readonly limits: MessageLimits;
   refFor(id: number, name: string | undefined): ActorRef;
-  replyTo(host: number, corr: number, value: unknown): void;
+  replyTo(host: number, corr: number, value: unknown, from?: Cell): void;
   replyErrorTo(host: number, corr: number, error: unknown): void;
 }
 
@@ -34,7 +34,7 @@ export function deferReply(host: ReplyingHost, cell: Cell): ReplyHandle<any> {
       }
       if (!take()) return;
       assertEncodable(value, host.limits);
-      host.replyTo(srcHostOf(kindWord), corr, value);
+      host.replyTo(srcHostOf(kindWord), corr, value, cell);
     },
     fail: (error: unknown) => {
       if (take()) host.replyErrorTo(srcHostOf(kindWord), corr, error);

@@ -17,6 +17,7 @@ import type { HostCounters } from './counters.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { Stopping } from './stopping.js';
 import type { HandlerSpan, HostTracing } from './tracing.js';
+import type { WireSpanContext } from '../codec/trace-context.js';
 
 /** What running messages needs of its host (a CellHost: every message gets a ctx over it). */
 export interface RunnerHost extends CellHost {
@@ -73,10 +74,10 @@ export class Runner {
   invoke(cell: Cell, kindWord: number, sender: number, corr: number, trace: number, msg: unknown): void {
     const tracing = this.#host.tracing;
     if (tracing === undefined) this.#run(cell, kindWord, sender, corr, trace, msg, undefined);
-    else tracing.invoke(cell, kindWord, msg, (span, message) => this.#run(cell, kindWord, sender, corr, trace, message, span));
+    else tracing.invoke(cell, kindWord, msg, (span, message, context) => this.#run(cell, kindWord, sender, corr, trace, message, span, context));
   }
 
-  #run(cell: Cell, kindWord: number, sender: number, corr: number, trace: number, msg: unknown, span: HandlerSpan | undefined): void {
+  #run(cell: Cell, kindWord: number, sender: number, corr: number, trace: number, msg: unknown, span: HandlerSpan | undefined, context?: WireSpanContext): void {
     cell.curKindWord = kindWord;
     cell.curSender = sender;
     cell.curCorr = corr;
@@ -104,7 +105,7 @@ export class Runner {
     } catch (error) {
       ctx.finish();
       this.current = previous;
-      if (span !== undefined) this.#host.tracing!.ended(span, error);
+      this.#host.tracing?.settled(cell, span, context, error);
       this.#host.stopping.crashed(cell, error);
       return;
     }
@@ -119,13 +120,13 @@ export class Runner {
       (result as PromiseLike<void>).then(
         () => {
           ctx.finish();
-          if (span !== undefined) this.#host.tracing!.ended(span);
+          this.#host.tracing?.settled(cell, span, context);
           this.#queuedBySlot[slot]--;
           if (cell.incarnation === incarnation) this.#settled(cell, startedAt);
         },
         (error: unknown) => {
           ctx.finish();
-          if (span !== undefined) this.#host.tracing!.ended(span, error);
+          this.#host.tracing?.settled(cell, span, context, error);
           this.#queuedBySlot[slot]--;
           // Left behind by a restart or stop that gave up waiting for it: its
           // failure is no longer this actor's.
@@ -138,7 +139,7 @@ export class Runner {
       return;
     }
     ctx.finish();
-    if (span !== undefined) this.#host.tracing!.ended(span);
+    this.#host.tracing?.settled(cell, span, context);
     if (sample) this.#histogram.recordNs((performance.now() - startedAt) * 1e6);
   }
 

@@ -52,8 +52,12 @@ export class HostTracing {
   #lastParent: WireSpanContext | undefined = undefined;
   #lastContext: OtelApi.Context | undefined = undefined;
 
-  constructor(api: Otel, definitions: Definitions, hostName: HostName) {
+  readonly #onError: (error: unknown) => void;
+
+  /** `onError`: the application's tracing SDK threw (reported once; the runtime goes on untraced where it did). */
+  constructor(api: Otel, definitions: Definitions, hostName: HostName, onError: (error: unknown) => void) {
     this.#api = api;
+    this.#onError = onError;
     this.#tracer = api.trace.getTracer('troupe');
     this.#definitions = definitions;
     this.#hostName = String(hostName);
@@ -111,6 +115,17 @@ export class HostTracing {
 
   #arriving: WireSpanContext | undefined = undefined;
 
+  /** Runs `fn` outside any trace: what it sends starts traces of its own (a schedule's tick, whatever context made the schedule). */
+  detached(fn: () => void): void {
+    const previous = this.#arriving;
+    this.#arriving = undefined;
+    try {
+      this.#api.context.with(this.#api.ROOT_CONTEXT, fn);
+    } finally {
+      this.#arriving = previous;
+    }
+  }
+
   /** Whether a context manager is registered: asked again every so often, since the application may register one after start. */
   #keepsContexts(): boolean {
     if (--this.#probeCountdown > 0) return this.#managed;
@@ -130,7 +145,7 @@ export class HostTracing {
    * its trace, with a span of its own when the trace is sampled; the runner
    * ends the span when the handler settles (see ended).
    */
-  invoke(cell: Cell, kindWord: number, msg: unknown, run: (span: HandlerSpan | undefined, message: unknown) => void): void {
+  invoke(cell: Cell, kindWord: number, msg: unknown, run: (span: HandlerSpan | undefined, message: unknown, context: WireSpanContext | undefined) => void): void {
     const api = this.#api;
     let parent: WireSpanContext | undefined;
     let message = msg;
@@ -144,17 +159,35 @@ export class HostTracing {
         this.#lastParent = parent;
         this.#lastContext = api.trace.setSpanContext(api.ROOT_CONTEXT, parent);
       }
-      api.context.with(this.#lastContext!, run, undefined, undefined, message);
+      api.context.with(this.#lastContext!, run, undefined, undefined, message, parent);
       return;
     }
     const parentContext = parent === undefined ? api.ROOT_CONTEXT : api.trace.setSpanContext(api.ROOT_CONTEXT, parent);
+    let span: OtelApi.Span;
+    try {
+      span = this.#start(cell, kindWord, message, parentContext);
+    } catch (error) {
+      // The application's SDK (a sampler, a span processor) threw: the message is handled all the same, untraced.
+      this.#failed(error);
+      cell.curSpanContext = parent;
+      run(undefined, message, parent);
+      return;
+    }
+    const context = span.spanContext();
+    // An SDK-less thread answers with the invalid (all-zero) context: nothing to carry on.
+    const carried = context === parent || api.isSpanContextValid(context) ? context : undefined;
+    cell.curSpanContext = carried;
+    api.context.with(api.trace.setSpan(parentContext, span), run, undefined, span.isRecording() ? span : undefined, message, carried);
+  }
+
+  #start(cell: Cell, kindWord: number, message: unknown, parentContext: OtelApi.Context): OtelApi.Span {
+    const api = this.#api;
     const ask = kindOf(kindWord) === Kind.ask;
     const type = messageType(message, ask);
     const actor = cell.name ?? this.#moduleName(cell);
     const span = this.#tracer.startSpan(`${actor} ${type}`, { kind: ask ? api.SpanKind.SERVER : api.SpanKind.CONSUMER }, parentContext);
-    const recording = span.isRecording();
     // Attributes only on spans that are kept: most roots of a ratio sampler are not.
-    if (recording) {
+    if (span.isRecording()) {
       span.setAttributes({
         'messaging.system': 'troupe',
         'messaging.operation.type': 'process',
@@ -166,18 +199,35 @@ export class HostTracing {
         'thread.id': threadId,
       });
     }
-    cell.curSpanContext = span.spanContext();
-    api.context.with(api.trace.setSpan(parentContext, span), run, undefined, recording ? span : undefined, message);
+    return span;
   }
 
-  /** A handled message's span ends with its handler: failed when the handler threw or rejected. */
-  ended(span: HandlerSpan, error?: unknown): void {
-    if (error !== undefined) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  /**
+   * A handler settled: its span ends (failed when it threw or rejected), and
+   * its actor no longer lends its context to what is sent on its behalf. Never
+   * throws: an SDK that does is logged once, and the runtime goes on.
+   */
+  settled(cell: Cell, span: HandlerSpan | undefined, context: WireSpanContext | undefined, error?: unknown): void {
+    if (cell.curSpanContext === context) cell.curSpanContext = undefined;
+    if (span === undefined) return;
+    try {
+      if (error !== undefined) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      }
+      span.end();
+    } catch (failure) {
+      this.#failed(failure);
     }
-    span.end();
   }
+
+  #failed(error: unknown): void {
+    if (this.#reportedFailure) return;
+    this.#reportedFailure = true;
+    this.#onError(error);
+  }
+
+  #reportedFailure = false;
 
   #moduleName(cell: Cell): string {
     const definition = cell.def;
@@ -198,4 +248,21 @@ function messageType(message: unknown, ask: boolean): string {
   const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
   if (typeof type === 'string' && type.length > 0) return type.length > kMaxTypeChars ? type.slice(0, kMaxTypeChars) : type;
   return ask ? 'ask' : 'tell';
+}
+
+/**
+ * Exports what this thread's tracer provider still holds (a batch processor's
+ * queue): a worker does it before it ends, since the application that
+ * registered the provider in a preload cannot. At most `timeoutMs`.
+ */
+export async function flushSpans(api: Otel, timeoutMs: number): Promise<void> {
+  const provider = api.trace.getTracerProvider() as { getDelegate?(): unknown; forceFlush?(): Promise<void> };
+  const target = (provider.getDelegate?.() ?? provider) as { forceFlush?(): Promise<void> };
+  if (typeof target.forceFlush !== 'function') return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    target.forceFlush().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
 }

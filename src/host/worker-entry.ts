@@ -10,7 +10,10 @@ import { pino } from 'pino';
 import { adoptProcessOrigin } from '../actor/process-origin.js';
 import type { ControlMessage, SpareBoot, WorkerBoot, WorkerFault, WorkerReport } from './boot.js';
 import { Host } from './host.js';
-import { loadOtel } from './tracing.js';
+import { flushSpans, loadOtel } from './tracing.js';
+
+/** Longest a closing worker waits for its tracer provider to export what it holds. */
+const kFlushSpansMs = 2000;
 import { kRehearsedActors, kRehearsedTakeovers, kSettleAfterRehearsalMs, rehearseTakeover } from './rehearsal.js';
 
 const port = parentPort!;
@@ -70,8 +73,11 @@ port.on('message', (message: ControlMessage) => {
     case 'close':
       host.close();
       logger.flush();
-      port.postMessage({ type: 'closed' } satisfies WorkerReport);
-      port.close();
+      // The spans a batch processor of the application's still holds go out first: nothing else on this thread can send them.
+      void (otel === undefined ? Promise.resolve() : flushSpans(otel, kFlushSpansMs)).then(() => {
+        port.postMessage({ type: 'closed' } satisfies WorkerReport);
+        port.close();
+      });
       break;
     case 'adopt':
     case 'warm':

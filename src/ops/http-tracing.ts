@@ -14,8 +14,8 @@ export interface RequestSpan {
   readonly span: OtelApi.Span;
   /** The context the route runs in: the span's. */
   readonly context: OtelApi.Context;
-  /** What the response's `traceparent` header says. */
-  readonly traceparent: string;
+  /** What the response's `traceparent` header says (none when the span has no valid context). */
+  readonly traceparent: string | undefined;
 }
 
 export class GatewayTracing {
@@ -32,7 +32,9 @@ export class GatewayTracing {
     const remote = parseTraceparent(req.headers.traceparent);
     const parent = remote === undefined ? api.ROOT_CONTEXT : api.trace.setSpanContext(api.ROOT_CONTEXT, remote);
     const span = this.#tracer.startSpan(method, { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
-    return { span, context: api.trace.setSpan(parent, span), traceparent: formatTraceparent(span.spanContext()) };
+    // A thread without an SDK answers with the invalid (all-zero) context: no header then.
+    const traceparent = api.isSpanContextValid(span.spanContext()) ? formatTraceparent(span.spanContext()) : undefined;
+    return { span, context: api.trace.setSpan(parent, span), traceparent };
   }
 
   /** The request's route is known: the span is named after it (its pattern, never the raw path with its ids). */

@@ -168,7 +168,7 @@ export class Gateway {
       this.#tracingLoaded = loadOtel().then(
         (api) => void (this.#tracing = new GatewayTracing(api)),
         (error: unknown) => this.#log.error({ err: error }, 'troupe gateway: traces are off'),
-      );
+      ).finally(() => (this.#tracingLoaded = undefined));
     }
     if (this.#auth === false) this.#log.warn('troupe gateway: auth is off; every route, /metrics and the admin API are open');
     mountBuiltIns(this.#routes, {
@@ -329,7 +329,7 @@ export class Gateway {
     let failure: HttpError | undefined;
     if (this.#tracing === undefined && this.#tracingLoaded !== undefined) await this.#tracingLoaded;
     const traced: RequestSpan | undefined = this.#tracing?.begin(req, method);
-    if (traced !== undefined) res.setHeader('traceparent', traced.traceparent);
+    if (traced?.traceparent !== undefined) res.setHeader('traceparent', traced.traceparent);
     try {
       const { path, segments, query } = parseTarget(req.url ?? '');
       const matched = this.#routes.match(method, path, segments);

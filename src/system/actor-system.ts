@@ -4,7 +4,7 @@ import type { EntityRef } from '../actor/entity-ref.js';
 import type { EntityOptions } from './entities.js';
 import type { SystemStats } from '../metrics/stats.js';
 import type { SystemOptions } from '../options.js';
-import { schedule, type Schedule, type ScheduleOptions } from './schedule.js';
+import { kRunDetached, schedule, type Schedule, type ScheduleOptions } from './schedule.js';
 import { Engine } from './engine.js';
 import type { SystemInternals } from './internals.js';
 
@@ -39,6 +39,13 @@ export class ActorSystem {
   /** A random id of this system, bound into its logs. */
   get id(): string {
     return this.#engine.systemId;
+  }
+
+  /** @internal A schedule's tick: sent as the root of a trace of its own. */
+  [kRunDetached](send: () => void): void {
+    const tracing = this.#engine.host.tracing;
+    if (tracing === undefined) send();
+    else tracing.detached(send);
   }
 
   /** Whether the system was started with `tracing` (OpenTelemetry spans and trace context on every message). */

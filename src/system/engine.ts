@@ -175,9 +175,15 @@ export class Engine implements MainDuties {
         return context === undefined ? undefined : traceContextBytes(context);
       },
       withTraceContext: (raw, deliver) => {
-        const context = host.tracing === undefined ? undefined : traceContextOf(raw);
-        if (context === undefined) deliver();
-        else host.tracing!.within(context, deliver);
+        const tracing = host.tracing;
+        if (tracing === undefined) {
+          deliver();
+          return;
+        }
+        // No context from the sender: a trace of its own, not whatever this socket's callback happens to run in.
+        const context = traceContextOf(raw);
+        if (context === undefined) tracing.detached(deliver);
+        else tracing.within(context, deliver);
       },
       spawnProxy: (remote) => host.spawn(new URL('../cluster/proxy-actor.js', import.meta.url), { host: 'main', args: { to: remote } }, 0).then((ref) => ref.id),
       currentSender: () => host.currentSender(),

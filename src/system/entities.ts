@@ -24,6 +24,7 @@ import { assertEncodable } from '../codec/validate.js';
 import { AskTimeoutError, InvalidArgumentError, MailboxFullError, SystemStoppedError } from '../errors.js';
 import { askTimeoutOf, moduleHref } from '../host/arguments.js';
 import type { Host } from '../host/host.js';
+import type { WireSpanContext } from '../codec/trace-context.js';
 import type { ActorId } from '../lane/directory.js';
 import type { ResolvedEntityOptions } from '../options.js';
 import type { SystemEvents } from './events.js';
@@ -68,6 +69,8 @@ interface Waiting {
   msg: unknown;
   sender: number;
   trace: number;
+  /** With the `tracing` option: the span context it was sent in, restored when it is sent on to the activation. */
+  context?: WireSpanContext | undefined;
   /** An ask's settlement and deadline; undefined for a tell. */
   ask: { resolve(value: unknown): void; reject(error: unknown): void; deadline: number; timer: NodeJS.Timeout; options: AskOptions | undefined } | undefined;
 }
@@ -186,7 +189,7 @@ export class Entities implements EntityHost {
     // The activation's send path checks the message; one that waits here is checked now, as a send would.
     if (this.#ready(entity)) return entity.actor!.tellAs(msg, sender, trace);
     assertEncodable(msg, host.limits);
-    this.#hold(entity, { msg, sender, trace, ask: undefined });
+    this.#hold(entity, { msg, sender, trace, ask: undefined, context: this.#engine.host.tracing?.current(undefined) });
     return false;
   }
 
@@ -249,7 +252,7 @@ export class Entities implements EntityHost {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const waiting: Waiting = { msg, sender, trace, ask: undefined };
+      const waiting: Waiting = { msg, sender, trace, ask: undefined, context: this.#engine.host.tracing?.current(undefined) };
       const timer = setTimeout(() => {
         const at = entity.waiting.indexOf(waiting);
         if (at >= 0) entity.waiting.splice(at, 1);
@@ -361,24 +364,32 @@ export class Entities implements EntityHost {
     entity.waiting = [];
     const actor = entity.actor!;
     const host = this.#engine.host;
+    const tracing = host.tracing;
     for (const w of waiting) {
-      if (w.ask === undefined) {
-        try {
-          actor.tellAs(w.msg, w.sender, w.trace);
-        } catch (error) {
-          // Accepted when it was told: what cannot be delivered now is reported, never dropped in silence.
-          host.deadLetters.report(actor.id, w.sender, w.msg, 'mailbox-full', undefined, w.trace);
-        }
-        continue;
-      }
-      const { resolve, reject, deadline, timer, options } = w.ask;
-      clearTimeout(timer);
-      const timeoutMs = Math.max(1, Math.ceil(deadline - performance.now()));
-      this.#askActivation(entity, w.msg, w.sender, w.trace, { ...options, timeoutMs }).then(resolve, reject);
+      // Each in the context it was sent in, not in the one that happened to start the activation.
+      if (tracing === undefined) this.#sendOn(entity, actor, w);
+      else if (w.context === undefined) tracing.detached(() => this.#sendOn(entity, actor, w));
+      else tracing.within(w.context, () => this.#sendOn(entity, actor, w));
     }
     const writable = entity.writable;
     entity.writable = undefined;
     if (writable !== undefined) for (const resolve of writable) resolve();
+  }
+
+  #sendOn(entity: Entity, actor: ActorRef, w: Waiting): void {
+    if (w.ask === undefined) {
+      try {
+        actor.tellAs(w.msg, w.sender, w.trace);
+      } catch (error) {
+        // Accepted when it was told: what cannot be delivered now is reported, never dropped in silence.
+        this.#engine.host.deadLetters.report(actor.id, w.sender, w.msg, 'mailbox-full', undefined, w.trace);
+      }
+      return;
+    }
+    const { resolve, reject, deadline, timer, options } = w.ask;
+    clearTimeout(timer);
+    const timeoutMs = Math.max(1, Math.ceil(deadline - performance.now()));
+    this.#askActivation(entity, w.msg, w.sender, w.trace, { ...options, timeoutMs }).then(resolve, reject);
   }
 
   #askActivation(entity: Entity, msg: unknown, sender: number, trace: number, options: AskOptions | undefined): Promise<unknown> {

@@ -30,7 +30,11 @@ import type { SystemEvents } from './events.js';
  * this module need not import actor-system.ts, whose `system.schedule` is
  * built on it.
  */
+/** Runs a send outside any trace (a tick starts one of its own, whatever context the schedule was made in). */
+export const kRunDetached = Symbol('troupe.runDetached');
+
 export interface ScheduleSystem {
+  [kRunDetached]?(send: () => void): void;
   lookup(name: string): ActorRef | undefined;
   hostOf(ref: ActorRef): HostName | undefined;
   readonly events: Pick<SystemEvents, 'on'>;
@@ -165,7 +169,9 @@ class ScheduleImpl implements Schedule {
     try {
       if (ref === undefined) throw new ActorNotFoundError(JSON.stringify(this.#ref));
       // Sent even to a stopped target: the runtime turns it into a dead letter, so the miss is observable.
-      ref.tell(this.#msg);
+      const run = this.#system[kRunDetached];
+      if (run === undefined) ref.tell(this.#msg);
+      else run.call(this.#system, () => void ref.tell(this.#msg));
       this.#ticks++;
     } catch (error) {
       if ((error as { code?: unknown })?.code === 'TROUPE_ERR_SYSTEM_STOPPED') {
