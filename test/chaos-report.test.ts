@@ -1,30 +1,20 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium.js';
 import { renderRun, renderSuite, summarizeSuite } from '../chaos/report.js';
 import type { RunSummary } from '../chaos/runner.js';
 
-const kChromium = '/usr/bin/chromium';
-const kArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** Debian's chromium; installed here when missing and allowed (CI and this project's machines run as root). */
-function ensureChromium(): void {
-  if (existsSync(kChromium)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${kChromium} is missing: apt-get install chromium (Debian) to run the report test`);
-  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'], { stdio: 'inherit', timeout: 600_000 });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-chaos-report-'));
 let browser: Browser;
 let summary: RunSummary;
 
 beforeAll(async () => {
-  ensureChromium();
-  browser = await chromium.launch({ executablePath: kChromium, args: kArgs, headless: true });
+  browser = await launchChromium();
   // a real run (short), so the report is drawn from a real history
   const { runScenario } = await import('../dist/chaos/runner.js' as string);
   const scenario = (await import('../dist/chaos/scenarios/partition-halves.js' as string)).default;

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActorRef, ActorSystem } from 'troupe';
 import { createAuth, createGateway, defaultRoles, type Gateway } from 'troupe/http';
@@ -12,18 +12,10 @@ import { captureLogs, request } from './ops-helpers.js';
 declare const document: any;
 declare const localStorage: any;
 
-const kChromium = '/usr/bin/chromium';
-const kArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** The screenshot this test leaves behind (git-ignored), for the docs and for a reviewer. */
 const kArtifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const kWait = { timeout: 30_000, polling: 50 } as const;
 
-/** Debian's chromium; installed here when missing and allowed (as test/chaos-report.test.ts does). */
-function ensureChromium(): void {
-  if (existsSync(kChromium)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${kChromium} is missing: apt-get install chromium (Debian) to run the live view test`);
-  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'], { stdio: 'inherit', timeout: 600_000 });
-}
 
 const kPepper = 'pepper-for-the-live-view-test-0123456789';
 let browser: Browser;
@@ -78,8 +70,7 @@ function runLoad(): { stop(): Promise<void> } {
 }
 
 beforeAll(async () => {
-  ensureChromium();
-  browser = await chromium.launch({ executablePath: kChromium, args: kArgs, headless: true });
+  browser = await launchChromium();
   system = await startSystem();
   const auth = createAuth({ pepper: kPepper, roles: { ...defaultRoles, guest: ['routes:read'] } });
   viewerKey = auth.createApiKey('viewer', { subject: 'ops-viewer' }).key;

@@ -4,9 +4,9 @@
  * under its parent, a bar where it ran. What the tracing test leaves in
  * test-artifacts/trace.png (docs/images/trace.png is one of them).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { launchChromium } from './chromium.js';
 
 export interface WaterfallSpan {
   spanId: string;
@@ -18,15 +18,7 @@ export interface WaterfallSpan {
   attributes: Record<string, unknown>;
 }
 
-const kChromium = '/usr/bin/chromium';
 const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** Debian's chromium; installed when missing and allowed (as test/ops-ui.test.ts does). */
-function ensureChromium(): void {
-  if (existsSync(kChromium)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${kChromium} is missing: apt-get install chromium (Debian)`);
-  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'], { stdio: 'inherit', timeout: 600_000 });
-}
 
 export function waterfallHtml(traceId: string, spans: WaterfallSpan[]): string {
   const start = spans.reduce((min, s) => (s.startNs < min ? s.startNs : min), spans[0]!.startNs);
@@ -55,9 +47,8 @@ table{border-collapse:collapse;width:100%}td{padding:5px 8px;border-bottom:1px s
 
 /** Renders the waterfall and saves a screenshot of it at `path`. */
 export async function screenshotWaterfall(path: string, traceId: string, spans: WaterfallSpan[]): Promise<void> {
-  ensureChromium();
-  mkdirSync(new URL('.', `file://${path}`).pathname, { recursive: true });
-  const browser = await chromium.launch({ executablePath: kChromium, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'], headless: true });
+  mkdirSync(dirname(path), { recursive: true });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 300 } });
     await page.setContent(waterfallHtml(traceId, spans));

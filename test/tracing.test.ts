@@ -206,12 +206,11 @@ describe('tracing on one thread (in-memory exporter)', () => {
     expect(result.map((s) => s.spanId)).toEqual([ha, hb, hc].map((s) => s.spanContext().spanId));
     const users = named('user-work');
     expect(users).toHaveLength(3);
-    for (const [i, seen] of result.entries()) {
+    for (const seen of result) {
       const user = users.find((s) => s.spanContext().spanId === seen.userSpanId)!;
       expect(parentOf(user)).toBe(seen.spanId);
       expect(user.spanContext().traceId).toBe(traceId);
       expect(seen.traceId).toBe(traceId);
-      expect(i).toBeLessThan(3);
     }
   });
 

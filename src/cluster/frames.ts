@@ -167,20 +167,25 @@ function wellFormed(record: unknown): record is FrameRecord {
   if (!Array.isArray(record)) return false;
   switch (record[0]) {
     case RecordKind.tell:
-      return (record.length === 4 || (record.length === 5 && record[4] instanceof Uint8Array)) && isU32(record[1]) && isU32(record[2]);
+      return fieldsThenContext(record, 4) && isU32(record[1]) && isU32(record[2]);
     case RecordKind.reply:
       return record.length === 3 && isU32(record[1]);
     case RecordKind.ask:
-      return (record.length === 6 || (record.length === 7 && record[6] instanceof Uint8Array)) && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isU32(record[4]);
+      return fieldsThenContext(record, 6) && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isU32(record[4]);
     case RecordKind.failure:
       return record.length === 3 && isU32(record[1]) && isWireError(record[2], 0);
     case RecordKind.entityTell:
-      return (record.length === 3 || (record.length === 4 && record[3] instanceof Uint8Array)) && isU32(record[1]) && isEntityMessage(record[2]);
+      return fieldsThenContext(record, 3) && isU32(record[1]) && isEntityMessage(record[2]);
     case RecordKind.entityAsk:
-      return (record.length === 5 || (record.length === 6 && record[5] instanceof Uint8Array)) && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isEntityMessage(record[4]);
+      return fieldsThenContext(record, 5) && isU32(record[1]) && isU32(record[2]) && isU32(record[3]) && isEntityMessage(record[4]);
     default:
       return false;
   }
+}
+
+/** A record of `fields` fields, or of one more: its trace context, as bytes (checked when it is used). */
+function fieldsThenContext(record: unknown[], fields: number): boolean {
+  return record.length === fields || (record.length === fields + 1 && record[fields] instanceof Uint8Array);
 }
 
 /** What errorFromWire reads: code, name and message strings, and a cause of the same shape (at most three deep). */

@@ -46,8 +46,7 @@ export class TraceContextWriter {
   /** Writes the context's ids at `at` and returns the record flags that say so. */
   write(bytes: Buffer, at: number, context: WireSpanContext): number {
     if (context !== this.#last) {
-      this.#lastBytes.write(context.traceId, 0, 16, 'hex');
-      this.#lastBytes.write(context.spanId, 16, 8, 'hex');
+      writeIds(this.#lastBytes, 0, context);
       this.#last = context;
     }
     const last = this.#lastBytes;
@@ -73,12 +72,7 @@ export class TraceContextReader {
     if (last !== undefined && flags === this.#lastFlags && this.#sameAsLast(bytes, at)) return last;
     const lastBytes = this.#lastBytes;
     for (let i = 0; i < RECORD_TRACE_BYTES; i++) lastBytes[i] = bytes[at + i]!;
-    const context: WireSpanContext = {
-      traceId: bytes.toString('hex', at, at + 16),
-      spanId: bytes.toString('hex', at + 16, at + RECORD_TRACE_BYTES),
-      traceFlags: flags === 0 ? 0 : 1,
-      isRemote: true,
-    };
+    const context = readIds(bytes, at, flags === 0 ? 0 : 1);
     this.#last = context;
     this.#lastFlags = flags;
     return context;
@@ -93,25 +87,31 @@ export class TraceContextReader {
 }
 
 /** Bytes of a context in a cluster frame: trace id, span id, trace-flags. */
-export const kFrameTraceContextBytes = 25;
+export const kFrameTraceContextBytes = RECORD_TRACE_BYTES + 1;
 
 /** A context as a cluster frame's record carries it (a msgpack bin field after the message). */
 export function traceContextBytes(context: WireSpanContext): Uint8Array {
   const bytes = Buffer.allocUnsafe(kFrameTraceContextBytes);
-  bytes.write(context.traceId, 0, 16, 'hex');
-  bytes.write(context.spanId, 16, 8, 'hex');
-  bytes[24] = context.traceFlags & 1;
+  writeIds(bytes, 0, context);
+  bytes[RECORD_TRACE_BYTES] = context.traceFlags & 1;
   return bytes;
 }
 
 /** The context of a frame's record, or undefined when it has none or it is not a valid one (ignored, as a malformed traceparent). */
 export function traceContextOf(bytes: unknown): WireSpanContext | undefined {
   if (!(bytes instanceof Uint8Array) || bytes.length !== kFrameTraceContextBytes) return undefined;
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const traceId = buffer.toString('hex', 0, 16);
-  const spanId = buffer.toString('hex', 16, 24);
-  if (traceId === kZeroTrace || spanId === kZeroSpan) return undefined;
-  return { traceId, spanId, traceFlags: buffer[24]! & 1, isRemote: true };
+  const context = readIds(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), 0, bytes[RECORD_TRACE_BYTES]! & 1);
+  return context.traceId === kZeroTrace || context.spanId === kZeroSpan ? undefined : context;
+}
+
+/** The trace id (16 bytes) and span id (8) of a context at `at`, as lanes and frames carry them. */
+function writeIds(bytes: Buffer, at: number, context: WireSpanContext): void {
+  bytes.write(context.traceId, at, 16, 'hex');
+  bytes.write(context.spanId, at + 16, 8, 'hex');
+}
+
+function readIds(bytes: Buffer, at: number, traceFlags: number): WireSpanContext {
+  return { traceId: bytes.toString('hex', at, at + 16), spanId: bytes.toString('hex', at + 16, at + RECORD_TRACE_BYTES), traceFlags, isRemote: true };
 }
 
 const kTraceparent = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;

@@ -275,13 +275,7 @@ export class Host implements RefHost, CellHost {
       return true;
     }
     const out = this.out;
-    let flags = 0;
-    if (msg instanceof TracedMessage) {
-      out.encoders[host]!.encode(msg.message);
-      flags = out.appendTraceContext(host, msg.context);
-    } else {
-      out.encoders[host]!.encode(msg);
-    }
+    const flags = msg instanceof TracedMessage ? out.encode(host, msg.message, msg.context) : out.encode(host, msg);
     // If injected faults drop the record, its dead letter carries the message.
     out.faultedMessage = msg;
     const written = out.sendRemote(host, kind, target, sender, corr, bounded, replyHost, trace, flags);

@@ -272,8 +272,7 @@ export class Inbound implements RecordIn {
       return;
     }
     const out = this.#host.out;
-    out.encoders[to]!.encode(msg);
-    const flags = (kindWord & RECORD_FLAG_TRACED) === 0 ? 0 : out.appendTraceContext(to, this.#traceContexts.read(reader.bytes, reader.payloadEnd, kindWord));
+    const flags = out.encode(to, msg, (kindWord & RECORD_FLAG_TRACED) === 0 ? undefined : this.#traceContexts.read(reader.bytes, reader.payloadEnd, kindWord));
     out.faultedMessage = msg;
     out.sendRemote(to, kindOf(kindWord), reader.target, reader.sender, reader.corr, false, srcHostOf(kindWord), reader.trace, flags);
     out.faultedMessage = undefined;

@@ -71,9 +71,14 @@ export class Outbound {
     const encoder = this.encoders[host]!;
     encoder.encode(payload);
     // A reply that fits only without its context goes without it: the context is a courtesy, the value is owed.
-    const fits = encoder.encodedEnd - encoder.encodedStart + RECORD_TRACE_BYTES <= this.#maxPayload;
-    const flags = context === undefined || !fits ? 0 : this.appendTraceContext(host, context);
+    const flags = context !== undefined && encoder.encodedEnd - encoder.encodedStart + RECORD_TRACE_BYTES <= this.#maxPayload ? this.appendTraceContext(host, context) : 0;
     return this.sendRemote(host, kind, target, sender, corr, false, this.#host.index, 0, flags);
+  }
+
+  /** Encodes a message for the lane to `host`, its trace context after it when it has one; returns the record flags to send it with. */
+  encode(host: number, msg: unknown, context?: WireSpanContext): number {
+    this.encoders[host]!.encode(msg);
+    return context === undefined ? 0 : this.appendTraceContext(host, context);
   }
 
   /**
