@@ -14,6 +14,7 @@ import { kInternals, type ActorSystem } from 'troupe';
 import { postgresStore, sqliteStore, type StoreSpec } from 'troupe/persistence';
 import { fixture, startSystem } from './helpers.js';
 import { startPostgres, type PgServer } from '../bench/pg-server.js';
+import { openPostgres } from '../dist/src/persistence/postgres-backend.js';
 
 interface StoreUnderTest {
   name: string;
@@ -251,6 +252,18 @@ describe('journal faults and configuration', () => {
     expect(() => sqliteStore({ path: '' })).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_OPTION' }));
     expect(() => postgresStore({ connectionString: 'mysql://x' })).toThrow(expect.objectContaining({ code: 'TROUPE_ERR_INVALID_OPTION' }));
     await expect(startSystem({ store: { kind: 'redis' } as never })).rejects.toMatchObject({ code: 'TROUPE_ERR_INVALID_OPTION' });
+  });
+
+  it('processes that open one new PostgreSQL journal at the same moment all open it (the tables are created once, under a lock)', async () => {
+    // CREATE ... IF NOT EXISTS from several sessions at once races in PostgreSQL (unique_violation 23505 on its
+    // catalogue): the nodes of a cluster starting together on a shared journal met exactly that.
+    for (let round = 0; round < 3; round++) {
+      const spec = postgresStore({ connectionString: server.connectionString, schema: `journal_race_${round}` }) as Parameters<typeof openPostgres>[0];
+      const opened = await Promise.allSettled(Array.from({ length: 8 }, () => openPostgres(spec)));
+      const failed = opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+      expect(failed).toEqual([]);
+    }
   });
 
   it('a locked SQLite journal: persist rejects with TROUPE_ERR_PERSISTENCE_STORE, nothing is applied, and the actor recovers once it is free', async () => {

@@ -35,6 +35,11 @@ export async function openPostgres(spec: PostgresSpec): Promise<JournalBackend> 
   const events = `"${s}".troupe_events`;
   const snapshots = `"${s}".troupe_snapshots`;
   try {
+    // CREATE ... IF NOT EXISTS is not safe from several sessions at once (two can both find the name free and one
+    // fails with unique_violation on the catalogue): processes starting together on one journal take turns, under a
+    // transaction-scoped advisory lock keyed by the schema.
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`troupe.journal-schema:${s}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${s}"`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${events} (pid text NOT NULL, seq bigint NOT NULL, version integer NOT NULL, crc bigint NOT NULL, data bytea NOT NULL, PRIMARY KEY (pid, seq))`,
@@ -42,7 +47,9 @@ export async function openPostgres(spec: PostgresSpec): Promise<JournalBackend> 
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${snapshots} (pid text NOT NULL, seq bigint NOT NULL, version integer NOT NULL, crc bigint NOT NULL, data bytea NOT NULL, PRIMARY KEY (pid, seq))`,
     );
+    await client.query('COMMIT');
   } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
     await client.end().catch(() => undefined);
     throw storeFault('create the journal tables', error);
   }
