@@ -67,6 +67,10 @@ export interface NatsCluster {
   urls: string[];
   /** Server `i`, killed (SIGKILL) and started again on its ports; it joins the others' routes again. */
   restart(i: number): Promise<void>;
+  /** Server `i` killed (SIGKILL), to be started again by start(i). */
+  kill(i: number): Promise<void>;
+  /** Server `i` started again on its ports after kill(i). */
+  start(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +103,12 @@ export async function startNatsCluster(size: number): Promise<NatsCluster> {
     urls: clientPorts.map((port) => `nats://127.0.0.1:${port}`),
     async restart(i) {
       await halt(servers[i], 'SIGKILL');
+      servers[i] = await launch(clientPorts[i], argsOf(i));
+    },
+    async kill(i) {
+      await halt(servers[i], 'SIGKILL');
+    },
+    async start(i) {
       servers[i] = await launch(clientPorts[i], argsOf(i));
     },
     async stop() {

@@ -15,9 +15,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cron from 'node-cron';
 import { renderRun, renderSuite, summarizeSuite, type SuiteEntry } from './report.js';
+import { runClusterScenario } from './cluster/runner.js';
 import { runProcessScenario } from './process/runner.js';
 import { runScenario, type RunSummary } from './runner.js';
-import { isProcessScenario, parseDuration, parseSeed, resolveScenario, UsageError, type FaultAction, type Scenario } from './scenario.js';
+import { isClusterScenario, isProcessScenario, parseDuration, parseSeed, resolveScenario, UsageError, type FaultAction, type Scenario } from './scenario.js';
 import { seedsMarkdown, summarizeSeeds } from './seeds.js';
 
 const kUsage = `Usage: npm run chaos -- <what> [options]
@@ -182,6 +183,18 @@ const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '
 
 function line(s: RunSummary): string {
   const r = s.ledger.totals.reliable;
+  if (s.cluster !== undefined) {
+    const worst = (pick: (f: NonNullable<RunSummary['cluster']>['faults'][number]) => number | null) => {
+      const values = s.cluster!.faults.map(pick).filter((x): x is number => x !== null);
+      return values.length === 0 ? null : Math.max(...values);
+    };
+    const refused = Object.entries(s.cluster.failures).map(([code, n]) => `${n} ${code.replace(/^TROUPE_ERR_/, '')}`).join(', ') || 'none';
+    return [
+      `${s.outcome.toUpperCase().padEnd(5)} ${s.scenario.padEnd(30)}`,
+      `durable: lost ${r.lost} dup ${r.duplicated} ooo ${r.outOfOrder} of ${r.attempted} (${r.acknowledged} acknowledged; refused: ${refused})`,
+      `${s.cluster.faults.length} faults: all ledgers answering again ${fmt(worst((f) => f.allAnsweredMs))}, rejoin ${fmt(worst((f) => f.rejoinMs))} (worst); nodeDown ${s.cluster.events.nodeDown ?? 0}`,
+    ].join(' | ');
+  }
   if (s.process !== undefined) {
     const worst = (pick: (k: NonNullable<RunSummary['process']>['kills'][number]) => number | null) => {
       const values = s.process!.kills.map(pick).filter((x): x is number => x !== null);
@@ -299,7 +312,7 @@ async function runSeed(cli: Cli, selected: Scenario[], seed: number, out: string
   for (const scenario of selected) {
     const outDir = cli.mode === 'all' ? join(base, scenario.name) : join(base, `${stamp()}-${scenario.name}-s${seed}`);
     progress.update(scenario.name, 0);
-    const summary = await (isProcessScenario(scenario) ? runProcessScenario : runScenario)({
+    const summary = await (isClusterScenario(scenario) ? runClusterScenario : isProcessScenario(scenario) ? runProcessScenario : runScenario)({
       scenario,
       seed,
       durationMs: cli.durationMs,
@@ -350,7 +363,7 @@ async function soak(cli: Cli, scenarios: Scenario[]): Promise<number> {
       return false;
     }
   };
-  const catalogue: FaultAction[] = scenarios.filter((s) => s.faults.length === 1 && s.system === undefined && !isProcessScenario(s) && fits(s)).map((s) => s.faults[0].do);
+  const catalogue: FaultAction[] = scenarios.filter((s) => s.faults.length === 1 && s.system === undefined && !isProcessScenario(s) && !isClusterScenario(s) && fits(s)).map((s) => s.faults[0].do);
   const abort = new AbortController();
   process.once('SIGINT', () => {
     console.log('\nsoak: stopping (healing, draining, checking)…');

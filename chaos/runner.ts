@@ -20,6 +20,7 @@ import { label, resolveScenario, seededRandom, UsageError, type FaultAction, typ
 import { kDeadLetterReasons, kHostBits, ownedByMain, recordDeadLetters } from './workload/dead-letters.js';
 import { HistoryLog, Kind, wallNow } from './workload/history-log.js';
 import { modeName, type ModeName } from './workload/payload.js';
+import type { ClusterOutcome } from './cluster/runner.js';
 import type { ProcessRecovery } from './process/runner.js';
 
 export interface RunOptions {
@@ -82,6 +83,8 @@ export interface RunSummary {
   workload?: string;
   /** A process scenario's recovery after each SIGKILL. */
   process?: { kills: ProcessRecovery[]; /** Indeterminate appends (in flight at a kill) that the journal had committed. */ indeterminateApplied: number };
+  /** A cluster scenario's recovery after each fault, and what the front node's membership saw. */
+  cluster?: ClusterOutcome;
 }
 
 const kModes: ModeName[] = ['reliable', 'at-most-once'];
@@ -532,6 +535,10 @@ async function apply(chaos: Chaos, a: ResolvedAction, w: Workload, workers: numb
       return;
     case 'kill-process':
       throw new Error('kill-process is a process scenario fault: chaos/process/runner.ts runs it');
+    case 'kill-node':
+    case 'isolate-node':
+    case 'kill-nats':
+      throw new Error(`${a.kind} is a cluster scenario fault: chaos/cluster/runner.ts runs it`);
   }
 }
 

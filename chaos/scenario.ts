@@ -11,6 +11,8 @@ import { seededRandom as mulberry32 } from '../examples/actors/random.js';
 /** A host: 'main' or a worker index; 'random-worker' is drawn from the seed. */
 export type HostRef = 'main' | number | 'random-worker';
 export type WorkerRef = number | 'random-worker';
+/** A cluster node other than the front one the client talks to (1 to nodes − 1); 'random-node' is drawn from the seed. */
+export type NodeRef = number | 'random-node';
 export type Lanes = HostRef | '*';
 
 export interface LinkFaults {
@@ -46,7 +48,13 @@ export type FaultAction =
   /** A message the consumer always throws on, told once (at-most-once: it is not redelivered). */
   | { kind: 'poison'; host: HostRef }
   /** SIGKILL the whole process the system runs in, then start it again on the same journal (a process scenario). */
-  | { kind: 'kill-process' };
+  | { kind: 'kill-process' }
+  /** SIGKILL a cluster node's process; it starts again, as a new incarnation, `for` later (a cluster scenario). */
+  | { kind: 'kill-node'; node: NodeRef }
+  /** Cut a cluster node off from NATS (no heartbeats, frames or requests either way) for `for`; restarted after the heal if it was declared down meanwhile. */
+  | { kind: 'isolate-node'; node: NodeRef }
+  /** SIGKILL one server of the NATS cluster (0-based), started again `for` later; the nodes on it move to the others. */
+  | { kind: 'kill-nats'; server: number };
 
 export interface FaultStep {
   /** When, from the start of the workload: '30%' of the run, or '1.5s', '400ms'. */
@@ -81,6 +89,12 @@ export interface Scenario {
    * (see chaos/process/).
    */
   process?: ProcessWorkload;
+  /**
+   * A cluster scenario (its faults are kill-node, isolate-node, kill-nats):
+   * node processes over nats-server and one PostgreSQL journal, the workload
+   * durable ledgers as entities on the ring (see chaos/cluster/).
+   */
+  cluster?: ClusterWorkload;
   /** Runtime options for the system under test (e.g. workerResourceLimits for heap exhaustion). */
   system?: {
     stallTimeoutMs?: number;
@@ -100,9 +114,29 @@ export interface ProcessWorkload {
   activation?: 'spawn' | 'entity';
 }
 
+export interface ClusterWorkload {
+  /** Node processes; node 0 is the front the client sends through, never a fault's target. @default 3 */
+  nodes?: number;
+  /** Worker threads per node. @default 1 */
+  workers?: number;
+  /** Durable ledger entities, placed on the ring over every node. @default 24 */
+  ledgers?: number;
+  /** Appends in flight per ledger. @default 2 */
+  inflight?: number;
+  /** nats-servers: 1, or 3 routed into a NATS cluster (kill-nats needs 3). @default 1 */
+  natsServers?: 1 | 3;
+}
+
+const kClusterKinds = new Set(['kill-node', 'isolate-node', 'kill-nats']);
+
 /** Whether a scenario runs the system in a child process that its faults kill (chaos/process/runner.ts). */
 export function isProcessScenario(scenario: Scenario): boolean {
   return scenario.process !== undefined || scenario.faults.some((f) => f?.do?.kind === 'kill-process');
+}
+
+/** Whether a scenario runs a cluster of node processes (chaos/cluster/runner.ts). */
+export function isClusterScenario(scenario: Scenario): boolean {
+  return scenario.cluster !== undefined || scenario.faults.some((f) => kClusterKinds.has(f?.do?.kind));
 }
 
 /** Marks a scenario file's default export (and checks its shape when the file is loaded). */
@@ -171,7 +205,10 @@ export type ResolvedAction =
   | { kind: 'exhaust-heap'; worker: number }
   | { kind: 'crash-actor'; actor: 'consumer' | 'producer'; host: HostName }
   | { kind: 'poison'; host: HostName }
-  | { kind: 'kill-process' };
+  | { kind: 'kill-process' }
+  | { kind: 'kill-node'; node: number }
+  | { kind: 'isolate-node'; node: number }
+  | { kind: 'kill-nats'; server: number };
 
 const kKinds = new Set([
   'partition',
@@ -189,6 +226,9 @@ const kKinds = new Set([
   'crash-actor',
   'poison',
   'kill-process',
+  'kill-node',
+  'isolate-node',
+  'kill-nats',
 ]);
 
 /**
@@ -220,6 +260,8 @@ export function resolveScenario(scenario: Scenario, options: { seed: number; dur
     if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) throw new UsageError(`${where}: ${field} must be from 0 to 1, received ${String(p)}`);
   };
   const faults: ResolvedFault[] = [];
+  // First: a scenario with cluster faults among others is refused as a cluster scenario, whatever the others are.
+  const cluster = resolveCluster(scenario, where);
   if (isProcessScenario(scenario)) {
     const other = scenario.faults.find((f) => f?.do?.kind !== 'kill-process');
     if (other !== undefined) throw new UsageError(`${where}: a process scenario's faults are all kill-process (the system runs in a child process the harness kills), received ${JSON.stringify(other?.do?.kind)}`);
@@ -231,6 +273,12 @@ export function resolveScenario(scenario: Scenario, options: { seed: number; dur
     count(p.inflight, 'inflight', 64);
     if (p.activation !== undefined && p.activation !== 'spawn' && p.activation !== 'entity') throw new UsageError(`${where}: process.activation must be 'spawn' or 'entity', received ${JSON.stringify(p.activation)}`);
   }
+  const node = (ref: NodeRef | undefined, field: string): number => {
+    if (cluster === undefined) throw new UsageError(`${where}: ${field}: node faults need a cluster scenario`);
+    if (ref === 'random-node') return 1 + Math.floor(random() * (cluster.nodes - 1));
+    if (typeof ref === 'number' && Number.isInteger(ref) && ref >= 1 && ref < cluster.nodes) return ref;
+    throw new UsageError(`${where}: ${field} names node ${JSON.stringify(ref)}; a fault's node is from 1 to ${cluster.nodes - 1} (node 0 is the front the client talks to) or 'random-node'`);
+  };
   scenario.faults.forEach((step, index) => {
     const field = `faults[${index}]`;
     const a = step?.do as FaultAction | undefined;
@@ -291,6 +339,19 @@ export function resolveScenario(scenario: Scenario, options: { seed: number; dur
         case 'kill-process':
           action = { kind: 'kill-process' };
           break;
+        case 'kill-node':
+          action = { kind: 'kill-node', node: node(a.node, `${field}.do.node`) };
+          break;
+        case 'isolate-node':
+          action = { kind: 'isolate-node', node: node(a.node, `${field}.do.node`) };
+          break;
+        case 'kill-nats':
+          if (cluster === undefined || !(Number.isInteger(a.server) && a.server >= 0 && a.server < cluster.natsServers)) {
+            throw new UsageError(`${where}: ${field}.do.server must be from 0 to ${(cluster?.natsServers ?? 1) - 1} (cluster.natsServers: 3 for a NATS cluster), received ${JSON.stringify(a.server)}`);
+          }
+          if (cluster.natsServers === 1) throw new UsageError(`${where}: ${field}: kill-nats needs cluster.natsServers: 3 (with one server, every node loses every other)`);
+          action = { kind: 'kill-nats', server: a.server };
+          break;
       }
       const start = at + r * every;
       if (start >= options.durationMs) throw new UsageError(`${where}: ${field} starts at ${start} ms, past the end of a ${options.durationMs} ms run`);
@@ -347,5 +408,34 @@ export function label(a: ResolvedAction): string {
       return `poison consumer@${a.host}`;
     case 'kill-process':
       return 'SIGKILL the process';
+    case 'kill-node':
+      return `SIGKILL node ${a.node}`;
+    case 'isolate-node':
+      return `isolate node ${a.node}`;
+    case 'kill-nats':
+      return `SIGKILL nats-server ${a.server}`;
   }
+}
+
+/** A cluster scenario's workload with its defaults, checked; undefined for other scenarios. Its faults must all be cluster faults. */
+export function resolveCluster(scenario: Scenario, where = `scenario ${JSON.stringify(scenario?.name)}`): Required<ClusterWorkload> | undefined {
+  if (!isClusterScenario(scenario)) return undefined;
+  const other = scenario.faults.find((f) => !kClusterKinds.has(f?.do?.kind));
+  if (other !== undefined) throw new UsageError(`${where}: a cluster scenario's faults are kill-node, isolate-node or kill-nats, received ${JSON.stringify(other?.do?.kind)}`);
+  if (scenario.process !== undefined) throw new UsageError(`${where}: a scenario is a process scenario or a cluster scenario, not both`);
+  const c = scenario.cluster ?? {};
+  const count = (v: number | undefined, field: string, min: number, max: number, fallback: number): number => {
+    if (v === undefined) return fallback;
+    if (!(Number.isInteger(v) && v >= min && v <= max)) throw new UsageError(`${where}: cluster.${field} must be a whole number from ${min} to ${max}, received ${String(v)}`);
+    return v;
+  };
+  const natsServers = c.natsServers ?? 1;
+  if (natsServers !== 1 && natsServers !== 3) throw new UsageError(`${where}: cluster.natsServers must be 1 or 3, received ${String(c.natsServers)}`);
+  return {
+    nodes: count(c.nodes, 'nodes', 2, 8, 3),
+    workers: count(c.workers, 'workers', 1, 4, 1),
+    ledgers: count(c.ledgers, 'ledgers', 1, 1024, 24),
+    inflight: count(c.inflight, 'inflight', 1, 64, 2),
+    natsServers,
+  };
 }

@@ -24,7 +24,7 @@ import { SystemProcess } from './system-process.js';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One kill and what followed it (wall-clock ms; null: never happened). */
-interface Kill {
+export interface Kill {
   fault: ResolvedFault;
   at: number;
   /** The killed process was gone. */
@@ -38,7 +38,7 @@ interface Kill {
 }
 
 /** An acknowledged append: when it was sent and how long its answer took. */
-interface Ack {
+export interface Ack {
   sentAt: number;
   at: number;
 }
@@ -135,10 +135,7 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
     live = inc;
     event('process.started', { inc, role });
     const proc = new SystemProcess({
-      journal,
-      ledgers,
-      workers,
-      activation,
+      args: [journal, String(ledgers), String(workers), activation],
       onLine: (line) => onLine(inc, line),
       onReady: (startupMs) => {
         event('process.ready', { inc, startupMs });
@@ -305,7 +302,7 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
 }
 
 /** Appends sent and acknowledged per 100 ms bucket, with the acknowledgement latency. */
-function buildTimeline(sends: number[], acks: Ack[], t0: number, endAt: number): TimelineBucket[] {
+export function buildTimeline(sends: number[], acks: Ack[], t0: number, endAt: number): TimelineBucket[] {
   const count = Math.max(1, Math.ceil((endAt - t0) / kBucketMs));
   const sent = new Array<number>(count).fill(0);
   const latency: number[][] = Array.from({ length: count }, () => []);
@@ -320,7 +317,7 @@ function buildTimeline(sends: number[], acks: Ack[], t0: number, endAt: number):
 }
 
 /** A kill as the suite reports faults: recovery to the first answer and to 95% of the throughput before it. */
-function faultReport(kill: Kill, nextAt: number, steadyFrom: number, acks: Ack[], timeline: TimelineBucket[], t0: number, ledgers: number): FaultReport {
+export function faultReport(kill: Kill, nextAt: number, steadyFrom: number, acks: Ack[], timeline: TimelineBucket[], t0: number, ledgers: number): FaultReport {
   const rel = (at: number) => Math.round(at - t0);
   const recoveredAt = kill.firstAnswerAt ?? kill.readyAt ?? kill.goneAt;
   // Steady state: whole buckets between the previous recovery (or 300 ms of warm-up) and the kill.

@@ -1,7 +1,8 @@
 /**
  * One incarnation of the system under test of a process scenario: a child
- * process running chaos/process/child.js, spoken to line by line. The
- * harness SIGKILLs it as a fault; any other exit is an error of the run.
+ * process running chaos/process/child.js (or, for a cluster scenario, one
+ * node: chaos/cluster/node.js), spoken to line by line. The harness SIGKILLs
+ * it as a fault; any other exit is an error of the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -10,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 const kChild = fileURLToPath(new URL('./child.js', import.meta.url));
 
 export interface SystemProcessOptions {
-  journal: string;
-  ledgers: number;
-  workers: number;
-  activation: 'spawn' | 'entity';
+  /** The script run. @default chaos/process/child.js */
+  script?: string;
+  /** Its arguments (child.js: journal, ledgers, workers, activation). */
+  args: string[];
   /** Every line the child prints except `ready` and `read`. */
   onLine: (line: string) => void;
   /** The child started its system: ms from its process start. */
@@ -33,7 +34,7 @@ export class SystemProcess {
   #readWaiter: ((ledgers: number[][]) => void) | undefined = undefined;
 
   constructor(readonly options: SystemProcessOptions) {
-    this.#proc = spawn(process.execPath, [kChild, options.journal, String(options.ledgers), String(options.workers), options.activation], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#proc = spawn(process.execPath, [options.script ?? kChild, ...options.args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#proc.stderr!.on('data', (chunk: Buffer) => {
       // The tail is what explains a death: keep the last 4 KiB.
       this.#stderr = (this.#stderr + chunk.toString()).slice(-4096);
