@@ -150,6 +150,26 @@ describe('a cluster of processes over NATS', () => {
     expect(await watcher.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: target.id, reason: 'stopped' }]);
   });
 
+  it('ctx.spawn with a node: the child runs there under its root, the spawner watches it (from a worker and from main)', async () => {
+    for (const where of [{ node: 'n1' }, { host: 'main' as const }]) {
+      const parent = await driver.spawn(watcherUrl, where);
+      const child = (await parent.ask({ type: 'spawn-child', url: echo.href, node: 'n2' })) as ActorRef;
+      expect(child.address?.node).toBe('n2');
+      expect(((await child.ask({ type: 'where' })) as { pid: number }).pid).toBe(nodes.get('n2')!.pid);
+      // Its node's root supervises it; its spawner learns of its end.
+      await driver.stop(child);
+      expect(await parent.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: child.id, reason: 'stopped' }]);
+      // Its own node by name: an ordinary child, beside it (seen from the driver: a ref to n1's, or a local one).
+      const local = (await parent.ask({ type: 'spawn-child', url: echo.href, node: where.node ?? 'driver' })) as ActorRef;
+      expect(local.address?.node).toBe(where.node);
+      expect(((await local.ask({ type: 'where' })) as { pid: number }).pid).toBe(where.node === undefined ? process.pid : nodes.get(where.node)!.pid);
+    }
+    // Without a cluster, typed.
+    await using alone = await startSystem({ workers: 1 });
+    const lonely = await alone.spawn(watcherUrl);
+    await expect(lonely.ask({ type: 'spawn-child', url: echo.href, node: 'n2' })).rejects.toMatchObject({ code: 'TROUPE_ERR_ACTOR_CRASHED' });
+  });
+
   it('keeps per-sender order across nodes and delivers every tell', async () => {
     const ref = await driver.spawn(echo, { node: 'n1' });
     const count = 5000;
@@ -210,11 +230,11 @@ describe('a cluster of processes over NATS', () => {
     expect(driver.cluster.nodes().find((n) => n.node === 'n1')?.incarnation).toBe(n1.incarnation);
   });
 
-  it('ctx.stop of another node\'s actor and ctx.spawn with a node are refused, typed; a payload no frame carries too', async () => {
+  it('ctx.stop of another node\'s actor is refused, typed; a payload no frame carries too', async () => {
     const onN1 = await driver.spawn(echo, { node: 'n1' });
     const onN2 = await driver.spawn(echo, { node: 'n2' });
     expect(await onN1.ask({ type: 'stop-it', ref: onN2 })).toBe('TROUPE_ERR_INVALID_ARGUMENT');
-    expect(await onN1.ask({ type: 'spawn-on', node: 'n2' })).toBe('TROUPE_ERR_INVALID_ARGUMENT');
+    expect(await onN1.ask({ type: 'spawn-on', node: 'no-such-node' })).toMatch(/^TROUPE_ERR_/);
     expect(await onN2.ask({ type: 'echo', v: 'not stopped' })).toBe('not stopped');
     // A node whose lanes take 4 MiB messages: one over NATS's 1 MiB max_payload is refused at the sender.
     await using big = await startSystem({ workers: 0, laneBytes: 4 * 1024 * 1024, cluster: { servers: nats.url, name: 'test', node: 'big', ...timing } });
@@ -249,6 +269,9 @@ describe('a cluster of processes over NATS', () => {
     expect(await watcher.ask({ type: 'watch', ref })).toBe(true);
     const mainWatcher = await driver.spawn(watcherUrl, { host: 'main' });
     expect(await mainWatcher.ask({ type: 'watch', ref })).toBe(true);
+    // A child n1 spawned on n3 with ctx.spawn: its spawner hears nodedown too.
+    const parent = await driver.spawn(watcherUrl, { node: 'n1' });
+    const child = (await parent.ask({ type: 'spawn-child', url: echo.href, node: 'n3' })) as ActorRef;
     const before = driver.cluster.nodes().find((n) => n.node === 'n3')!.incarnation;
     const pending = ref.ask({ type: 'never' }, { timeoutMs: 30_000 });
     const down = driver.cluster.events.waitFor('nodeDown', (e) => e.node === 'n3', { timeoutMs: 10_000 });
@@ -260,6 +283,7 @@ describe('a cluster of processes over NATS', () => {
     await expect(pending).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });
     expect(await watcher.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: ref.id, reason: 'nodedown' }]);
     expect(await mainWatcher.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: ref.id, reason: 'nodedown' }]);
+    expect(await parent.ask({ type: 'downs', n: 1 }, { timeoutMs: 10_000 })).toEqual([{ id: child.id, reason: 'nodedown' }]);
     // Detected by silence, well before the ask's own 30 s timeout.
     expect(performance.now() - killedAt).toBeLessThan(10_000);
     await expect(ref.ask({ type: 'echo', v: 1 })).rejects.toMatchObject({ code: 'TROUPE_ERR_NODE_DOWN' });

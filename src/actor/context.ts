@@ -30,9 +30,12 @@ export interface SpawnOptions<TArgs = unknown> {
    */
   persistenceId?: string;
   /**
-   * The cluster node to start it on (`system.spawn` of a system with the
-   * `cluster` option): it runs there, under that node's root supervisor, and
-   * the ref answers from anywhere. @default this node
+   * The cluster node to start it on (a system with the `cluster` option): it
+   * runs there, under that node's root supervisor (supervision stays per
+   * node), and the ref answers from anywhere. From `ctx.spawn` the spawning
+   * actor also watches it: a `down` comes when it ends, with reason
+   * `nodedown` if its node is lost. It is not stopped with the spawning
+   * actor (stop it with `system.stop`). @default this node
    */
   node?: string;
 }
@@ -74,7 +77,7 @@ export interface ActorContext<TMsg = any> {
   tell(ref: ActorRef, msg: unknown): boolean;
   /** `ref.ask(msg)` with this actor as the sender (safe after an `await`). */
   ask<TReply = any>(ref: ActorRef, msg: unknown, options?: AskOptions): Promise<TReply>;
-  /** Starts a child of this actor; it stops when this actor stops or restarts. */
+  /** Starts a child of this actor; it stops when this actor stops or restarts. With `node`, see SpawnOptions.node. */
   spawn<TChildMsg = any>(moduleUrl: URL | string, options?: SpawnOptions): Promise<ActorRef<TChildMsg>>;
   /**
    * Stops `ref` (default: this actor) for good after its current message:

@@ -473,6 +473,10 @@ export class ClusterLink implements RefHost {
     return this.#control;
   }
 
+  get selfNode(): string {
+    return this.self.node;
+  }
+
   spawnOn(node: string, moduleUrl: string, options: SpawnOptions): Promise<ActorRef> {
     return this.#control.spawn(node, moduleUrl, options, this.#host.spawnTimeoutMs);
   }

@@ -5,7 +5,8 @@
  * cluster link, and the message goes on over NATS with the worker actor as
  * its sender. An ask is answered later (deferReply), so one slow node never
  * holds up the gateway's other messages. `{ watch }` and `{ unwatch }` are a
- * worker actor's watches of actors on other nodes, kept by the link.
+ * worker actor's watches of actors on other nodes, kept by the link;
+ * `{ spawn }` a worker actor's `ctx.spawn` on another node.
  */
 import { defineActor } from '../actor/define-actor.js';
 import { isActorRef, type ActorRef } from '../actor/ref.js';
@@ -24,6 +25,17 @@ export default defineActor({
       if (link === undefined) answer.send(undefined);
       else link.watchRemote(sender, msg.watch).then(
         () => answer.send(undefined),
+        (error: unknown) => answer.fail(error),
+      );
+      return;
+    }
+    if (msg !== null && typeof msg === 'object' && 'spawn' in msg) {
+      const answer = ctx.deferReply();
+      const link = kGatewayLinks.get(state.token);
+      const { node, url, options } = msg.spawn;
+      if (link === undefined) answer.fail(new Error('the cluster link is gone'));
+      else link.spawnOn(node, url, options).then(
+        (ref) => answer.send(ref),
         (error: unknown) => answer.fail(error),
       );
       return;

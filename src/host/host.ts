@@ -63,7 +63,7 @@ import { Starting } from './starting.js';
 import { Stopping, type PassivateOutcome } from './stopping.js';
 import { SupervisionLink } from './supervision-link.js';
 import { Watches } from './watches.js';
-import { GatewayRefs, kNoCluster, type NodeRefs } from './node-refs.js';
+import { GatewayRefs, kNoCluster, spawnOnNode, type NodeRefs } from './node-refs.js';
 import { HostTracing, type Otel } from './tracing.js';
 import { TracedMessage } from '../codec/trace-context.js';
 
@@ -173,7 +173,7 @@ export class Host implements RefHost, CellHost {
     this.runner = new Runner(this, new HistogramWriter(new Uint32Array(block, HOST_HISTOGRAM_OFFSET, histogramCountsLength())));
     this.journal = init.journalPort === undefined ? undefined : new JournalClient(init.journalPort);
     this.journaling = new Journaling(this);
-    this.nodeRefs = init.cluster === undefined ? kNoCluster : new GatewayRefs(init.cluster, { refFor: (id, name) => this.refFor(id, name), currentSender: () => this.currentSender(), currentTrace: () => this.currentTrace(), traceOf: (o) => this.traceOf(o), askTimeoutMs: this.options.askTimeoutMs });
+    this.nodeRefs = init.cluster === undefined ? kNoCluster : new GatewayRefs(init.cluster, { refFor: (id, name) => this.refFor(id, name), currentSender: () => this.currentSender(), currentTrace: () => this.currentTrace(), traceOf: (o) => this.traceOf(o), askTimeoutMs: this.options.askTimeoutMs, spawnTimeoutMs: this.options.spawnTimeoutMs });
   }
 
   persist(cell: Cell, events: unknown): Promise<void> {
@@ -423,7 +423,8 @@ export class Host implements RefHost, CellHost {
     return this.starting.spawn(moduleUrl, options, parent);
   }
   spawnChild(cell: Cell, moduleUrl: URL | string, options: SpawnOptions | undefined): Promise<ActorRef> {
-    return this.starting.spawn(moduleUrl, options, cell.id);
+    if (options?.node === undefined) return this.starting.spawn(moduleUrl, options, cell.id);
+    return spawnOnNode(this.nodeRefs, cell.id, moduleUrl, options, (url, rest) => this.starting.spawn(url, rest, cell.id));
   }
   stopActor(id: number, reason: string): Promise<void> {
     return this.stopping.stopActor(id, reason);

@@ -5,13 +5,18 @@
  * thread (a tell or ask of `{ to, m }` over the ordinary lane to main), so
  * they keep the lane's order and an ask keeps its timeout and typed errors.
  */
+import type { SpawnOptions } from '../actor/context.js';
 import { ActorRef, type AskOptions, type RefHost, type TellOptions } from '../actor/ref.js';
 import type { NodeAddress } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ActorId } from '../lane/directory.js';
 
 export interface NodeRefs {
+  /** This node's name; undefined when the system is not a cluster node. */
+  readonly selfNode: string | undefined;
   refFor(id: number, name: string | undefined, address: NodeAddress): ActorRef;
+  /** Starts an actor on another node, under that node's root supervisor (`ctx.spawn` with `node`). */
+  spawnOn(node: string, moduleUrl: string, options: SpawnOptions): Promise<ActorRef>;
   /** `ctx.watch` of an actor on another node: a `down` reaches `watcher` when it ends, or with reason `nodedown`. */
   watch(watcher: number, ref: ActorRef): Promise<void>;
   unwatch(watcher: number, ref: ActorRef): void;
@@ -33,7 +38,8 @@ export type GatewayEnvelope =
       t?: number;
     }
   | { watch: ActorRef }
-  | { unwatch: ActorRef };
+  | { unwatch: ActorRef }
+  | { spawn: { node: string; url: string; options: SpawnOptions } };
 
 interface LocalRefs {
   refFor(id: number, name: string | undefined): ActorRef;
@@ -41,6 +47,7 @@ interface LocalRefs {
   currentTrace(): number;
   traceOf(options: TellOptions | undefined): number;
   readonly askTimeoutMs: number;
+  readonly spawnTimeoutMs: number;
 }
 
 export class GatewayRefs implements NodeRefs, RefHost {
@@ -51,6 +58,15 @@ export class GatewayRefs implements NodeRefs, RefHost {
   constructor(boot: ClusterBoot, host: LocalRefs) {
     this.#boot = boot;
     this.#host = host;
+  }
+
+  get selfNode(): string {
+    return this.#boot.self.node;
+  }
+
+  spawnOn(node: string, moduleUrl: string, options: SpawnOptions): Promise<ActorRef> {
+    // The gateway's request to the other node ends a little before this ask, so its typed error comes back instead.
+    return this.#via.askAs({ spawn: { node, url: moduleUrl, options } } satisfies GatewayEnvelope, 0, 0, { timeoutMs: this.#host.spawnTimeoutMs + 1000 }) as Promise<ActorRef>;
   }
 
   refFor(id: number, name: string | undefined, address: NodeAddress): ActorRef {
@@ -97,8 +113,31 @@ export class GatewayRefs implements NodeRefs, RefHost {
   }
 }
 
+/**
+ * `ctx.spawn(url, { node })`: the child runs on that node under its root
+ * supervisor (supervision stays per node, as in Erlang and Akka), and the
+ * spawning actor watches it, so it learns of its end (`down`, reason
+ * `nodedown` when the node is lost) as a supervisor of remote children.
+ * Naming this node itself spawns an ordinary child.
+ */
+export async function spawnOnNode(
+  refs: NodeRefs,
+  parent: number,
+  moduleUrl: URL | string,
+  options: SpawnOptions,
+  spawnHere: (moduleUrl: URL | string, options: SpawnOptions) => Promise<ActorRef>,
+): Promise<ActorRef> {
+  const { node, ...rest } = options;
+  if (typeof node !== 'string' || node.length === 0) throw new InvalidArgumentError('ctx.spawn option "node" must be a node name (a non-empty string)');
+  if (refs.selfNode === undefined) throw new InvalidArgumentError(`ctx.spawn option node ${JSON.stringify(node)} needs a cluster: start the system with the cluster option`);
+  if (node === refs.selfNode) return spawnHere(moduleUrl, rest);
+  const child = await refs.spawnOn(node, moduleUrl instanceof URL ? moduleUrl.href : String(moduleUrl), rest);
+  await refs.watch(parent, child);
+  return child;
+}
+
 /** Refs decoded by a host of a system that is not a cluster node: any use is a typed error. */
 const noCluster = (): never => {
   throw new InvalidArgumentError('a ref to an actor on another cluster node reached a system that is not a cluster node');
 };
-export const kNoCluster: NodeRefs = { refFor: noCluster, watch: noCluster, unwatch: noCluster };
+export const kNoCluster: NodeRefs = { selfNode: undefined, refFor: noCluster, spawnOn: noCluster, watch: noCluster, unwatch: noCluster };

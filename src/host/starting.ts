@@ -119,8 +119,8 @@ export class Starting {
       throw new InvalidArgumentError('spawn options must be an object');
     }
     if ((options as { node?: unknown } | undefined)?.node !== undefined) {
-      // system.spawn takes it off before it gets here; a child is its supervisor's, on its supervisor's node.
-      throw new InvalidArgumentError('ctx.spawn: the node option is for system.spawn; a child runs on its supervisor\'s node');
+      // system.spawn and ctx.spawn take it off before it gets here (node-refs.ts spawnOnNode).
+      throw new InvalidArgumentError('spawn: the node option reached a host spawn');
     }
     const name = options?.name;
     if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) {
