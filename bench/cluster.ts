@@ -4,7 +4,10 @@
  * same run, the engine's own ceiling with the same client and payloads: raw
  * publish → subscriber in another process, and request/reply done by hand
  * (one inbox subscription, publish with a reply subject), plus the client's
- * `request()`.
+ * `request()`; and Moleculer (0.15.2 on its NATS transporter, `nats` 2.29.3,
+ * default JSON serializer, over the same server) calling an echo action on
+ * the other process, sequentially and with 1,000 in flight: the Node peer
+ * its users know.
  *
  *   node dist/bench/cluster.js [--quick] [--count N] [--runs N]
  */
@@ -12,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import moleculer from 'moleculer';
 import { Packr } from 'msgpackr';
 import { ActorSystem, type ActorRef } from 'troupe';
 import { emit, intFlag, median, medianOf, parseFlags, perSecond, ping, produce, progress, repeat, round, sleep, timeRoundTrips, type LatencyUs } from './lib.js';
@@ -109,6 +113,22 @@ async function rawPublish(total: number): Promise<number> {
   return perSecond(total, performance.now() - started);
 }
 
+// --------------------------------------------------------------- Moleculer
+const broker = new moleculer.ServiceBroker({ namespace: 'bench', nodeID: 'mol-n1', transporter: { type: 'NATS', options: { url: nats.url } }, logger: false });
+await broker.start();
+await broker.waitForServices(['echo-n2'], 30_000);
+const moleculerCall = (): Promise<LatencyUs> => timeRoundTrips(count, (i) => broker.call('echo-n2.echo', ping(i)));
+
+async function moleculerInFlight(total: number, window: number): Promise<number> {
+  let sent = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (sent < total) await broker.call('echo-n2.echo', ping(sent++), { timeout: 60_000 });
+  };
+  await Promise.all(Array.from({ length: window }, lane));
+  return perSecond(total, performance.now() - started);
+}
+
 // ------------------------------------------------------------------ troupe
 const troupeAsk = (ref: ActorRef) => (): Promise<LatencyUs> => timeRoundTrips(count, (i) => ref.ask(ping(i)));
 
@@ -134,14 +154,17 @@ async function troupeTell(total: number): Promise<number> {
 
 // Warm both paths once.
 await rawByHand();
+await moleculerCall();
 await troupeAsk(echoMain)();
 const results = {
   rawByHand: await repeat('raw NATS request/reply by hand', runs, 0, rawByHand, show),
   rawRequest: await repeat('raw NATS nc.request()', runs, 0, rawRequest, show),
   askMain: await repeat('troupe ask n1 → n2 (echo on main)', runs, 0, troupeAsk(echoMain), show),
   askWorker: await repeat('troupe ask n1 → n2 (echo on a worker)', runs, 0, troupeAsk(echoWorker), show),
+  moleculerCall: await repeat('Moleculer call n1 → n2', runs, 0, moleculerCall, show),
   rawInFlight: await repeat(`raw NATS by hand, ${inFlight} in flight`, runs, 0, () => rawInFlight(count * 5, inFlight), showRate),
   askInFlight: await repeat(`troupe ask, ${inFlight} in flight`, runs, 0, () => troupeInFlight(echoMain, count * 5, inFlight), showRate),
+  moleculerInFlight: await repeat(`Moleculer call, ${inFlight} in flight`, runs, 0, () => moleculerInFlight(count * 5, inFlight), showRate),
   rawPublish: await repeat('raw NATS publish → subscriber', runs, 0, () => rawPublish(tells), showRate),
   tell: await repeat('troupe tell n1 → n2', runs, 0, () => troupeTell(tells), showRate),
 };
@@ -150,6 +173,8 @@ const byHand = medianOf(results.rawByHand);
 const request = medianOf(results.rawRequest);
 const askMain = medianOf(results.askMain);
 const askWorker = medianOf(results.askWorker);
+const molCall = medianOf(results.moleculerCall);
+const molWindow = median(results.moleculerInFlight);
 const rawWindow = median(results.rawInFlight);
 const askWindow = median(results.askInFlight);
 const rawPub = median(results.rawPublish);
@@ -162,6 +187,9 @@ emit({
     { metric: 'cross-node ask p50, sequential (echo on main)', value: askMain.p50, unit: 'µs', baseline: 'raw NATS request/reply by hand p50', baselineValue: byHand.p50, ratio: round(byHand.p50 / askMain.p50), target: '≥ 1×' },
     { metric: 'cross-node ask p99, sequential (echo on main)', value: askMain.p99, unit: 'µs', baseline: 'raw NATS request/reply by hand p99', baselineValue: byHand.p99, ratio: round(byHand.p99 / askMain.p99) },
     { metric: 'cross-node ask p50, sequential (echo on a worker)', value: askWorker.p50, unit: 'µs', baseline: 'raw NATS nc.request() p50', baselineValue: request.p50, ratio: round(request.p50 / askWorker.p50) },
+    { metric: 'cross-node ask p50, sequential (echo on main), against Moleculer', value: askMain.p50, unit: 'µs', baseline: 'Moleculer call p50 (NATS transporter)', baselineValue: molCall.p50, ratio: round(molCall.p50 / askMain.p50), target: '> 1×' },
+    { metric: 'cross-node ask mean, sequential (echo on main), against Moleculer', value: askMain.mean, unit: 'µs', baseline: 'Moleculer call mean', baselineValue: molCall.mean, ratio: round(molCall.mean / askMain.mean) },
+    { metric: `cross-node asks/s, ${inFlight} in flight, against Moleculer`, value: askWindow, unit: 'calls/s', baseline: `Moleculer calls/s, ${inFlight} in flight`, baselineValue: molWindow, ratio: round(askWindow / molWindow), target: '≥ 2×' },
     { metric: `cross-node asks/s, ${inFlight} in flight`, value: askWindow, unit: 'calls/s', baseline: `raw NATS by hand, ${inFlight} in flight`, baselineValue: rawWindow, ratio: round(askWindow / rawWindow) },
     { metric: 'cross-node tell throughput', value: tell, unit: 'msgs/s', baseline: 'raw NATS publish → subscriber', baselineValue: rawPub, ratio: round(tell / rawPub), target: '≥ 1×' },
   ],
@@ -169,6 +197,7 @@ emit({
 });
 
 await raw.close();
+await broker.stop();
 await system.shutdown();
 for (const child of children) child.stdin!.end();
 await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)))));

@@ -4,11 +4,14 @@
  * A troupe node with an echo and a tally on its main thread and on a worker,
  * and beside it, on a NATS connection of its own, the raw baselines: an echo
  * responder (`raw.echo.<node>`) and a counting subscriber (`raw.sink.<node>`,
- * its count asked on `raw.count.<node>`). Prints `ready` when all serve. A line
+ * its count asked on `raw.count.<node>`); and a Moleculer broker on its NATS
+ * transporter (the same server) with a service `echo-<node>` whose action
+ * `echo` answers its params. Prints `ready` when all serve. A line
  * `block <ms>` on stdin keeps its main thread busy that long (a synchronous
  * loop), then prints `unblocked`.
  */
 import { connect } from '@nats-io/transport-node';
+import moleculer from 'moleculer';
 import { ActorSystem } from 'troupe';
 
 const [url, cluster, node, workers] = process.argv.slice(2);
@@ -37,6 +40,9 @@ nc.subscribe(`raw.count.${node}`, {
   },
 });
 await nc.flush();
+const broker = new moleculer.ServiceBroker({ namespace: cluster, nodeID: `mol-${node}`, transporter: { type: 'NATS', options: { url } }, logger: false });
+broker.createService({ name: `echo-${node}`, actions: { echo: (ctx: moleculer.Context) => ctx.params } });
+await broker.start();
 process.stdout.write('ready\n');
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk: string) => {
@@ -48,4 +54,4 @@ process.stdin.on('data', (chunk: string) => {
     process.stdout.write('unblocked\n');
   }
 });
-process.stdin.on('end', () => void system.shutdown().then(() => nc.close()).then(() => process.exit(0)));
+process.stdin.on('end', () => void system.shutdown().then(() => nc.close()).then(() => broker.stop()).then(() => process.exit(0)));
