@@ -38,23 +38,18 @@ export class PendingTable {
 
   /**
    * The deadline timers are unref'd (a settled request must not hold the
-   * process open until its old deadline); this one handle keeps it open
-   * exactly while requests wait, which matters with no worker threads. It
-   * is made once and ref'd or unref'd (a counter in the event loop): one
-   * ask at a time empties and refills the table at every round trip, and a
-   * setInterval plus clearInterval each time was a timer-list insert and
-   * removal on both sides of every sequential ask.
+   * process open until its old deadline); this one ref'd handle keeps it
+   * open exactly while requests wait, which matters with no worker threads.
    */
   #keepAlive: NodeJS.Timeout | undefined;
-  #holding = false;
 
   #holdOpen(): void {
-    const hold = this.#entries.size > 0;
-    if (hold === this.#holding) return;
-    this.#holding = hold;
-    this.#keepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
-    if (hold) this.#keepAlive.ref();
-    else this.#keepAlive.unref();
+    if (this.#entries.size > 0) {
+      this.#keepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
+    } else if (this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
   }
 
   /** Registers a request to `host`; returns its correlation id and the promise of its answer. */
@@ -67,7 +62,7 @@ export class PendingTable {
       entry = { resolve, reject, host, label, position: -1 };
     });
     this.#entries.set(corr, entry);
-    if (!this.#holding) this.#holdOpen();
+    if (this.#keepAlive === undefined) this.#holdOpen();
     this.#expireAfter(corr, timeoutMs);
     return { corr, promise };
   }
