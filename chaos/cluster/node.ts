@@ -17,9 +17,9 @@
  *   every role:    `isolate on|off` (cut off from NATS, both ways), `stop`;
  *                  prints `ready <ms from process start>` once started.
  */
-import { createInterface } from 'node:readline';
 import { ActorSystem, kInternals } from 'troupe';
 import { postgresStore } from 'troupe/persistence';
+import { out, serveLedgerLines } from '../process/ledger-lines.js';
 
 const [role, node, urls, cluster, connectionString, ledgerCount, workerCount, memberList] = process.argv.slice(2);
 const ledgers = Number(ledgerCount);
@@ -32,9 +32,6 @@ const system = await ActorSystem.start({
   store: postgresStore({ connectionString: connectionString! }),
   ...(role === 'verifier' ? {} : { cluster: { servers: urls!.split(','), name: cluster!, node: node! } }),
 });
-const out = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
 const refs = Array.from({ length: ledgers }, (_, i) => system.entity(url, `ledger-${i}`));
 if (role === 'front') {
   system.cluster!.events.onAny((e) => {
@@ -46,22 +43,7 @@ if (role === 'front') {
 }
 out(`ready ${Math.round(performance.now())}`);
 
-for await (const line of createInterface({ input: process.stdin })) {
-  const [word, a, b] = line.split(' ');
-  if (word === 'add') {
-    const ledger = Number(a);
-    const k = Number(b);
-    refs[ledger]!.ask({ type: 'add', k }, { timeoutMs: kAskTimeoutMs }).then(
-      () => out(`ok ${ledger} ${k}`),
-      (error: { code?: string }) => out(`fail ${ledger} ${k} ${error?.code ?? 'ERROR'}`),
-    );
-  } else if (word === 'isolate') {
-    system[kInternals].isolateNode(a === 'on');
-  } else if (word === 'read') {
-    const all = await Promise.all(refs.map((ref) => ref.ask<number[]>({ type: 'read' }, { timeoutMs: 30_000 })));
-    out(`read ${JSON.stringify(all)}`);
-  } else if (word === 'stop') {
-    break;
-  }
-}
+await serveLedgerLines(refs, kAskTimeoutMs, (word, arg) => {
+  if (word === 'isolate') system[kInternals].isolateNode(arg === 'on');
+});
 await system.shutdown();

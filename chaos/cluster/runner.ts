@@ -30,7 +30,8 @@ import { startPostgres, type PgServer } from '../../bench/pg-server.js';
 import { buildTimeline, faultReport, type Ack, type Kill } from '../process/runner.js';
 import { checkLedgers, type ClientLedger } from '../process/checker.js';
 import { SystemProcess } from '../process/system-process.js';
-import { finishRun, machineInfo, type RunOptions, type RunSummary } from '../runner.js';
+import type { RunOptions, RunSummary } from '../runner.js';
+import { finishLedgerRun, ledgerReasons } from '../process/ledger-summary.js';
 import { resolveCluster, resolveScenario, UsageError, type ResolvedFault } from '../scenario.js';
 import { wallNow } from '../workload/history-log.js';
 
@@ -311,37 +312,19 @@ export async function runClusterScenario(options: RunOptions): Promise<RunSummar
 
   const reasons: string[] = [];
   if (error !== undefined) reasons.push(`run error: ${error}`);
-  const r = ledger.totals.reliable;
-  if (r.lost > 0) reasons.push(`durable: ${r.lost} acknowledged appends lost (sample: ${ledger.pairs.find((p) => p.lost > 0)?.pair} ${ledger.pairs.find((p) => p.lost > 0)?.lostSample.join(',')})`);
-  if (r.duplicated > 0) reasons.push(`durable: ${r.duplicated} applied twice`);
-  if (r.outOfOrder > 0) reasons.push(`durable: ${r.outOfOrder} out of order`);
-  if (r.unexpected > 0) reasons.push(`durable: ${r.unexpected} never sent`);
-  if (t0 > 0 && r.acknowledged === 0) reasons.push('durable: nothing was acknowledged');
+  reasons.push(...ledgerReasons(ledger, t0 > 0));
   if (!drained && error === undefined) reasons.push('the front did not answer everything it was sent');
   if (error === undefined && recoveries.length < resolved.faults.length) reasons.push(`${resolved.faults.length - recoveries.length} of ${resolved.faults.length} faults never happened`);
   for (const f of recoveryOf) {
     if (f.allAnsweredMs === null && error === undefined) reasons.push(`fault ${f.fault} (${f.kind} ${f.target}): some ledger never answered again`);
     if (f.kind === 'kill-node' && f.rejoinMs === null && error === undefined) reasons.push(`fault ${f.fault}: ${f.target} restarted but the front never saw it up`);
   }
-  const pass = reasons.length === 0;
-  const outcome: RunSummary['outcome'] = scenario.knownIssue === undefined ? (pass ? 'pass' : 'fail') : pass ? 'xpass' : 'xfail';
-  const summary: RunSummary = {
-    scenario: scenario.name,
-    description: scenario.description,
-    seed,
-    durationMs,
-    quick: options.quick,
+  return finishLedgerRun({
+    options,
+    started,
     workers: c.workers,
-    rate: 0,
-    sloMs: scenario.sloMs ?? 1000,
-    modes: ['reliable'],
-    checksum: true,
-    replay: options.replay,
-    pass,
     reasons,
-    outcome,
-    ...(scenario.knownIssue === undefined ? {} : { knownIssue: scenario.knownIssue }),
-    warnings: [],
+    error,
     ledger,
     faults,
     timeline,
@@ -349,25 +332,19 @@ export async function runClusterScenario(options: RunOptions): Promise<RunSummar
     drained,
     drainMs,
     historyRecords: history.length,
-    historyDropped: 0,
-    historySkipped: 0,
-    escalated: false,
-    startedAt: new Date(started).toISOString(),
-    wallMs: Date.now() - started,
-    machine: machineInfo(),
     files,
     workload: `${c.nodes} troupe nodes in child processes (${c.workers} worker${c.workers === 1 ? '' : 's'} each) over ${c.natsServers === 3 ? 'a 3-server NATS cluster' : 'one nats-server'} and one PostgreSQL journal; ${ledgers} durable ledgers as entities on the ring, ${inflight} appends in flight per ledger from a client outside, sent through node n0 (never a fault's target), each acknowledged once its persist resolved; ${durationMs / 1000} s; the "reliable" row counts durable appends, checked against a fresh process's reading of the journal`,
-    cluster: {
-      nodes: c.nodes,
-      natsServers: c.natsServers,
-      faults: recoveryOf.map(({ answeredAt: _, ...f }) => f),
-      events: eventCounts,
-      failures: Object.fromEntries(failures),
-      failedApplied: client.reduce((n, entry, i) => n + [...entry.failed].filter((k) => recovered[i]?.includes(k)).length, 0),
+    extra: {
+      cluster: {
+        nodes: c.nodes,
+        natsServers: c.natsServers,
+        faults: recoveryOf.map(({ answeredAt: _, ...f }) => f),
+        events: eventCounts,
+        failures: Object.fromEntries(failures),
+        failedApplied: client.reduce((n, entry, i) => n + [...entry.failed].filter((k) => recovered[i]?.includes(k)).length, 0),
+      },
     },
-  };
-  if (error !== undefined) summary.error = error;
-  return finishRun(summary, options);
+  });
 }
 
 /** One nats-server, in the shape of a NATS cluster (kill-nats needs three: resolveScenario refuses it with one). */

@@ -10,9 +10,9 @@
  *   stdout: `ready <ms from process start>`, `ok <ledger> <k>`,
  *           `fail <ledger> <k> <code>`, `read <json: k[] per ledger>`
  */
-import { createInterface } from 'node:readline';
 import { ActorSystem, type ActorRef } from 'troupe';
 import { sqliteStore } from 'troupe/persistence';
+import { out, serveLedgerLines } from './ledger-lines.js';
 
 const [path, ledgerCount, workerCount, activation] = process.argv.slice(2);
 const ledgers = Number(ledgerCount);
@@ -22,25 +22,7 @@ const names = Array.from({ length: ledgers }, (_, i) => `ledger-${i}`);
 // Spawned ledgers recover before their first message; entities are activated (and recovered) by it.
 const refs: Pick<ActorRef, 'ask'>[] =
   activation === 'entity' ? names.map((name) => system.entity(url, name)) : await Promise.all(names.map((name) => system.spawn(url, { name })));
-const out = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
 out(`ready ${Math.round(performance.now())}`);
 
-for await (const line of createInterface({ input: process.stdin })) {
-  const [word, a, b] = line.split(' ');
-  if (word === 'add') {
-    const ledger = Number(a);
-    const k = Number(b);
-    refs[ledger]!.ask({ type: 'add', k }, { timeoutMs: 30_000 }).then(
-      () => out(`ok ${ledger} ${k}`),
-      (error: { code?: string }) => out(`fail ${ledger} ${k} ${error?.code ?? 'ERROR'}`),
-    );
-  } else if (word === 'read') {
-    const all = await Promise.all(refs.map((ref) => ref.ask<number[]>({ type: 'read' }, { timeoutMs: 30_000 })));
-    out(`read ${JSON.stringify(all)}`);
-  } else if (word === 'stop') {
-    break;
-  }
-}
+await serveLedgerLines(refs, 30_000);
 await system.shutdown();

@@ -15,7 +15,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaultReport, TimelineBucket } from '../measure.js';
 import { kBucketMs, percentiles } from '../measure.js';
-import { finishRun, machineInfo, type RunOptions, type RunSummary } from '../runner.js';
+import { type RunOptions, type RunSummary } from '../runner.js';
+import { finishLedgerRun, ledgerReasons } from './ledger-summary.js';
 import { resolveScenario, UsageError, type ResolvedFault } from '../scenario.js';
 import { wallNow } from '../workload/history-log.js';
 import { checkLedgers, type ClientLedger } from './checker.js';
@@ -250,36 +251,18 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
 
   const reasons: string[] = [];
   if (error !== undefined) reasons.push(`run error: ${error}`);
-  const r = ledger.totals.reliable;
-  if (r.lost > 0) reasons.push(`durable: ${r.lost} lost (sample: ledger ${ledger.pairs.find((p) => p.lost > 0)?.pair} ${ledger.pairs.find((p) => p.lost > 0)?.lostSample.join(',')})`);
-  if (r.duplicated > 0) reasons.push(`durable: ${r.duplicated} applied twice`);
-  if (r.outOfOrder > 0) reasons.push(`durable: ${r.outOfOrder} out of order`);
-  if (r.unexpected > 0) reasons.push(`durable: ${r.unexpected} never sent`);
+  reasons.push(...ledgerReasons(ledger, t0 > 0));
   if (failures.size > 0) reasons.push(`persist refused: ${[...failures].map(([code, n]) => `${n} × ${code}`).join(', ')}`);
-  if (t0 > 0 && r.acknowledged === 0) reasons.push('durable: nothing was acknowledged');
   if (!drained && error === undefined) reasons.push('the last incarnation did not answer everything it was sent');
   if (error === undefined && kills.length < resolved.faults.length) reasons.push(`${resolved.faults.length - kills.length} of ${resolved.faults.length} kills never happened`);
   for (const k of kills) if (k.firstAnswerAt === null && error === undefined) reasons.push(`no answer after fault ${k.fault.id} (the restarted process never acknowledged an append)`);
-  const pass = reasons.length === 0;
-  if (pass) for (const suffix of ['', '-wal', '-shm']) rmSync(`${journal}${suffix}`, { force: true });
-  const outcome: RunSummary['outcome'] = scenario.knownIssue === undefined ? (pass ? 'pass' : 'fail') : pass ? 'xpass' : 'xfail';
-  const summary: RunSummary = {
-    scenario: scenario.name,
-    description: scenario.description,
-    seed,
-    durationMs,
-    quick: options.quick,
+  if (reasons.length === 0) for (const suffix of ['', '-wal', '-shm']) rmSync(`${journal}${suffix}`, { force: true });
+  return finishLedgerRun({
+    options,
+    started,
     workers,
-    rate: 0,
-    sloMs: scenario.sloMs ?? 1000,
-    modes: ['reliable'],
-    checksum: true,
-    replay: options.replay,
-    pass,
     reasons,
-    outcome,
-    ...(scenario.knownIssue === undefined ? {} : { knownIssue: scenario.knownIssue }),
-    warnings: [],
+    error,
     ledger,
     faults,
     timeline,
@@ -287,18 +270,10 @@ export async function runProcessScenario(options: RunOptions): Promise<RunSummar
     drained,
     drainMs,
     historyRecords: history.length,
-    historyDropped: 0,
-    historySkipped: 0,
-    escalated: false,
-    startedAt: new Date(started).toISOString(),
-    wallMs: Date.now() - started,
-    machine: machineInfo(),
     files,
     workload: `the system in a child process (${workers} workers + main) over a SQLite journal; ${ledgers} durable ledgers (${activation === 'entity' ? 'virtual actors, activated by their first message' : 'spawned by name'}), ${inflight} appends in flight per ledger from a client outside the process, each acknowledged once its persist resolved; ${durationMs / 1000} s; the "reliable" row counts durable appends, checked against a fresh process's recovery of the journal`,
-    process: { kills: recovery, indeterminateApplied: client.reduce((n, c, i) => n + [...c.indeterminate].filter((k) => recovered[i]?.includes(k)).length, 0) },
-  };
-  if (error !== undefined) summary.error = error;
-  return finishRun(summary, options);
+    extra: { process: { kills: recovery, indeterminateApplied: client.reduce((n, c, i) => n + [...c.indeterminate].filter((k) => recovered[i]?.includes(k)).length, 0) } },
+  });
 }
 
 /** Appends sent and acknowledged per 100 ms bucket, with the acknowledgement latency. */

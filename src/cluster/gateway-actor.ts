@@ -11,6 +11,7 @@
 import { defineActor } from '../actor/define-actor.js';
 import { isActorRef, type ActorRef } from '../actor/ref.js';
 import type { GatewayEnvelope } from '../host/node-refs.js';
+import { ClusterUnavailableError } from '../errors.js';
 import { kGatewayLinks } from './gateway-links.js';
 
 const isRemote = (value: unknown): value is ActorRef => isActorRef(value) && value.address !== undefined;
@@ -33,7 +34,7 @@ export default defineActor({
       const answer = ctx.deferReply();
       const link = kGatewayLinks.get(state.token);
       const { node, url, options } = msg.spawn;
-      if (link === undefined) answer.fail(new Error('the cluster link is gone'));
+      if (link === undefined) answer.fail(new ClusterUnavailableError('this node has left its cluster'));
       else link.spawnOn(node, url, options).then(
         (ref) => answer.send(ref),
         (error: unknown) => answer.fail(error),
